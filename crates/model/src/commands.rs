@@ -1,0 +1,836 @@
+//! Typed commands: every change a person can make, validated before it touches the document.
+//!
+//! [`CommunityDoc::apply`] checks a command against the current document, writes only the
+//! entity it touches, and commits one Automerge change. A refused command changes nothing.
+
+use automerge::{ActorId, transaction::CommitOptions};
+use autosurgeon::Text;
+
+use crate::doc::CommunityDoc;
+use crate::entities::{Action, Event, Member, Note, Position, Removal, Resource, Theme};
+use crate::entity::Entity;
+use crate::error::{CommandError, EntityKind};
+use crate::ids::{ActionId, EventId, MemberId, NoteId, ResourceId, ThemeId};
+use crate::labels::{EventFormat, Role, RsvpAnswer};
+use crate::set::Set;
+use crate::time::{Day, Timestamp};
+
+/// Longest name or title accepted, in characters.
+pub const MAX_NAME_CHARS: usize = 200;
+/// Longest short text (a note, an action, a description) accepted, in characters.
+pub const MAX_TEXT_CHARS: usize = 10_000;
+/// Longest long text (Terms of Reference, agenda, summary) accepted, in characters.
+pub const MAX_LONG_TEXT_CHARS: usize = 200_000;
+
+/// Who is making a change, and when.
+#[derive(Clone, Debug)]
+pub struct Ctx {
+    /// The member making the change (`None` only before the founder exists).
+    pub by: Option<MemberId>,
+    /// The time of the change.
+    pub now: Timestamp,
+}
+
+/// Changes to the community record; `None` leaves a field as it is.
+#[derive(Clone, Debug, Default)]
+pub struct CommunityPatch {
+    /// New name.
+    pub name: Option<String>,
+    /// New domain statement.
+    pub domain: Option<String>,
+    /// New Terms of Reference.
+    pub terms: Option<String>,
+    /// New facilitator rota.
+    pub rota: Option<Vec<MemberId>>,
+}
+
+/// A member to add.
+#[derive(Clone, Debug)]
+pub struct NewMember {
+    /// The new member's id.
+    pub id: MemberId,
+    /// Display name.
+    pub name: String,
+    /// Organisation.
+    pub organisation: Option<String>,
+    /// Roles.
+    pub roles: Vec<Role>,
+    /// Focus areas.
+    pub focus: Vec<String>,
+    /// Contact details.
+    pub contact: Option<String>,
+}
+
+/// Changes to a member; for optional fields `Some(None)` clears the value.
+#[derive(Clone, Debug, Default)]
+pub struct MemberPatch {
+    /// New name.
+    pub name: Option<String>,
+    /// New organisation.
+    pub organisation: Option<Option<String>>,
+    /// New set of roles.
+    pub roles: Option<Vec<Role>>,
+    /// New set of focus areas.
+    pub focus: Option<Vec<String>>,
+    /// New contact details.
+    pub contact: Option<Option<String>>,
+    /// Share (or stop sharing) a lived-experience flag.
+    pub lived_experience: Option<bool>,
+}
+
+/// An event to add.
+#[derive(Clone, Debug)]
+pub struct NewEvent {
+    /// The new event's id.
+    pub id: EventId,
+    /// Title.
+    pub title: String,
+    /// Format.
+    pub format: EventFormat,
+    /// Start.
+    pub start: Timestamp,
+    /// End.
+    pub end: Option<Timestamp>,
+    /// Venue.
+    pub venue: Option<String>,
+    /// Call link.
+    pub call_link: Option<String>,
+    /// Agenda.
+    pub agenda: String,
+    /// Facilitator.
+    pub facilitator: Option<MemberId>,
+    /// Note-taker.
+    pub note_taker: Option<MemberId>,
+}
+
+/// Changes to an event; for optional fields `Some(None)` clears the value.
+#[derive(Clone, Debug, Default)]
+pub struct EventPatch {
+    /// New title.
+    pub title: Option<String>,
+    /// New format.
+    pub format: Option<EventFormat>,
+    /// New start.
+    pub start: Option<Timestamp>,
+    /// New end.
+    pub end: Option<Option<Timestamp>>,
+    /// New venue.
+    pub venue: Option<Option<String>>,
+    /// New call link.
+    pub call_link: Option<Option<String>>,
+    /// New agenda text.
+    pub agenda: Option<String>,
+    /// New summary text.
+    pub summary: Option<String>,
+    /// New facilitator.
+    pub facilitator: Option<Option<MemberId>>,
+    /// New note-taker.
+    pub note_taker: Option<Option<MemberId>>,
+}
+
+/// A note to add.
+#[derive(Clone, Debug)]
+pub struct NewNote {
+    /// The new note's id.
+    pub id: NoteId,
+    /// What it says.
+    pub text: String,
+    /// The event it belongs to.
+    pub event: Option<EventId>,
+    /// The theme it is clustered into.
+    pub theme: Option<ThemeId>,
+    /// Where it sits on the board.
+    pub position: Option<Position>,
+    /// Write it without any link to its author (see [`CommunityDoc::apply`]).
+    pub anonymous: bool,
+}
+
+/// Changes to a note.
+#[derive(Clone, Debug, Default)]
+pub struct NotePatch {
+    /// New text.
+    pub text: Option<String>,
+    /// New event.
+    pub event: Option<Option<EventId>>,
+    /// New theme (drag into a cluster, or out of it).
+    pub theme: Option<Option<ThemeId>>,
+    /// New place on the board.
+    pub position: Option<Option<Position>>,
+}
+
+/// A resource to add.
+#[derive(Clone, Debug)]
+pub struct NewResource {
+    /// The new resource's id.
+    pub id: ResourceId,
+    /// Title.
+    pub title: String,
+    /// Link.
+    pub url: Option<String>,
+    /// Description.
+    pub description: String,
+    /// Tags.
+    pub tags: Vec<String>,
+    /// Related themes.
+    pub themes: Vec<ThemeId>,
+}
+
+/// Changes to a resource.
+#[derive(Clone, Debug, Default)]
+pub struct ResourcePatch {
+    /// New title.
+    pub title: Option<String>,
+    /// New link.
+    pub url: Option<Option<String>>,
+    /// New description.
+    pub description: Option<String>,
+    /// New tags.
+    pub tags: Option<Vec<String>>,
+    /// New related themes.
+    pub themes: Option<Vec<ThemeId>>,
+}
+
+/// A theme to add.
+#[derive(Clone, Debug)]
+pub struct NewTheme {
+    /// The new theme's id.
+    pub id: ThemeId,
+    /// Name.
+    pub name: String,
+    /// Description.
+    pub description: String,
+}
+
+/// Changes to a theme.
+#[derive(Clone, Debug, Default)]
+pub struct ThemePatch {
+    /// New name.
+    pub name: Option<String>,
+    /// New description.
+    pub description: Option<String>,
+}
+
+/// An action point to add.
+#[derive(Clone, Debug)]
+pub struct NewAction {
+    /// The new action's id.
+    pub id: ActionId,
+    /// What needs doing.
+    pub text: String,
+    /// Who does it.
+    pub owner: Option<MemberId>,
+    /// When it is due.
+    pub due: Option<Day>,
+    /// The event it came from.
+    pub event: Option<EventId>,
+    /// The related theme.
+    pub theme: Option<ThemeId>,
+}
+
+/// Changes to an action point.
+#[derive(Clone, Debug, Default)]
+pub struct ActionPatch {
+    /// New text.
+    pub text: Option<String>,
+    /// New owner.
+    pub owner: Option<Option<MemberId>>,
+    /// New due date.
+    pub due: Option<Option<Day>>,
+    /// Done or not.
+    pub done: Option<bool>,
+}
+
+/// Every change a person can make to a community.
+#[derive(Clone, Debug)]
+pub enum Command {
+    /// Edit the community record.
+    UpdateCommunity(CommunityPatch),
+    /// Add a member.
+    AddMember(NewMember),
+    /// Edit a member.
+    EditMember(MemberId, MemberPatch),
+    /// Remove a member from the community (an explicit, permanent removal record).
+    RemoveMember {
+        /// Who is removed.
+        id: MemberId,
+        /// Why, if given.
+        reason: Option<String>,
+    },
+    /// Add an event.
+    AddEvent(NewEvent),
+    /// Edit an event.
+    EditEvent(EventId, EventPatch),
+    /// Answer an event's invitation (`None` withdraws the answer).
+    Rsvp {
+        /// The event.
+        event: EventId,
+        /// Who answers.
+        member: MemberId,
+        /// The answer.
+        answer: Option<RsvpAnswer>,
+    },
+    /// Check a member in at an event (or undo it).
+    CheckIn {
+        /// The event.
+        event: EventId,
+        /// Who is present.
+        member: MemberId,
+        /// Present or not.
+        present: bool,
+    },
+    /// Add a note.
+    AddNote(NewNote),
+    /// Edit a note.
+    EditNote(NoteId, NotePatch),
+    /// Add a resource.
+    AddResource(NewResource),
+    /// Edit a resource.
+    EditResource(ResourceId, ResourcePatch),
+    /// Add a theme.
+    AddTheme(NewTheme),
+    /// Edit a theme.
+    EditTheme(ThemeId, ThemePatch),
+    /// Add an action point.
+    AddAction(NewAction),
+    /// Edit an action point.
+    EditAction(ActionId, ActionPatch),
+    /// Delete (tombstone) an entity other than a member.
+    Delete(EntityKind, String),
+    /// Bring back a deleted entity.
+    Restore(EntityKind, String),
+}
+
+impl Command {
+    /// A short stable name for the command, recorded in the change message (e.g. `note.add`).
+    pub fn op_name(&self) -> String {
+        match self {
+            Self::UpdateCommunity(_) => "community.edit".into(),
+            Self::AddMember(_) => "member.add".into(),
+            Self::EditMember(..) => "member.edit".into(),
+            Self::RemoveMember { .. } => "member.remove".into(),
+            Self::AddEvent(_) => "event.add".into(),
+            Self::EditEvent(..) => "event.edit".into(),
+            Self::Rsvp { .. } => "event.rsvp".into(),
+            Self::CheckIn { .. } => "event.check-in".into(),
+            Self::AddNote(_) => "note.add".into(),
+            Self::EditNote(..) => "note.edit".into(),
+            Self::AddResource(_) => "resource.add".into(),
+            Self::EditResource(..) => "resource.edit".into(),
+            Self::AddTheme(_) => "theme.add".into(),
+            Self::EditTheme(..) => "theme.edit".into(),
+            Self::AddAction(_) => "action.add".into(),
+            Self::EditAction(..) => "action.edit".into(),
+            Self::Delete(kind, _) => format!("{kind}.delete"),
+            Self::Restore(kind, _) => format!("{kind}.restore"),
+        }
+    }
+}
+
+/// What an applied command did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Applied {
+    /// The id of the entity created or changed.
+    pub id: String,
+    /// Whether the document changed (an edit to identical values changes nothing).
+    pub changed: bool,
+}
+
+/// The change message recorded with each commit: `{"by":MEMBER,"op":OP}` as JSON.
+pub(crate) fn commit_message(by: Option<&MemberId>, op: &str) -> String {
+    serde_json::json!({ "by": by.map(MemberId::as_str), "op": op }).to_string()
+}
+
+fn clean_name(field: &'static str, value: &str) -> Result<String, CommandError> {
+    let cleaned = value.split_whitespace().collect::<Vec<_>>().join(" ");
+    if cleaned.is_empty() {
+        return Err(CommandError::Invalid { field, reason: "must not be empty".into() });
+    }
+    check_len(field, &cleaned, MAX_NAME_CHARS)?;
+    Ok(cleaned)
+}
+
+fn clean_text(field: &'static str, value: &str, max: usize) -> Result<String, CommandError> {
+    let cleaned = value.trim().to_owned();
+    if cleaned.is_empty() {
+        return Err(CommandError::Invalid { field, reason: "must not be empty".into() });
+    }
+    check_len(field, &cleaned, max)?;
+    Ok(cleaned)
+}
+
+fn clean_optional(field: &'static str, value: Option<&str>, max: usize) -> Result<Option<String>, CommandError> {
+    match value.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(text) => {
+            check_len(field, text, max)?;
+            Ok(Some(text.to_owned()))
+        }
+    }
+}
+
+fn clean_long(field: &'static str, value: &str) -> Result<String, CommandError> {
+    check_len(field, value, MAX_LONG_TEXT_CHARS)?;
+    Ok(value.to_owned())
+}
+
+fn check_len(field: &'static str, value: &str, max: usize) -> Result<(), CommandError> {
+    if value.chars().count() > max {
+        return Err(CommandError::Invalid { field, reason: format!("is longer than {max} characters") });
+    }
+    if value.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        return Err(CommandError::Invalid { field, reason: "contains control characters".into() });
+    }
+    Ok(())
+}
+
+fn clean_url(value: Option<&str>) -> Result<Option<String>, CommandError> {
+    let Some(url) = clean_optional("url", value, 2_000)? else {
+        return Ok(None);
+    };
+    if url.chars().any(char::is_whitespace) || !url.contains(['.', ':']) {
+        return Err(CommandError::Invalid { field: "url", reason: format!("{url:?} does not look like a link") });
+    }
+    Ok(Some(url))
+}
+
+fn clean_tags(field: &'static str, tags: &[String]) -> Result<Set<String>, CommandError> {
+    tags.iter()
+        .filter(|t| !t.trim().is_empty())
+        .map(|t| clean_name(field, t))
+        .collect()
+}
+
+fn check_times(start: Timestamp, end: Option<Timestamp>) -> Result<(), CommandError> {
+    match end {
+        Some(end) if end < start => Err(CommandError::Invalid {
+            field: "end",
+            reason: format!("the event ends ({end}) before it starts ({start})"),
+        }),
+        _ => Ok(()),
+    }
+}
+
+impl CommunityDoc {
+    /// Validates and applies one command as one Automerge change.
+    ///
+    /// Anonymous notes are written under a one-off random actor id, with no author, no change
+    /// message, no change time and a creation time rounded to the hour, so the document
+    /// records nothing that links them to the member or device that wrote them.
+    pub fn apply(&mut self, ctx: &Ctx, command: Command) -> Result<Applied, CommandError> {
+        let op = command.op_name();
+        let anonymous = matches!(&command, Command::AddNote(n) if n.anonymous);
+        // An anonymous note's operations must be written under a one-off actor from the start:
+        // Automerge attributes a change to the actor current when its first operation is made.
+        let own_actor = anonymous.then(|| {
+            let own = self.doc.get_actor().clone();
+            self.doc.set_actor(ActorId::random());
+            own
+        });
+        let outcome = self.write(ctx, command);
+        let result = match outcome {
+            Ok(id) => {
+                let options = if anonymous {
+                    CommitOptions::default().with_time(0)
+                } else {
+                    CommitOptions::default()
+                        .with_message(commit_message(ctx.by.as_ref(), &op))
+                        .with_time(ctx.now.millis())
+                };
+                let changed = self.doc.commit_with(options).is_some();
+                Ok(Applied { id, changed })
+            }
+            Err(e) => {
+                self.doc.rollback();
+                Err(e)
+            }
+        };
+        if let Some(own) = own_actor {
+            self.doc.set_actor(own);
+        }
+        result
+    }
+
+    fn require_active_member(&self, id: &MemberId) -> Result<Member, CommandError> {
+        let member = self.get::<Member>(id.as_str())?.ok_or_else(|| CommandError::Unknown {
+            kind: EntityKind::Member,
+            id: id.to_string(),
+        })?;
+        if self.removal(id)?.is_some() {
+            return Err(CommandError::RemovedMember(id.to_string()));
+        }
+        Ok(member)
+    }
+
+    fn require_optional_member(&self, id: Option<&MemberId>) -> Result<(), CommandError> {
+        if let Some(id) = id {
+            self.require_active_member(id)?;
+        }
+        Ok(())
+    }
+
+    fn require_live<T: Entity>(&self, id: &str) -> Result<T, CommandError> {
+        let entity = self.get::<T>(id)?.ok_or_else(|| CommandError::Unknown { kind: T::KIND, id: id.to_owned() })?;
+        if entity.is_deleted() {
+            return Err(CommandError::Deleted { kind: T::KIND, id: id.to_owned() });
+        }
+        Ok(entity)
+    }
+
+    fn require_optional_live<T: Entity>(&self, id: Option<&str>) -> Result<(), CommandError> {
+        if let Some(id) = id {
+            self.require_live::<T>(id)?;
+        }
+        Ok(())
+    }
+
+    fn require_new(&self, kind: EntityKind, id: &str) -> Result<(), CommandError> {
+        if id.trim().is_empty() {
+            return Err(CommandError::Invalid { field: "id", reason: "must not be empty".into() });
+        }
+        if self.contains(kind, id)? {
+            return Err(CommandError::Duplicate { kind, id: id.to_owned() });
+        }
+        Ok(())
+    }
+
+    /// Writes the operations of a command (uncommitted); returns the id it touched.
+    fn write(&mut self, ctx: &Ctx, command: Command) -> Result<String, CommandError> {
+        match command {
+            Command::UpdateCommunity(patch) => {
+                let mut community = self.community()?;
+                if let Some(name) = patch.name {
+                    community.name = clean_name("name", &name)?;
+                }
+                if let Some(domain) = patch.domain {
+                    community.domain.update(clean_long("domain", &domain)?);
+                }
+                if let Some(terms) = patch.terms {
+                    community.terms.update(clean_long("terms", &terms)?);
+                }
+                if let Some(rota) = patch.rota {
+                    for member in &rota {
+                        self.require_active_member(member)?;
+                    }
+                    community.rota = rota;
+                }
+                autosurgeon::reconcile_prop(&mut self.doc, automerge::ROOT, "community", &community)
+                    .map_err(crate::error::DocumentError::from)?;
+                Ok(community.id.to_string())
+            }
+            Command::AddMember(new) => {
+                self.require_new(EntityKind::Member, new.id.as_str())?;
+                let member = Member {
+                    name: clean_name("name", &new.name)?,
+                    organisation: clean_optional("organisation", new.organisation.as_deref(), MAX_NAME_CHARS)?,
+                    roles: new.roles.into_iter().collect(),
+                    focus: clean_tags("focus", &new.focus)?,
+                    lived_experience: false,
+                    contact: clean_optional("contact", new.contact.as_deref(), MAX_NAME_CHARS)?,
+                    joined_at: ctx.now,
+                    devices: Default::default(),
+                    created_by: ctx.by.clone(),
+                    id: new.id,
+                };
+                self.put(&member)?;
+                Ok(member.id.to_string())
+            }
+            Command::EditMember(id, patch) => {
+                let mut member = self.require_active_member(&id)?;
+                if let Some(name) = patch.name {
+                    member.name = clean_name("name", &name)?;
+                }
+                if let Some(org) = patch.organisation {
+                    member.organisation = clean_optional("organisation", org.as_deref(), MAX_NAME_CHARS)?;
+                }
+                if let Some(roles) = patch.roles {
+                    member.roles = roles.into_iter().collect();
+                }
+                if let Some(focus) = patch.focus {
+                    member.focus = clean_tags("focus", &focus)?;
+                }
+                if let Some(contact) = patch.contact {
+                    member.contact = clean_optional("contact", contact.as_deref(), MAX_NAME_CHARS)?;
+                }
+                if let Some(lived) = patch.lived_experience {
+                    member.lived_experience = lived;
+                }
+                self.put(&member)?;
+                Ok(id.to_string())
+            }
+            Command::RemoveMember { id, reason } => {
+                self.require_active_member(&id)?;
+                let removal = Removal {
+                    by: ctx.by.clone(),
+                    at: ctx.now,
+                    reason: clean_optional("reason", reason.as_deref(), MAX_TEXT_CHARS)?,
+                };
+                self.put_removal(&id, &removal)?;
+                Ok(id.to_string())
+            }
+            Command::AddEvent(new) => {
+                self.require_new(EntityKind::Event, new.id.as_str())?;
+                check_times(new.start, new.end)?;
+                self.require_optional_member(new.facilitator.as_ref())?;
+                self.require_optional_member(new.note_taker.as_ref())?;
+                let event = Event {
+                    title: clean_name("title", &new.title)?,
+                    format: new.format,
+                    start: new.start,
+                    end: new.end,
+                    venue: clean_optional("venue", new.venue.as_deref(), MAX_NAME_CHARS)?,
+                    call_link: clean_url(new.call_link.as_deref())?,
+                    agenda: Text::with_value(clean_long("agenda", &new.agenda)?),
+                    facilitator: new.facilitator,
+                    note_taker: new.note_taker,
+                    rsvps: Default::default(),
+                    attendance: Set::new(),
+                    summary: Text::with_value(""),
+                    created_by: ctx.by.clone(),
+                    created_at: ctx.now,
+                    deleted: false,
+                    id: new.id,
+                };
+                self.put(&event)?;
+                Ok(event.id.to_string())
+            }
+            Command::EditEvent(id, patch) => {
+                let mut event = self.require_live::<Event>(id.as_str())?;
+                if let Some(title) = patch.title {
+                    event.title = clean_name("title", &title)?;
+                }
+                if let Some(format) = patch.format {
+                    event.format = format;
+                }
+                if let Some(start) = patch.start {
+                    event.start = start;
+                }
+                if let Some(end) = patch.end {
+                    event.end = end;
+                }
+                check_times(event.start, event.end)?;
+                if let Some(venue) = patch.venue {
+                    event.venue = clean_optional("venue", venue.as_deref(), MAX_NAME_CHARS)?;
+                }
+                if let Some(link) = patch.call_link {
+                    event.call_link = clean_url(link.as_deref())?;
+                }
+                if let Some(agenda) = patch.agenda {
+                    event.agenda.update(clean_long("agenda", &agenda)?);
+                }
+                if let Some(summary) = patch.summary {
+                    event.summary.update(clean_long("summary", &summary)?);
+                }
+                if let Some(facilitator) = patch.facilitator {
+                    self.require_optional_member(facilitator.as_ref())?;
+                    event.facilitator = facilitator;
+                }
+                if let Some(note_taker) = patch.note_taker {
+                    self.require_optional_member(note_taker.as_ref())?;
+                    event.note_taker = note_taker;
+                }
+                self.put(&event)?;
+                Ok(id.to_string())
+            }
+            Command::Rsvp { event, member, answer } => {
+                let mut stored = self.require_live::<Event>(event.as_str())?;
+                self.require_active_member(&member)?;
+                match answer {
+                    Some(answer) => stored.rsvps.insert(member, answer),
+                    None => stored.rsvps.remove(&member),
+                };
+                self.put(&stored)?;
+                Ok(event.to_string())
+            }
+            Command::CheckIn { event, member, present } => {
+                let mut stored = self.require_live::<Event>(event.as_str())?;
+                self.require_active_member(&member)?;
+                if present {
+                    stored.attendance.insert(member);
+                } else {
+                    stored.attendance.remove(&member);
+                }
+                self.put(&stored)?;
+                Ok(event.to_string())
+            }
+            Command::AddNote(new) => {
+                self.require_new(EntityKind::Note, new.id.as_str())?;
+                self.require_optional_live::<Event>(new.event.as_ref().map(EventId::as_str))?;
+                self.require_optional_live::<Theme>(new.theme.as_ref().map(ThemeId::as_str))?;
+                const HOUR_MS: i64 = 3_600_000;
+                let note = Note {
+                    text: clean_text("text", &new.text, MAX_TEXT_CHARS)?,
+                    author: if new.anonymous { None } else { ctx.by.clone() },
+                    event: new.event,
+                    theme: new.theme,
+                    position: new.position,
+                    created_at: if new.anonymous {
+                        Timestamp::from_millis(ctx.now.millis().div_euclid(HOUR_MS) * HOUR_MS)
+                    } else {
+                        ctx.now
+                    },
+                    deleted: false,
+                    id: new.id,
+                };
+                self.put(&note)?;
+                Ok(note.id.to_string())
+            }
+            Command::EditNote(id, patch) => {
+                let mut note = self.require_live::<Note>(id.as_str())?;
+                if let Some(text) = patch.text {
+                    note.text = clean_text("text", &text, MAX_TEXT_CHARS)?;
+                }
+                if let Some(event) = patch.event {
+                    self.require_optional_live::<Event>(event.as_ref().map(EventId::as_str))?;
+                    note.event = event;
+                }
+                if let Some(theme) = patch.theme {
+                    self.require_optional_live::<Theme>(theme.as_ref().map(ThemeId::as_str))?;
+                    note.theme = theme;
+                }
+                if let Some(position) = patch.position {
+                    note.position = position;
+                }
+                self.put(&note)?;
+                Ok(id.to_string())
+            }
+            Command::AddResource(new) => {
+                self.require_new(EntityKind::Resource, new.id.as_str())?;
+                for theme in &new.themes {
+                    self.require_live::<Theme>(theme.as_str())?;
+                }
+                let resource = Resource {
+                    title: clean_name("title", &new.title)?,
+                    url: clean_url(new.url.as_deref())?,
+                    description: new.description.trim().to_owned(),
+                    tags: clean_tags("tag", &new.tags)?,
+                    themes: new.themes.into_iter().collect(),
+                    added_by: ctx.by.clone(),
+                    created_at: ctx.now,
+                    deleted: false,
+                    id: new.id,
+                };
+                check_len("description", &resource.description, MAX_TEXT_CHARS)?;
+                self.put(&resource)?;
+                Ok(resource.id.to_string())
+            }
+            Command::EditResource(id, patch) => {
+                let mut resource = self.require_live::<Resource>(id.as_str())?;
+                if let Some(title) = patch.title {
+                    resource.title = clean_name("title", &title)?;
+                }
+                if let Some(url) = patch.url {
+                    resource.url = clean_url(url.as_deref())?;
+                }
+                if let Some(description) = patch.description {
+                    check_len("description", description.trim(), MAX_TEXT_CHARS)?;
+                    resource.description = description.trim().to_owned();
+                }
+                if let Some(tags) = patch.tags {
+                    resource.tags = clean_tags("tag", &tags)?;
+                }
+                if let Some(themes) = patch.themes {
+                    for theme in &themes {
+                        self.require_live::<Theme>(theme.as_str())?;
+                    }
+                    resource.themes = themes.into_iter().collect();
+                }
+                self.put(&resource)?;
+                Ok(id.to_string())
+            }
+            Command::AddTheme(new) => {
+                self.require_new(EntityKind::Theme, new.id.as_str())?;
+                let theme = Theme {
+                    name: clean_name("name", &new.name)?,
+                    description: new.description.trim().to_owned(),
+                    created_by: ctx.by.clone(),
+                    created_at: ctx.now,
+                    deleted: false,
+                    id: new.id,
+                };
+                check_len("description", &theme.description, MAX_TEXT_CHARS)?;
+                self.put(&theme)?;
+                Ok(theme.id.to_string())
+            }
+            Command::EditTheme(id, patch) => {
+                let mut theme = self.require_live::<Theme>(id.as_str())?;
+                if let Some(name) = patch.name {
+                    theme.name = clean_name("name", &name)?;
+                }
+                if let Some(description) = patch.description {
+                    check_len("description", description.trim(), MAX_TEXT_CHARS)?;
+                    theme.description = description.trim().to_owned();
+                }
+                self.put(&theme)?;
+                Ok(id.to_string())
+            }
+            Command::AddAction(new) => {
+                self.require_new(EntityKind::Action, new.id.as_str())?;
+                self.require_optional_member(new.owner.as_ref())?;
+                self.require_optional_live::<Event>(new.event.as_ref().map(EventId::as_str))?;
+                self.require_optional_live::<Theme>(new.theme.as_ref().map(ThemeId::as_str))?;
+                let action = Action {
+                    text: clean_text("text", &new.text, MAX_TEXT_CHARS)?,
+                    owner: new.owner,
+                    due: new.due,
+                    done: false,
+                    event: new.event,
+                    theme: new.theme,
+                    created_by: ctx.by.clone(),
+                    created_at: ctx.now,
+                    deleted: false,
+                    id: new.id,
+                };
+                self.put(&action)?;
+                Ok(action.id.to_string())
+            }
+            Command::EditAction(id, patch) => {
+                let mut action = self.require_live::<Action>(id.as_str())?;
+                if let Some(text) = patch.text {
+                    action.text = clean_text("text", &text, MAX_TEXT_CHARS)?;
+                }
+                if let Some(owner) = patch.owner {
+                    self.require_optional_member(owner.as_ref())?;
+                    action.owner = owner;
+                }
+                if let Some(due) = patch.due {
+                    action.due = due;
+                }
+                if let Some(done) = patch.done {
+                    action.done = done;
+                }
+                self.put(&action)?;
+                Ok(id.to_string())
+            }
+            Command::Delete(kind, id) => self.set_tombstone(kind, &id, true),
+            Command::Restore(kind, id) => self.set_tombstone(kind, &id, false),
+        }
+    }
+
+    fn set_tombstone(&mut self, kind: EntityKind, id: &str, deleted: bool) -> Result<String, CommandError> {
+        fn flip<T: Entity>(doc: &mut CommunityDoc, id: &str, deleted: bool) -> Result<(), CommandError> {
+            let mut entity = doc
+                .get::<T>(id)?
+                .ok_or_else(|| CommandError::Unknown { kind: T::KIND, id: id.to_owned() })?;
+            if deleted && entity.is_deleted() {
+                return Err(CommandError::Deleted { kind: T::KIND, id: id.to_owned() });
+            }
+            entity.set_deleted(deleted);
+            doc.put(&entity)?;
+            Ok(())
+        }
+        match kind {
+            EntityKind::Member => {
+                return Err(CommandError::Invalid {
+                    field: "kind",
+                    reason: "members are removed, not deleted".into(),
+                });
+            }
+            EntityKind::Event => flip::<Event>(self, id, deleted)?,
+            EntityKind::Note => flip::<Note>(self, id, deleted)?,
+            EntityKind::Resource => flip::<Resource>(self, id, deleted)?,
+            EntityKind::Theme => flip::<Theme>(self, id, deleted)?,
+            EntityKind::Action => flip::<Action>(self, id, deleted)?,
+        }
+        Ok(id.to_owned())
+    }
+}

@@ -1,0 +1,221 @@
+//! [`CommunityDoc`]: one community's Automerge document and typed access to it.
+
+use automerge::{ActorId, AutoCommit, ChangeHash, ObjId, ObjType, ROOT, ReadDoc, transaction::Transactable};
+use autosurgeon::{hydrate_prop, reconcile_prop};
+
+use crate::entities::{Community, Removal};
+use crate::entity::Entity;
+use crate::error::{DocumentError, EntityKind};
+use crate::ids::{CommunityId, MemberId};
+
+/// The newest document schema this build reads and writes.
+pub const SCHEMA_VERSION: u64 = 1;
+
+/// Root keys of the collections every community document has from its first change.
+///
+/// Architecture invariant: only the founder's first change creates these maps. Every
+/// other replica starts from an empty document and receives them through sync, so two
+/// devices never create competing maps under the same key (which would hide one of them).
+pub const COLLECTIONS: &[&str] = &[
+    "members", "removals", "events", "notes", "resources", "themes", "actions", "invites",
+    "surveys", "stories",
+];
+
+/// One community's Automerge document.
+///
+/// Reads hydrate single entities by key; writes reconcile single entities under their key.
+/// Nothing here hydrates or reconciles the whole community per change.
+pub struct CommunityDoc {
+    pub(crate) doc: AutoCommit,
+}
+
+impl std::fmt::Debug for CommunityDoc {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CommunityDoc").finish_non_exhaustive()
+    }
+}
+
+impl CommunityDoc {
+    /// Starts a brand-new community document holding `community` and the empty collections.
+    ///
+    /// The caller adds the founder with a normal `AddMember` command afterwards.
+    pub fn create(community: &Community) -> Result<Self, DocumentError> {
+        let mut doc = AutoCommit::new();
+        doc.put(ROOT, "schema", SCHEMA_VERSION)?;
+        for key in COLLECTIONS {
+            doc.put_object(ROOT, *key, ObjType::Map)?;
+        }
+        reconcile_prop(&mut doc, ROOT, "community", community)?;
+        doc.commit_with(
+            automerge::transaction::CommitOptions::default()
+                .with_message(crate::commands::commit_message(
+                    community.created_by.as_ref(),
+                    "community.create",
+                ))
+                .with_time(community.created_at.millis()),
+        );
+        Ok(Self { doc })
+    }
+
+    /// Wraps a loaded or synced document, checking that it is a community this build understands.
+    pub fn from_automerge(doc: AutoCommit) -> Result<Self, DocumentError> {
+        let this = Self { doc };
+        this.check_schema()?;
+        Ok(this)
+    }
+
+    /// Loads a document from saved bytes (a full save, possibly followed by incremental chunks).
+    pub fn load(bytes: &[u8]) -> Result<Self, DocumentError> {
+        Self::from_automerge(AutoCommit::load(bytes)?)
+    }
+
+    fn check_schema(&self) -> Result<(), DocumentError> {
+        match self.doc.get(ROOT, "schema")? {
+            Some((automerge::Value::Scalar(s), _)) => {
+                let found = s.as_u64().unwrap_or(0);
+                if found > SCHEMA_VERSION {
+                    return Err(DocumentError::SchemaTooNew {
+                        found,
+                        supported: SCHEMA_VERSION,
+                    });
+                }
+            }
+            _ => return Err(DocumentError::Missing("schema version")),
+        }
+        for key in COLLECTIONS.iter().take(7) {
+            self.collection_obj(key)?;
+        }
+        self.community()?;
+        Ok(())
+    }
+
+    /// Gives this replica a fresh random actor id (do this once per process that writes).
+    pub fn with_fresh_actor(mut self) -> Self {
+        self.doc.set_actor(ActorId::random());
+        self
+    }
+
+    /// The underlying Automerge document (for sync and storage).
+    pub fn automerge(&self) -> &AutoCommit {
+        &self.doc
+    }
+
+    /// Mutable access to the underlying Automerge document (for sync and storage).
+    pub fn automerge_mut(&mut self) -> &mut AutoCommit {
+        &mut self.doc
+    }
+
+    /// Unwraps the Automerge document.
+    pub fn into_automerge(self) -> AutoCommit {
+        self.doc
+    }
+
+    /// The current heads (hashes of the newest changes).
+    pub fn heads(&mut self) -> Vec<ChangeHash> {
+        self.doc.get_heads()
+    }
+
+    /// The community record.
+    pub fn community(&self) -> Result<Community, DocumentError> {
+        if self.doc.get(ROOT, "community")?.is_none() {
+            return Err(DocumentError::Missing("community record"));
+        }
+        Ok(hydrate_prop(&self.doc, ROOT, "community")?)
+    }
+
+    /// The community's id.
+    pub fn id(&self) -> Result<CommunityId, DocumentError> {
+        Ok(self.community()?.id)
+    }
+
+    /// The object id of a root collection map.
+    pub(crate) fn collection_obj(&self, key: &'static str) -> Result<ObjId, DocumentError> {
+        match self.doc.get(ROOT, key)? {
+            Some((automerge::Value::Object(ObjType::Map), obj)) => Ok(obj),
+            _ => Err(DocumentError::Missing(key)),
+        }
+    }
+
+    /// One entity by id, or `None` if there is none (deleted entities are returned, flagged).
+    pub fn get<T: Entity>(&self, id: &str) -> Result<Option<T>, DocumentError> {
+        let obj = self.collection_obj(T::KIND.collection())?;
+        if self.doc.get(&obj, id)?.is_none() {
+            return Ok(None);
+        }
+        Ok(Some(hydrate_prop(&self.doc, &obj, id)?))
+    }
+
+    /// Every entity of a kind that can be read, in id order, and how many could not be read.
+    ///
+    /// An entity a peer wrote in a shape this build cannot read is skipped, not fatal.
+    pub fn all<T: Entity>(&self) -> Result<(Vec<T>, usize), DocumentError> {
+        let obj = self.collection_obj(T::KIND.collection())?;
+        let mut items = Vec::new();
+        let mut unreadable = 0;
+        for key in self.doc.keys(&obj) {
+            match hydrate_prop::<_, T, _, _>(&self.doc, &obj, key.as_str()) {
+                Ok(item) => items.push(item),
+                Err(_) => unreadable += 1,
+            }
+        }
+        Ok((items, unreadable))
+    }
+
+    /// Writes one entity under its key (only that entity is reconciled).
+    pub(crate) fn put<T: Entity>(&mut self, entity: &T) -> Result<(), DocumentError> {
+        let obj = self.collection_obj(T::KIND.collection())?;
+        let key = entity.entity_id().to_owned();
+        reconcile_prop(&mut self.doc, &obj, key.as_str(), entity)?;
+        Ok(())
+    }
+
+    /// The removal record of a member, if they were removed.
+    pub fn removal(&self, member: &MemberId) -> Result<Option<Removal>, DocumentError> {
+        let obj = self.collection_obj("removals")?;
+        if self.doc.get(&obj, member.as_str())?.is_none() {
+            return Ok(None);
+        }
+        Ok(Some(hydrate_prop(&self.doc, &obj, member.as_str())?))
+    }
+
+    /// Records a member's removal.
+    pub(crate) fn put_removal(&mut self, member: &MemberId, removal: &Removal) -> Result<(), DocumentError> {
+        let obj = self.collection_obj("removals")?;
+        reconcile_prop(&mut self.doc, &obj, member.as_str(), removal)?;
+        Ok(())
+    }
+
+    /// Every removal record, keyed by member id.
+    pub fn removals(&self) -> Result<std::collections::BTreeMap<MemberId, Removal>, DocumentError> {
+        let obj = self.collection_obj("removals")?;
+        let mut out = std::collections::BTreeMap::new();
+        for key in self.doc.keys(&obj) {
+            if let Ok(removal) = hydrate_prop::<_, Removal, _, _>(&self.doc, &obj, key.as_str()) {
+                out.insert(MemberId::new(key), removal);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Whether an entity of `kind` with this id exists (deleted or not).
+    pub fn contains(&self, kind: EntityKind, id: &str) -> Result<bool, DocumentError> {
+        let obj = self.collection_obj(kind.collection())?;
+        Ok(self.doc.get(&obj, id)?.is_some())
+    }
+
+    /// Merges every change of `other` into this document.
+    pub fn merge(&mut self, other: &mut CommunityDoc) -> Result<(), DocumentError> {
+        self.doc.merge(&mut other.doc)?;
+        Ok(())
+    }
+
+    /// A full, compacted save of the document.
+    pub fn save(&mut self) -> Vec<u8> {
+        self.doc.save()
+    }
+
+    /// The changes made after `heads`, in Automerge's incremental format.
+    pub fn save_after(&mut self, heads: &[ChangeHash]) -> Vec<u8> {
+        self.doc.save_after(heads)
+    }
+}

@@ -1,0 +1,235 @@
+//! The entities of a community as stored in its Automerge document.
+//!
+//! Every entity lives in a map keyed by its id (never in a list by position), records who
+//! created it and when, and is deleted by a tombstone flag so history can bring it back.
+//! Long, collaboratively edited texts are Automerge text ([`autosurgeon::Text`]).
+
+use std::collections::BTreeMap;
+
+use autosurgeon::{Hydrate, Reconcile, Text};
+use serde::{Serialize, Serializer};
+
+use crate::ids::{ActionId, CommunityId, EventId, MemberId, NoteId, ResourceId, ThemeId};
+use crate::labels::{EventFormat, Role, RsvpAnswer};
+use crate::set::Set;
+use crate::time::{Day, Timestamp};
+
+/// Serialises Automerge text as a plain JSON string.
+pub(crate) fn text_as_str<S: Serializer>(text: &Text, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(text.as_str())
+}
+
+fn is_false(value: &bool) -> bool {
+    !*value
+}
+
+/// The community itself: what it is about and how it works.
+#[derive(Clone, Debug, Reconcile, Hydrate, Serialize)]
+pub struct Community {
+    /// The community's id (also the id of its document).
+    pub id: CommunityId,
+    /// Its name, e.g. "Family Support CoP".
+    pub name: String,
+    /// The domain statement: what the community is about.
+    #[serde(serialize_with = "text_as_str")]
+    pub domain: Text,
+    /// The Terms of Reference.
+    #[serde(serialize_with = "text_as_str")]
+    pub terms: Text,
+    /// Volunteers who take turns facilitating, in rota order.
+    pub rota: Vec<MemberId>,
+    /// Who started the community.
+    pub created_by: Option<MemberId>,
+    /// When it was started.
+    pub created_at: Timestamp,
+}
+
+/// A person in the community.
+#[derive(Clone, Debug, Reconcile, Hydrate, Serialize)]
+pub struct Member {
+    /// The member's id.
+    pub id: MemberId,
+    /// Display name.
+    pub name: String,
+    /// Organisation, if they give one.
+    pub organisation: Option<String>,
+    /// Roles in the community.
+    pub roles: Set<Role>,
+    /// Focus areas and interests (free text tags).
+    pub focus: Set<String>,
+    /// Self-declared lived experience; only ever set by the member, and only if they choose to share it.
+    #[serde(skip_serializing_if = "is_false")]
+    pub lived_experience: bool,
+    /// How to reach them (email, phone), if they share it.
+    pub contact: Option<String>,
+    /// When they joined.
+    pub joined_at: Timestamp,
+    /// Their devices, keyed by the device's endpoint id.
+    pub devices: BTreeMap<String, Device>,
+    /// Who added them (None for the founder).
+    pub created_by: Option<MemberId>,
+}
+
+/// One device (laptop) of a member, identified by its iroh endpoint id.
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
+pub struct Device {
+    /// A label such as "Sam's laptop".
+    pub label: String,
+    /// When the device was linked.
+    pub added_at: Timestamp,
+    /// Set when the device was unlinked (lost or retired).
+    pub unlinked_at: Option<Timestamp>,
+}
+
+/// The explicit record that a member was removed from the community.
+///
+/// It lives apart from the member entry, so a concurrent edit or re-add of the member
+/// cannot undo it.
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
+pub struct Removal {
+    /// Who removed them.
+    pub by: Option<MemberId>,
+    /// When.
+    pub at: Timestamp,
+    /// Why, if a reason was given.
+    pub reason: Option<String>,
+}
+
+/// A shared resource: a link, a document, a guide.
+#[derive(Clone, Debug, Reconcile, Hydrate, Serialize)]
+pub struct Resource {
+    /// The resource's id.
+    pub id: ResourceId,
+    /// Title.
+    pub title: String,
+    /// Where it lives, if it is a link.
+    pub url: Option<String>,
+    /// What it is and why it is useful.
+    pub description: String,
+    /// Free-text tags.
+    pub tags: Set<String>,
+    /// Themes it relates to.
+    pub themes: Set<ThemeId>,
+    /// Who added it.
+    pub added_by: Option<MemberId>,
+    /// When it was added.
+    pub created_at: Timestamp,
+    /// Tombstone: deleted resources stay in the document so history can restore them.
+    #[serde(skip_serializing_if = "is_false")]
+    pub deleted: bool,
+}
+
+/// A meeting, call, meetup or other gathering.
+#[derive(Clone, Debug, Reconcile, Hydrate, Serialize)]
+pub struct Event {
+    /// The event's id.
+    pub id: EventId,
+    /// Title.
+    pub title: String,
+    /// Format (meeting, Hot Seat, rapid pairing...).
+    pub format: EventFormat,
+    /// Start time.
+    pub start: Timestamp,
+    /// End time, if known.
+    pub end: Option<Timestamp>,
+    /// Where it happens.
+    pub venue: Option<String>,
+    /// Link to the call, for online events.
+    pub call_link: Option<String>,
+    /// The agenda (collaboratively edited).
+    #[serde(serialize_with = "text_as_str")]
+    pub agenda: Text,
+    /// Who facilitates.
+    pub facilitator: Option<MemberId>,
+    /// Who takes notes.
+    pub note_taker: Option<MemberId>,
+    /// Answers to the invitation, keyed by member id.
+    pub rsvps: BTreeMap<MemberId, RsvpAnswer>,
+    /// Members checked in at the event.
+    pub attendance: Set<MemberId>,
+    /// The summary written afterwards (collaboratively edited).
+    #[serde(serialize_with = "text_as_str")]
+    pub summary: Text,
+    /// Who created it.
+    pub created_by: Option<MemberId>,
+    /// When it was created.
+    pub created_at: Timestamp,
+    /// Tombstone.
+    #[serde(skip_serializing_if = "is_false")]
+    pub deleted: bool,
+}
+
+/// A post-it note, usually written during an event.
+#[derive(Clone, Debug, Reconcile, Hydrate, Serialize)]
+pub struct Note {
+    /// The note's id.
+    pub id: NoteId,
+    /// What it says.
+    pub text: String,
+    /// Who wrote it; `None` for an anonymous note.
+    pub author: Option<MemberId>,
+    /// The event it was written at.
+    pub event: Option<EventId>,
+    /// The theme cluster it belongs to.
+    pub theme: Option<ThemeId>,
+    /// Where it sits on the board.
+    pub position: Option<Position>,
+    /// When it was written.
+    pub created_at: Timestamp,
+    /// Tombstone.
+    #[serde(skip_serializing_if = "is_false")]
+    pub deleted: bool,
+}
+
+/// A place on the post-it board, in board units.
+#[derive(Clone, Copy, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
+pub struct Position {
+    /// Horizontal.
+    pub x: f64,
+    /// Vertical.
+    pub y: f64,
+}
+
+/// A theme: a cluster of notes that persists and evolves across meetings.
+#[derive(Clone, Debug, Reconcile, Hydrate, Serialize)]
+pub struct Theme {
+    /// The theme's id.
+    pub id: ThemeId,
+    /// Name.
+    pub name: String,
+    /// What the theme covers.
+    pub description: String,
+    /// Who created it.
+    pub created_by: Option<MemberId>,
+    /// When.
+    pub created_at: Timestamp,
+    /// Tombstone.
+    #[serde(skip_serializing_if = "is_false")]
+    pub deleted: bool,
+}
+
+/// An action point, usually agreed at a meeting.
+#[derive(Clone, Debug, Reconcile, Hydrate, Serialize)]
+pub struct Action {
+    /// The action's id.
+    pub id: ActionId,
+    /// What needs doing.
+    pub text: String,
+    /// Who is doing it.
+    pub owner: Option<MemberId>,
+    /// When it is due.
+    pub due: Option<Day>,
+    /// Whether it is done.
+    pub done: bool,
+    /// The event it came from.
+    pub event: Option<EventId>,
+    /// The theme it relates to.
+    pub theme: Option<ThemeId>,
+    /// Who recorded it.
+    pub created_by: Option<MemberId>,
+    /// When.
+    pub created_at: Timestamp,
+    /// Tombstone.
+    #[serde(skip_serializing_if = "is_false")]
+    pub deleted: bool,
+}

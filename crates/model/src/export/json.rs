@@ -1,0 +1,62 @@
+//! The stable JSON form of a community (`commonroom show --json`, `export --format json`).
+//!
+//! Schema (version 1; documented in `docs/json-schema.md`): an object with `schema`, `id`,
+//! `community`, then one array per collection (`members`, `events`, `notes`, `resources`,
+//! `themes`, `actions`), each sorted by id and holding live entities only, then `heads`
+//! (sorted hex change hashes). Times are RFC 3339 UTC strings; dates are `YYYY-MM-DD`.
+
+use serde::Serialize;
+
+use crate::entities::{Action, Community, Event, Member, Note, Removal, Resource, Theme};
+use crate::view::CommunityView;
+
+/// A member as exported: the stored record plus whether they were removed.
+#[derive(Serialize)]
+struct ExportedMember<'a> {
+    #[serde(flatten)]
+    member: &'a Member,
+    removed: Option<&'a Removal>,
+}
+
+#[derive(Serialize)]
+struct Export<'a> {
+    schema: u64,
+    id: &'a str,
+    community: &'a Community,
+    members: Vec<ExportedMember<'a>>,
+    events: Vec<&'a Event>,
+    notes: Vec<&'a Note>,
+    resources: Vec<&'a Resource>,
+    themes: Vec<&'a Theme>,
+    actions: Vec<&'a Action>,
+    heads: Vec<String>,
+}
+
+/// The community as a JSON value in the stable schema.
+pub fn to_value(view: &CommunityView) -> serde_json::Value {
+    let export = Export {
+        schema: crate::SCHEMA_VERSION,
+        id: view.community.id.as_str(),
+        community: &view.community,
+        members: view
+            .members
+            .values()
+            .map(|member| ExportedMember { member, removed: view.removals.get(&member.id) })
+            .collect(),
+        events: view.events.values().filter(|e| !e.deleted).collect(),
+        notes: view.notes.values().filter(|n| !n.deleted).collect(),
+        resources: view.resources.values().filter(|r| !r.deleted).collect(),
+        themes: view.themes.values().filter(|t| !t.deleted).collect(),
+        actions: view.actions.values().filter(|a| !a.deleted).collect(),
+        heads: view.heads.iter().map(|h| h.to_string()).collect(),
+    };
+    // Serialising plain structs of strings, numbers and maps with string keys cannot fail.
+    serde_json::to_value(export).unwrap_or(serde_json::Value::Null)
+}
+
+/// The community as pretty-printed JSON text.
+pub fn to_string(view: &CommunityView) -> String {
+    let mut text = serde_json::to_string_pretty(&to_value(view)).unwrap_or_default();
+    text.push('\n');
+    text
+}

@@ -1,0 +1,63 @@
+//! The Commonroom community model: domain types, the Automerge schema, validated commands,
+//! queries and exports. No IO: no clock reads outside [`Timestamp::now`], no files, no network.
+
+pub mod commands;
+pub mod doc;
+pub mod entities;
+pub mod entity;
+pub mod error;
+pub mod export;
+#[cfg(feature = "generate")]
+pub mod generate;
+pub mod ids;
+pub mod labels;
+pub mod set;
+pub mod time;
+pub mod view;
+
+pub use automerge;
+pub use commands::{Applied, Command, Ctx};
+pub use doc::{CommunityDoc, SCHEMA_VERSION};
+pub use error::{CommandError, DocumentError, EntityKind};
+pub use ids::{ActionId, CommunityId, EventId, MemberId, NoteId, ResourceId, ThemeId};
+pub use labels::{EventFormat, Role, RsvpAnswer};
+pub use time::{Day, Timestamp};
+pub use view::CommunityView;
+
+/// Starts a new community with its founder as the first member (a facilitator).
+///
+/// Returns the document and the founder's member id.
+pub fn start_community(
+    id: CommunityId,
+    name: &str,
+    founder_name: &str,
+    founder_id: MemberId,
+    now: Timestamp,
+) -> Result<CommunityDoc, CommandError> {
+    let name_clean = name.split_whitespace().collect::<Vec<_>>().join(" ");
+    if name_clean.is_empty() {
+        return Err(CommandError::Invalid { field: "name", reason: "must not be empty".into() });
+    }
+    let community = entities::Community {
+        id,
+        name: name_clean,
+        domain: autosurgeon::Text::with_value(""),
+        terms: autosurgeon::Text::with_value(""),
+        rota: Vec::new(),
+        created_by: Some(founder_id.clone()),
+        created_at: now,
+    };
+    let mut doc = CommunityDoc::create(&community)?;
+    doc.apply(
+        &Ctx { by: Some(founder_id.clone()), now },
+        Command::AddMember(commands::NewMember {
+            id: founder_id,
+            name: founder_name.to_owned(),
+            organisation: None,
+            roles: vec![Role::Facilitator],
+            focus: Vec::new(),
+            contact: None,
+        }),
+    )?;
+    Ok(doc)
+}

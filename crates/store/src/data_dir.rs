@@ -1,0 +1,158 @@
+//! [`DataDir`]: the locked root of one device's Commonroom data.
+
+use std::fs::{self, File, OpenOptions, TryLockError};
+use std::path::{Path, PathBuf};
+
+use automerge::AutoCommit;
+
+use crate::atomic::{create_dir_durably, write_durably};
+use crate::community::{self, CommunityStore, Loaded};
+use crate::error::StoreError;
+
+const DEVICE_KEY: &str = "device.key";
+const COMMUNITIES: &str = "communities";
+
+/// A data directory held exclusively by this process until dropped.
+#[derive(Debug)]
+pub struct DataDir {
+    root: PathBuf,
+    _lock: File,
+}
+
+impl DataDir {
+    /// Opens (creating if needed) and locks a data directory.
+    ///
+    /// Fails with [`StoreError::Locked`] if another process has it open.
+    pub fn open(root: impl AsRef<Path>) -> Result<Self, StoreError> {
+        let root = root.as_ref().to_path_buf();
+        create_dir_durably(&root)?;
+        let lock_path = root.join(".lock");
+        let lock = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(StoreError::io("opening lock file", &lock_path))?;
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(TryLockError::WouldBlock) => return Err(StoreError::Locked(root)),
+            Err(TryLockError::Error(e)) => return Err(StoreError::io("locking", &lock_path)(e)),
+        }
+        create_dir_durably(&root.join(COMMUNITIES))?;
+        Ok(Self { root, _lock: lock })
+    }
+
+    /// Whether another process currently holds the lock of `root` (without taking it).
+    pub fn is_locked(root: impl AsRef<Path>) -> bool {
+        let lock_path = root.as_ref().join(".lock");
+        match OpenOptions::new().write(true).open(lock_path) {
+            Ok(file) => matches!(file.try_lock(), Err(TryLockError::WouldBlock)),
+            Err(_) => false,
+        }
+    }
+
+    /// The directory's path.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// This device's 32-byte secret key, created on first use and kept with 0600 permissions.
+    pub fn device_secret(&self) -> Result<[u8; 32], StoreError> {
+        let path = self.root.join(DEVICE_KEY);
+        match fs::read(&path) {
+            Ok(bytes) => {
+                restrict_permissions(&path)?;
+                bytes
+                    .as_slice()
+                    .try_into()
+                    .map_err(|_| StoreError::Corrupt {
+                        path: path.clone(),
+                        reason: format!("a device key is 32 bytes, this file has {}", bytes.len()),
+                    })
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let mut key = [0u8; 32];
+                getrandom::fill(&mut key).map_err(|e| StoreError::Io {
+                    action: "generating a device key for",
+                    path: path.clone(),
+                    source: std::io::Error::other(e.to_string()),
+                })?;
+                write_durably(&self.root, DEVICE_KEY, &key, 0o600)?;
+                Ok(key)
+            }
+            Err(e) => Err(StoreError::io("reading", &path)(e)),
+        }
+    }
+
+    fn communities_dir(&self) -> PathBuf {
+        self.root.join(COMMUNITIES)
+    }
+
+    fn community_dir(&self, id: &str) -> Result<PathBuf, StoreError> {
+        let valid = !id.is_empty()
+            && id.len() <= 64
+            && id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        if !valid {
+            return Err(StoreError::InvalidId(id.to_owned()));
+        }
+        Ok(self.communities_dir().join(id))
+    }
+
+    /// Ids of the communities stored here, sorted.
+    pub fn community_ids(&self) -> Result<Vec<String>, StoreError> {
+        let dir = self.communities_dir();
+        let mut ids: Vec<String> = fs::read_dir(&dir)
+            .map_err(StoreError::io("listing", &dir))?
+            .flatten()
+            .filter(|e| e.path().is_dir())
+            .filter_map(|e| e.file_name().into_string().ok())
+            .filter(|name| !name.starts_with('.'))
+            .collect();
+        ids.sort();
+        Ok(ids)
+    }
+
+    /// Whether a community is stored here.
+    pub fn has_community(&self, id: &str) -> bool {
+        self.community_dir(id).map(|d| d.is_dir()).unwrap_or(false)
+    }
+
+    /// Stores a new community: its first snapshot is durable when this returns.
+    pub fn create_community(
+        &self,
+        id: &str,
+        doc: &mut AutoCommit,
+    ) -> Result<CommunityStore, StoreError> {
+        let dir = self.community_dir(id)?;
+        if dir.exists() {
+            return Err(StoreError::CommunityExists(id.to_owned()));
+        }
+        community::create(dir, doc)
+    }
+
+    /// Loads a community, setting aside damaged files (reported in [`Loaded::problems`]).
+    pub fn open_community(&self, id: &str) -> Result<Loaded, StoreError> {
+        let dir = self.community_dir(id)?;
+        if !dir.is_dir() {
+            return Err(StoreError::UnknownCommunity(id.to_owned()));
+        }
+        community::load(id, dir)
+    }
+}
+
+fn restrict_permissions(path: &Path) -> Result<(), StoreError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let meta = fs::metadata(path).map_err(StoreError::io("reading permissions of", path))?;
+        if meta.permissions().mode() & 0o077 != 0 {
+            fs::set_permissions(path, fs::Permissions::from_mode(0o600))
+                .map_err(StoreError::io("restricting permissions of", path))?;
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
+}

@@ -1,0 +1,337 @@
+//! The command-line interface (a stable contract: scripts and tests drive Commonroom through it).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Commonroom: a local-first, peer-to-peer home for a community of practice.
+///
+/// With no command, the desktop app opens.
+#[derive(Debug, Parser)]
+#[command(name = "commonroom", version, about, long_about = None)]
+pub struct Cli {
+    /// The data directory (default: the platform's data directory).
+    #[arg(long, global = true, env = "COMMONROOM_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Top-level commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a community on this device; prints its id.
+    Create {
+        /// The community's name.
+        name: String,
+        /// Your name, as the founder and first facilitator.
+        #[arg(long)]
+        me: String,
+        /// What the community is about.
+        #[arg(long)]
+        domain: Option<String>,
+    },
+    /// One line per community: id and name.
+    List,
+    /// Show a community (as Markdown, or as JSON with --json).
+    Show {
+        /// Community id or a unique prefix of its name.
+        community: String,
+        /// Print the whole community as JSON in the stable schema.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Edit the community's name, domain statement or Terms of Reference.
+    Community {
+        /// What to change.
+        #[command(subcommand)]
+        action: CommunityAction,
+    },
+    /// Members.
+    Member {
+        /// What to do.
+        #[command(subcommand)]
+        action: EntityAction<MemberFields>,
+    },
+    /// Events.
+    Event {
+        /// What to do.
+        #[command(subcommand)]
+        action: EventAction,
+    },
+    /// Post-it notes.
+    Note {
+        /// What to do.
+        #[command(subcommand)]
+        action: EntityAction<NoteFields>,
+    },
+    /// Resources.
+    Resource {
+        /// What to do.
+        #[command(subcommand)]
+        action: EntityAction<ResourceFields>,
+    },
+    /// Themes.
+    Theme {
+        /// What to do.
+        #[command(subcommand)]
+        action: EntityAction<ThemeFields>,
+    },
+    /// Action points.
+    Action {
+        /// What to do.
+        #[command(subcommand)]
+        action: EntityAction<ActionFields>,
+    },
+    /// Export a community.
+    Export {
+        /// Community id or a unique prefix of its name.
+        community: String,
+        /// The format.
+        #[arg(long, value_enum)]
+        format: ExportFormat,
+        /// For CSV: which table (members, events, notes, resources, themes, actions).
+        #[arg(long, default_value = "members")]
+        table: String,
+        /// Write to this file instead of standard output.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+}
+
+/// Export formats.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ExportFormat {
+    /// A readable overview.
+    Markdown,
+    /// The stable JSON schema.
+    Json,
+    /// An iCalendar file of the events.
+    Ics,
+    /// One table as CSV.
+    Csv,
+}
+
+/// Editing the community record.
+#[derive(Debug, Subcommand)]
+pub enum CommunityAction {
+    /// Change the name, domain statement or Terms of Reference.
+    Edit {
+        /// Community id or a unique prefix of its name.
+        community: String,
+        /// New name.
+        #[arg(long)]
+        name: Option<String>,
+        /// New domain statement.
+        #[arg(long)]
+        domain: Option<String>,
+        /// New Terms of Reference.
+        #[arg(long)]
+        terms: Option<String>,
+        /// Facilitator rota, in order (member names or ids).
+        #[arg(long = "rota")]
+        rota: Vec<String>,
+    },
+}
+
+/// Add, edit, remove or restore an entity.
+#[derive(Debug, Subcommand)]
+pub enum EntityAction<F: Args> {
+    /// Add one; prints its id once the change is durable on disk.
+    Add {
+        /// Community id or a unique prefix of its name.
+        community: String,
+        /// The fields.
+        #[command(flatten)]
+        fields: F,
+    },
+    /// Change one (only the given fields change; an empty value clears an optional field).
+    Edit {
+        /// Community id or a unique prefix of its name.
+        community: String,
+        /// The entity's id (or a unique prefix of it).
+        id: String,
+        /// The fields.
+        #[command(flatten)]
+        fields: F,
+    },
+    /// Remove one (for a member: removal from the community).
+    Remove {
+        /// Community id or a unique prefix of its name.
+        community: String,
+        /// The entity's id (or a unique prefix of it).
+        id: String,
+    },
+    /// Bring back a removed entity (not members).
+    Restore {
+        /// Community id or a unique prefix of its name.
+        community: String,
+        /// The entity's id (or a unique prefix of it).
+        id: String,
+    },
+}
+
+/// Events: the common actions plus RSVP and check-in.
+#[derive(Debug, Subcommand)]
+pub enum EventAction {
+    /// Add, edit, remove or restore an event.
+    #[command(flatten)]
+    Common(EntityAction<EventFields>),
+    /// Answer an event's invitation.
+    Rsvp {
+        /// Community id or a unique prefix of its name.
+        community: String,
+        /// The event's id.
+        event: String,
+        /// yes, maybe, no, or none to withdraw.
+        #[arg(long)]
+        answer: String,
+        /// Who answers (default: you).
+        #[arg(long)]
+        member: Option<String>,
+    },
+    /// Check a member in at an event.
+    CheckIn {
+        /// Community id or a unique prefix of its name.
+        community: String,
+        /// The event's id.
+        event: String,
+        /// Who is present (default: you).
+        #[arg(long)]
+        member: Option<String>,
+        /// Undo a check-in.
+        #[arg(long)]
+        undo: bool,
+    },
+}
+
+/// Member fields.
+#[derive(Debug, Args)]
+pub struct MemberFields {
+    /// Display name.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Organisation.
+    #[arg(long)]
+    pub org: Option<String>,
+    /// Role (facilitator, core-group, moderator, note-taker, member); repeat for several.
+    #[arg(long = "role")]
+    pub roles: Vec<String>,
+    /// Focus area or interest; repeat for several.
+    #[arg(long = "focus")]
+    pub focus: Vec<String>,
+    /// Contact details.
+    #[arg(long)]
+    pub contact: Option<String>,
+}
+
+/// Event fields.
+#[derive(Debug, Args)]
+pub struct EventFields {
+    /// Title.
+    #[arg(long)]
+    pub title: Option<String>,
+    /// Start, RFC 3339 (2026-12-03T18:00:00Z).
+    #[arg(long)]
+    pub start: Option<String>,
+    /// End, RFC 3339.
+    #[arg(long)]
+    pub end: Option<String>,
+    /// Format: meeting, peer-sharing, hot-seat, rapid-pairing, meetup, online-call.
+    #[arg(long)]
+    pub format: Option<String>,
+    /// Venue.
+    #[arg(long)]
+    pub venue: Option<String>,
+    /// Call link.
+    #[arg(long)]
+    pub link: Option<String>,
+    /// Agenda.
+    #[arg(long)]
+    pub agenda: Option<String>,
+    /// Summary (after the event).
+    #[arg(long)]
+    pub summary: Option<String>,
+    /// Facilitator (member name or id).
+    #[arg(long)]
+    pub facilitator: Option<String>,
+    /// Note-taker (member name or id).
+    #[arg(long)]
+    pub note_taker: Option<String>,
+}
+
+/// Note fields.
+#[derive(Debug, Args)]
+pub struct NoteFields {
+    /// What the note says.
+    #[arg(long)]
+    pub text: Option<String>,
+    /// The event it was written at.
+    #[arg(long)]
+    pub event: Option<String>,
+    /// The theme it belongs to.
+    #[arg(long)]
+    pub theme: Option<String>,
+    /// Write it anonymously (no link to you in the document).
+    #[arg(long)]
+    pub anonymous: bool,
+}
+
+/// Resource fields.
+#[derive(Debug, Args)]
+pub struct ResourceFields {
+    /// Title.
+    #[arg(long)]
+    pub title: Option<String>,
+    /// Link.
+    #[arg(long)]
+    pub url: Option<String>,
+    /// Description.
+    #[arg(long)]
+    pub description: Option<String>,
+    /// Tag; repeat for several.
+    #[arg(long = "tag")]
+    pub tags: Vec<String>,
+    /// Related theme (id or name); repeat for several.
+    #[arg(long = "theme")]
+    pub themes: Vec<String>,
+}
+
+/// Theme fields.
+#[derive(Debug, Args)]
+pub struct ThemeFields {
+    /// Name.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Description.
+    #[arg(long)]
+    pub description: Option<String>,
+}
+
+/// Action fields.
+#[derive(Debug, Args)]
+pub struct ActionFields {
+    /// What needs doing.
+    #[arg(long)]
+    pub text: Option<String>,
+    /// Who does it (member name or id).
+    #[arg(long)]
+    pub owner: Option<String>,
+    /// Due date, YYYY-MM-DD.
+    #[arg(long)]
+    pub due: Option<String>,
+    /// The event it came from.
+    #[arg(long)]
+    pub event: Option<String>,
+    /// The related theme.
+    #[arg(long)]
+    pub theme: Option<String>,
+    /// Mark it done.
+    #[arg(long, conflicts_with = "not_done")]
+    pub done: bool,
+    /// Mark it not done.
+    #[arg(long)]
+    pub not_done: bool,
+}

@@ -1,0 +1,474 @@
+//! Carrying out one command-line command.
+
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::{Context, Result, anyhow, bail};
+use commonroom_model::commands::{
+    ActionPatch, CommunityPatch, EventPatch, MemberPatch, NewAction, NewEvent, NewMember, NewNote,
+    NewResource, NewTheme, NotePatch, ResourcePatch, ThemePatch,
+};
+use commonroom_model::export;
+use commonroom_model::{
+    ActionId, Command, Day, EntityKind, EventFormat, EventId, MemberId, NoteId, ResourceId, Role,
+    RsvpAnswer, ThemeId, Timestamp, entities::Theme,
+};
+
+use crate::cli::{
+    ActionFields, CommunityAction, EntityAction, EventAction, EventFields, ExportFormat,
+    MemberFields, NoteFields, ResourceFields, ThemeFields,
+};
+use crate::local::{Local, Session};
+
+/// Runs a command that works on the data directory; prints its result on stdout.
+pub fn run(data_dir: &Path, command: crate::cli::Command) -> Result<()> {
+    use crate::cli::Command as C;
+    let local = Local::open(data_dir)?;
+    match command {
+        C::Create { name, me, domain } => {
+            let id = local.create(&name, &me, domain.as_deref())?;
+            println!("{id}");
+        }
+        C::List => {
+            for (id, name) in local.list()? {
+                println!("{id}  {name}");
+            }
+        }
+        C::Show { community, json } => {
+            let mut session = open(&local, &community)?;
+            let view = session.view()?;
+            if json {
+                print!("{}", export::json::to_string(&view));
+            } else {
+                print!("{}", export::markdown::overview(&view, Timestamp::now()));
+            }
+        }
+        C::Export {
+            community,
+            format,
+            table,
+            out,
+        } => {
+            let mut session = open(&local, &community)?;
+            let view = session.view()?;
+            let text = match format {
+                ExportFormat::Markdown => export::markdown::overview(&view, Timestamp::now()),
+                ExportFormat::Json => export::json::to_string(&view),
+                ExportFormat::Ics => export::ics::calendar(&view, Timestamp::now()),
+                ExportFormat::Csv => {
+                    let table = table.parse().map_err(|e: String| anyhow!(e))?;
+                    export::csv::table(&view, table)
+                }
+            };
+            match out {
+                Some(path) => write_file(&path, text.as_bytes())?,
+                None => std::io::stdout().write_all(text.as_bytes())?,
+            }
+        }
+        C::Community {
+            action:
+                CommunityAction::Edit {
+                    community,
+                    name,
+                    domain,
+                    terms,
+                    rota,
+                },
+        } => {
+            let mut session = open(&local, &community)?;
+            let rota = if rota.is_empty() {
+                None
+            } else {
+                Some(
+                    rota.iter()
+                        .map(|m| session.resolve_member(m))
+                        .collect::<Result<Vec<_>>>()?,
+                )
+            };
+            let applied = session.apply(Command::UpdateCommunity(CommunityPatch {
+                name,
+                domain,
+                terms,
+                rota,
+            }))?;
+            println!("{}", applied.id);
+        }
+        C::Member { action } => entity(&local, EntityKind::Member, action, member_command)?,
+        C::Note { action } => entity(&local, EntityKind::Note, action, note_command)?,
+        C::Resource { action } => entity(&local, EntityKind::Resource, action, resource_command)?,
+        C::Theme { action } => entity(&local, EntityKind::Theme, action, theme_command)?,
+        C::Action { action } => entity(&local, EntityKind::Action, action, action_command)?,
+        C::Event { action } => match action {
+            EventAction::Common(action) => {
+                entity(&local, EntityKind::Event, action, event_command)?
+            }
+            EventAction::Rsvp {
+                community,
+                event,
+                answer,
+                member,
+            } => {
+                let mut session = open(&local, &community)?;
+                let event = EventId::new(session.resolve_id(EntityKind::Event, &event)?);
+                let member = who(&session, member.as_deref())?;
+                let answer = match answer.trim().to_lowercase().as_str() {
+                    "none" | "" => None,
+                    other => Some(
+                        other
+                            .parse::<RsvpAnswer>()
+                            .map_err(|e| anyhow!("invalid answer: {e}"))?,
+                    ),
+                };
+                let applied = session.apply(Command::Rsvp {
+                    event,
+                    member,
+                    answer,
+                })?;
+                println!("{}", applied.id);
+            }
+            EventAction::CheckIn {
+                community,
+                event,
+                member,
+                undo,
+            } => {
+                let mut session = open(&local, &community)?;
+                let event = EventId::new(session.resolve_id(EntityKind::Event, &event)?);
+                let member = who(&session, member.as_deref())?;
+                let applied = session.apply(Command::CheckIn {
+                    event,
+                    member,
+                    present: !undo,
+                })?;
+                println!("{}", applied.id);
+            }
+        },
+    }
+    Ok(())
+}
+
+fn open(local: &Local, community: &str) -> Result<Session> {
+    let id = local.resolve(community)?;
+    local.open_community(&id)
+}
+
+fn who(session: &Session, member: Option<&str>) -> Result<MemberId> {
+    match member {
+        Some(m) => session.resolve_member(m),
+        None => session.require_me(),
+    }
+}
+
+fn entity<F: clap::Args>(
+    local: &Local,
+    kind: EntityKind,
+    action: EntityAction<F>,
+    build: fn(&Session, Option<String>, F) -> Result<Command>,
+) -> Result<()> {
+    let community = match &action {
+        EntityAction::Add { community, .. }
+        | EntityAction::Edit { community, .. }
+        | EntityAction::Remove { community, .. }
+        | EntityAction::Restore { community, .. } => community.clone(),
+    };
+    let mut session = open(local, &community)?;
+    let command = match action {
+        EntityAction::Add { fields, .. } => build(&session, None, fields)?,
+        EntityAction::Edit { id, fields, .. } => {
+            let id = session.resolve_id(kind, &id)?;
+            build(&session, Some(id), fields)?
+        }
+        EntityAction::Remove { id, .. } => {
+            let id = session.resolve_id(kind, &id)?;
+            if kind == EntityKind::Member {
+                Command::RemoveMember {
+                    id: MemberId::new(id),
+                    reason: None,
+                }
+            } else {
+                Command::Delete(kind, id)
+            }
+        }
+        EntityAction::Restore { id, .. } => {
+            if kind == EntityKind::Member {
+                bail!("a removed member cannot be restored; invite them again instead");
+            }
+            Command::Restore(kind, session.resolve_id(kind, &id)?)
+        }
+    };
+    let applied = session.apply(command)?;
+    println!("{}", applied.id);
+    Ok(())
+}
+
+/// A required field for adding.
+fn required(value: Option<String>, flag: &str, what: &str) -> Result<String> {
+    value.ok_or_else(|| anyhow!("{what} needs {flag}"))
+}
+
+/// An optional field: `Some("")` means "clear it".
+fn optional(value: Option<String>) -> Option<Option<String>> {
+    value.map(|v| if v.trim().is_empty() { None } else { Some(v) })
+}
+
+fn optional_ref<T>(
+    value: Option<String>,
+    resolve: impl Fn(&str) -> Result<T>,
+) -> Result<Option<Option<T>>> {
+    match optional(value) {
+        None => Ok(None),
+        Some(None) => Ok(Some(None)),
+        Some(Some(v)) => Ok(Some(Some(resolve(&v)?))),
+    }
+}
+
+fn roles(values: &[String]) -> Result<Vec<Role>> {
+    values
+        .iter()
+        .map(|r| r.parse::<Role>().map_err(|e| anyhow!("invalid role: {e}")))
+        .collect()
+}
+
+fn resolve_theme(session: &Session, query: &str) -> Result<ThemeId> {
+    if let Ok(id) = session.resolve_id(EntityKind::Theme, query) {
+        return Ok(ThemeId::new(id));
+    }
+    let wanted = query.trim().to_lowercase();
+    let (themes, _) = session.doc.all::<Theme>()?;
+    let found: Vec<&Theme> = themes
+        .iter()
+        .filter(|t| !t.deleted && t.name.to_lowercase() == wanted)
+        .collect();
+    match found.as_slice() {
+        [t] => Ok(t.id.clone()),
+        [] => bail!("no theme named or with id {query:?}"),
+        _ => bail!("several themes are named {query:?}; use the theme id"),
+    }
+}
+
+fn resolve_event(session: &Session, query: &str) -> Result<EventId> {
+    Ok(EventId::new(session.resolve_id(EntityKind::Event, query)?))
+}
+
+fn member_command(session: &Session, id: Option<String>, f: MemberFields) -> Result<Command> {
+    let _ = session;
+    Ok(match id {
+        None => Command::AddMember(NewMember {
+            id: MemberId::generate(),
+            name: required(f.name, "--name", "a member")?,
+            organisation: f.org,
+            roles: if f.roles.is_empty() {
+                vec![Role::Member]
+            } else {
+                roles(&f.roles)?
+            },
+            focus: f.focus,
+            contact: f.contact,
+        }),
+        Some(id) => Command::EditMember(
+            MemberId::new(id),
+            MemberPatch {
+                name: f.name,
+                organisation: optional(f.org),
+                roles: if f.roles.is_empty() {
+                    None
+                } else {
+                    Some(roles(&f.roles)?)
+                },
+                focus: if f.focus.is_empty() {
+                    None
+                } else {
+                    Some(f.focus)
+                },
+                contact: optional(f.contact),
+                lived_experience: None,
+            },
+        ),
+    })
+}
+
+fn event_command(session: &Session, id: Option<String>, f: EventFields) -> Result<Command> {
+    let time = |t: &str| Timestamp::parse_rfc3339(t).map_err(anyhow::Error::from);
+    let format = f
+        .format
+        .as_deref()
+        .map(|v| {
+            v.parse::<EventFormat>()
+                .map_err(|e| anyhow!("invalid format: {e}"))
+        })
+        .transpose()?;
+    let member = |m: &str| session.resolve_member(m);
+    Ok(match id {
+        None => Command::AddEvent(NewEvent {
+            id: EventId::generate(),
+            title: required(f.title, "--title", "an event")?,
+            format: format.unwrap_or_default(),
+            start: time(&required(f.start, "--start", "an event")?)?,
+            end: f
+                .end
+                .as_deref()
+                .filter(|e| !e.trim().is_empty())
+                .map(time)
+                .transpose()?,
+            venue: f.venue,
+            call_link: f.link,
+            agenda: f.agenda.unwrap_or_default(),
+            facilitator: optional_ref(f.facilitator, member)?.flatten(),
+            note_taker: optional_ref(f.note_taker, member)?.flatten(),
+        }),
+        Some(id) => Command::EditEvent(
+            EventId::new(id),
+            EventPatch {
+                title: f.title,
+                format,
+                start: f.start.as_deref().map(time).transpose()?,
+                end: optional_ref(f.end, time)?,
+                venue: optional(f.venue),
+                call_link: optional(f.link),
+                agenda: f.agenda,
+                summary: f.summary,
+                facilitator: optional_ref(f.facilitator, member)?,
+                note_taker: optional_ref(f.note_taker, member)?,
+            },
+        ),
+    })
+}
+
+fn note_command(session: &Session, id: Option<String>, f: NoteFields) -> Result<Command> {
+    let event = optional_ref(f.event, |e| resolve_event(session, e))?;
+    let theme = optional_ref(f.theme, |t| resolve_theme(session, t))?;
+    Ok(match id {
+        None => Command::AddNote(NewNote {
+            id: NoteId::generate(),
+            text: required(f.text, "--text", "a note")?,
+            event: event.flatten(),
+            theme: theme.flatten(),
+            position: None,
+            anonymous: f.anonymous,
+        }),
+        Some(id) => {
+            if f.anonymous {
+                bail!("--anonymous applies when adding a note");
+            }
+            Command::EditNote(
+                NoteId::new(id),
+                NotePatch {
+                    text: f.text,
+                    event,
+                    theme,
+                    position: None,
+                },
+            )
+        }
+    })
+}
+
+fn resource_command(session: &Session, id: Option<String>, f: ResourceFields) -> Result<Command> {
+    let themes = f
+        .themes
+        .iter()
+        .map(|t| resolve_theme(session, t))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(match id {
+        None => Command::AddResource(NewResource {
+            id: ResourceId::generate(),
+            title: required(f.title, "--title", "a resource")?,
+            url: f.url,
+            description: f.description.unwrap_or_default(),
+            tags: f.tags,
+            themes,
+        }),
+        Some(id) => Command::EditResource(
+            ResourceId::new(id),
+            ResourcePatch {
+                title: f.title,
+                url: optional(f.url),
+                description: f.description,
+                tags: if f.tags.is_empty() {
+                    None
+                } else {
+                    Some(f.tags)
+                },
+                themes: if themes.is_empty() {
+                    None
+                } else {
+                    Some(themes)
+                },
+            },
+        ),
+    })
+}
+
+fn theme_command(session: &Session, id: Option<String>, f: ThemeFields) -> Result<Command> {
+    let _ = session;
+    Ok(match id {
+        None => Command::AddTheme(NewTheme {
+            id: ThemeId::generate(),
+            name: required(f.name, "--name", "a theme")?,
+            description: f.description.unwrap_or_default(),
+        }),
+        Some(id) => Command::EditTheme(
+            ThemeId::new(id),
+            ThemePatch {
+                name: f.name,
+                description: f.description,
+            },
+        ),
+    })
+}
+
+fn action_command(session: &Session, id: Option<String>, f: ActionFields) -> Result<Command> {
+    let owner = optional_ref(f.owner, |m| session.resolve_member(m))?;
+    let due = optional_ref(f.due, |d| Day::parse(d).map_err(anyhow::Error::from))?;
+    let event = optional_ref(f.event, |e| resolve_event(session, e))?;
+    let theme = optional_ref(f.theme, |t| resolve_theme(session, t))?;
+    Ok(match id {
+        None => Command::AddAction(NewAction {
+            id: ActionId::generate(),
+            text: required(f.text, "--text", "an action")?,
+            owner: owner.flatten(),
+            due: due.flatten(),
+            event: event.flatten(),
+            theme: theme.flatten(),
+        }),
+        Some(id) => {
+            if event.is_some() || theme.is_some() {
+                bail!("an action's --event and --theme are set when it is added");
+            }
+            Command::EditAction(
+                ActionId::new(id),
+                ActionPatch {
+                    text: f.text,
+                    owner,
+                    due,
+                    done: if f.done {
+                        Some(true)
+                    } else if f.not_done {
+                        Some(false)
+                    } else {
+                        None
+                    },
+                },
+            )
+        }
+    })
+}
+
+fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .ok_or_else(|| anyhow!("{} is not a file path", path.display()))?;
+    let tmp = dir.join(format!(".{}.tmp", name.to_string_lossy()));
+    let mut file =
+        std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
+    file.write_all(bytes)
+        .with_context(|| format!("writing {}", tmp.display()))?;
+    file.sync_all()
+        .with_context(|| format!("syncing {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
+}
