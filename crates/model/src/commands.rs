@@ -343,7 +343,10 @@ pub(crate) fn commit_message(by: Option<&MemberId>, op: &str) -> String {
 fn clean_name(field: &'static str, value: &str) -> Result<String, CommandError> {
     let cleaned = value.split_whitespace().collect::<Vec<_>>().join(" ");
     if cleaned.is_empty() {
-        return Err(CommandError::Invalid { field, reason: "must not be empty".into() });
+        return Err(CommandError::Invalid {
+            field,
+            reason: "must not be empty".into(),
+        });
     }
     check_len(field, &cleaned, MAX_NAME_CHARS)?;
     Ok(cleaned)
@@ -352,13 +355,20 @@ fn clean_name(field: &'static str, value: &str) -> Result<String, CommandError> 
 fn clean_text(field: &'static str, value: &str, max: usize) -> Result<String, CommandError> {
     let cleaned = value.trim().to_owned();
     if cleaned.is_empty() {
-        return Err(CommandError::Invalid { field, reason: "must not be empty".into() });
+        return Err(CommandError::Invalid {
+            field,
+            reason: "must not be empty".into(),
+        });
     }
     check_len(field, &cleaned, max)?;
     Ok(cleaned)
 }
 
-fn clean_optional(field: &'static str, value: Option<&str>, max: usize) -> Result<Option<String>, CommandError> {
+fn clean_optional(
+    field: &'static str,
+    value: Option<&str>,
+    max: usize,
+) -> Result<Option<String>, CommandError> {
     match value.map(str::trim) {
         None | Some("") => Ok(None),
         Some(text) => {
@@ -375,10 +385,19 @@ fn clean_long(field: &'static str, value: &str) -> Result<String, CommandError> 
 
 fn check_len(field: &'static str, value: &str, max: usize) -> Result<(), CommandError> {
     if value.chars().count() > max {
-        return Err(CommandError::Invalid { field, reason: format!("is longer than {max} characters") });
+        return Err(CommandError::Invalid {
+            field,
+            reason: format!("is longer than {max} characters"),
+        });
     }
-    if value.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
-        return Err(CommandError::Invalid { field, reason: "contains control characters".into() });
+    if value
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t')
+    {
+        return Err(CommandError::Invalid {
+            field,
+            reason: "contains control characters".into(),
+        });
     }
     Ok(())
 }
@@ -388,7 +407,10 @@ fn clean_url(value: Option<&str>) -> Result<Option<String>, CommandError> {
         return Ok(None);
     };
     if url.chars().any(char::is_whitespace) || !url.contains(['.', ':']) {
-        return Err(CommandError::Invalid { field: "url", reason: format!("{url:?} does not look like a link") });
+        return Err(CommandError::Invalid {
+            field: "url",
+            reason: format!("{url:?} does not look like a link"),
+        });
     }
     Ok(Some(url))
 }
@@ -451,10 +473,12 @@ impl CommunityDoc {
     }
 
     fn require_active_member(&self, id: &MemberId) -> Result<Member, CommandError> {
-        let member = self.get::<Member>(id.as_str())?.ok_or_else(|| CommandError::Unknown {
-            kind: EntityKind::Member,
-            id: id.to_string(),
-        })?;
+        let member = self
+            .get::<Member>(id.as_str())?
+            .ok_or_else(|| CommandError::Unknown {
+                kind: EntityKind::Member,
+                id: id.to_string(),
+            })?;
         if self.removal(id)?.is_some() {
             return Err(CommandError::RemovedMember(id.to_string()));
         }
@@ -469,9 +493,15 @@ impl CommunityDoc {
     }
 
     fn require_live<T: Entity>(&self, id: &str) -> Result<T, CommandError> {
-        let entity = self.get::<T>(id)?.ok_or_else(|| CommandError::Unknown { kind: T::KIND, id: id.to_owned() })?;
+        let entity = self.get::<T>(id)?.ok_or_else(|| CommandError::Unknown {
+            kind: T::KIND,
+            id: id.to_owned(),
+        })?;
         if entity.is_deleted() {
-            return Err(CommandError::Deleted { kind: T::KIND, id: id.to_owned() });
+            return Err(CommandError::Deleted {
+                kind: T::KIND,
+                id: id.to_owned(),
+            });
         }
         Ok(entity)
     }
@@ -485,10 +515,16 @@ impl CommunityDoc {
 
     fn require_new(&self, kind: EntityKind, id: &str) -> Result<(), CommandError> {
         if id.trim().is_empty() {
-            return Err(CommandError::Invalid { field: "id", reason: "must not be empty".into() });
+            return Err(CommandError::Invalid {
+                field: "id",
+                reason: "must not be empty".into(),
+            });
         }
         if self.contains(kind, id)? {
-            return Err(CommandError::Duplicate { kind, id: id.to_owned() });
+            return Err(CommandError::Duplicate {
+                kind,
+                id: id.to_owned(),
+            });
         }
         Ok(())
     }
@@ -513,15 +549,24 @@ impl CommunityDoc {
                     }
                     community.rota = rota;
                 }
-                autosurgeon::reconcile_prop(&mut self.doc, automerge::ROOT, "community", &community)
-                    .map_err(crate::error::DocumentError::from)?;
+                autosurgeon::reconcile_prop(
+                    &mut self.doc,
+                    automerge::ROOT,
+                    "community",
+                    &community,
+                )
+                .map_err(crate::error::DocumentError::from)?;
                 Ok(community.id.to_string())
             }
             Command::AddMember(new) => {
                 self.require_new(EntityKind::Member, new.id.as_str())?;
                 let member = Member {
                     name: clean_name("name", &new.name)?,
-                    organisation: clean_optional("organisation", new.organisation.as_deref(), MAX_NAME_CHARS)?,
+                    organisation: clean_optional(
+                        "organisation",
+                        new.organisation.as_deref(),
+                        MAX_NAME_CHARS,
+                    )?,
                     roles: new.roles.into_iter().collect(),
                     focus: clean_tags("focus", &new.focus)?,
                     lived_experience: false,
@@ -540,7 +585,8 @@ impl CommunityDoc {
                     member.name = clean_name("name", &name)?;
                 }
                 if let Some(org) = patch.organisation {
-                    member.organisation = clean_optional("organisation", org.as_deref(), MAX_NAME_CHARS)?;
+                    member.organisation =
+                        clean_optional("organisation", org.as_deref(), MAX_NAME_CHARS)?;
                 }
                 if let Some(roles) = patch.roles {
                     member.roles = roles.into_iter().collect();
@@ -631,7 +677,11 @@ impl CommunityDoc {
                 self.put(&event)?;
                 Ok(id.to_string())
             }
-            Command::Rsvp { event, member, answer } => {
+            Command::Rsvp {
+                event,
+                member,
+                answer,
+            } => {
                 let mut stored = self.require_live::<Event>(event.as_str())?;
                 self.require_active_member(&member)?;
                 match answer {
@@ -641,7 +691,11 @@ impl CommunityDoc {
                 self.put(&stored)?;
                 Ok(event.to_string())
             }
-            Command::CheckIn { event, member, present } => {
+            Command::CheckIn {
+                event,
+                member,
+                present,
+            } => {
                 let mut stored = self.require_live::<Event>(event.as_str())?;
                 self.require_active_member(&member)?;
                 if present {
@@ -806,13 +860,26 @@ impl CommunityDoc {
         }
     }
 
-    fn set_tombstone(&mut self, kind: EntityKind, id: &str, deleted: bool) -> Result<String, CommandError> {
-        fn flip<T: Entity>(doc: &mut CommunityDoc, id: &str, deleted: bool) -> Result<(), CommandError> {
-            let mut entity = doc
-                .get::<T>(id)?
-                .ok_or_else(|| CommandError::Unknown { kind: T::KIND, id: id.to_owned() })?;
+    fn set_tombstone(
+        &mut self,
+        kind: EntityKind,
+        id: &str,
+        deleted: bool,
+    ) -> Result<String, CommandError> {
+        fn flip<T: Entity>(
+            doc: &mut CommunityDoc,
+            id: &str,
+            deleted: bool,
+        ) -> Result<(), CommandError> {
+            let mut entity = doc.get::<T>(id)?.ok_or_else(|| CommandError::Unknown {
+                kind: T::KIND,
+                id: id.to_owned(),
+            })?;
             if deleted && entity.is_deleted() {
-                return Err(CommandError::Deleted { kind: T::KIND, id: id.to_owned() });
+                return Err(CommandError::Deleted {
+                    kind: T::KIND,
+                    id: id.to_owned(),
+                });
             }
             entity.set_deleted(deleted);
             doc.put(&entity)?;

@@ -1,6 +1,8 @@
 //! [`CommunityDoc`]: one community's Automerge document and typed access to it.
 
-use automerge::{ActorId, AutoCommit, ChangeHash, ObjId, ObjType, ROOT, ReadDoc, transaction::Transactable};
+use automerge::{
+    ActorId, AutoCommit, ChangeHash, ObjId, ObjType, ROOT, ReadDoc, transaction::Transactable,
+};
 use autosurgeon::{hydrate_prop, reconcile_prop};
 
 use crate::entities::{Community, Removal};
@@ -17,8 +19,16 @@ pub const SCHEMA_VERSION: u64 = 1;
 /// other replica starts from an empty document and receives them through sync, so two
 /// devices never create competing maps under the same key (which would hide one of them).
 pub const COLLECTIONS: &[&str] = &[
-    "members", "removals", "events", "notes", "resources", "themes", "actions", "invites",
-    "surveys", "stories",
+    "members",
+    "removals",
+    "events",
+    "notes",
+    "resources",
+    "themes",
+    "actions",
+    "invites",
+    "surveys",
+    "stories",
 ];
 
 /// One community's Automerge document.
@@ -179,7 +189,11 @@ impl CommunityDoc {
     }
 
     /// Records a member's removal.
-    pub(crate) fn put_removal(&mut self, member: &MemberId, removal: &Removal) -> Result<(), DocumentError> {
+    pub(crate) fn put_removal(
+        &mut self,
+        member: &MemberId,
+        removal: &Removal,
+    ) -> Result<(), DocumentError> {
         let obj = self.collection_obj("removals")?;
         reconcile_prop(&mut self.doc, &obj, member.as_str(), removal)?;
         Ok(())

@@ -108,7 +108,9 @@ pub enum DocumentError {
     #[error("the document has no {0}; it is not a Commonroom community (or not yet synced)")]
     Missing(&'static str),
     /// The document was written by a newer Commonroom with an incompatible schema.
-    #[error("the community uses schema version {found}; this Commonroom understands up to {supported}")]
+    #[error(
+        "the community uses schema version {found}; this Commonroom understands up to {supported}"
+    )]
     SchemaTooNew {
         /// The version found in the document.
         found: u64,

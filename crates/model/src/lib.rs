@@ -36,7 +36,10 @@ pub fn start_community(
 ) -> Result<CommunityDoc, CommandError> {
     let name_clean = name.split_whitespace().collect::<Vec<_>>().join(" ");
     if name_clean.is_empty() {
-        return Err(CommandError::Invalid { field: "name", reason: "must not be empty".into() });
+        return Err(CommandError::Invalid {
+            field: "name",
+            reason: "must not be empty".into(),
+        });
     }
     let community = entities::Community {
         id,
@@ -49,7 +52,10 @@ pub fn start_community(
     };
     let mut doc = CommunityDoc::create(&community)?;
     doc.apply(
-        &Ctx { by: Some(founder_id.clone()), now },
+        &Ctx {
+            by: Some(founder_id.clone()),
+            now,
+        },
         Command::AddMember(commands::NewMember {
             id: founder_id,
             name: founder_name.to_owned(),

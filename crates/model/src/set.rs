@@ -2,7 +2,7 @@
 
 use std::collections::BTreeSet;
 
-use autosurgeon::{Hydrate, HydrateError, Reconcile, ReadDoc, Reconciler};
+use autosurgeon::{Hydrate, HydrateError, ReadDoc, Reconcile, Reconciler};
 use serde::{Serialize, Serializer};
 
 /// An ordered set whose elements are stored as keys of an Automerge map.

@@ -42,7 +42,10 @@ fn collect<T: Entity, K: Ord + From<String>>(
 ) -> Result<BTreeMap<K, T>, DocumentError> {
     let (items, skipped) = doc.all::<T>()?;
     *unreadable += skipped;
-    Ok(items.into_iter().map(|item| (K::from(item.entity_id().to_owned()), item)).collect())
+    Ok(items
+        .into_iter()
+        .map(|item| (K::from(item.entity_id().to_owned()), item))
+        .collect())
 }
 
 impl CommunityView {
@@ -73,15 +76,20 @@ impl CommunityView {
 
     /// Members who have not been removed, sorted by name.
     pub fn active_members(&self) -> Vec<&Member> {
-        let mut members: Vec<&Member> =
-            self.members.values().filter(|m| !self.is_removed(&m.id)).collect();
+        let mut members: Vec<&Member> = self
+            .members
+            .values()
+            .filter(|m| !self.is_removed(&m.id))
+            .collect();
         members.sort_by_key(|m| (m.name.to_lowercase(), m.id.clone()));
         members
     }
 
     /// A member's display name, or a placeholder for an unknown id.
     pub fn member_name(&self, id: &MemberId) -> &str {
-        self.members.get(id).map_or("(unknown member)", |m| m.name.as_str())
+        self.members
+            .get(id)
+            .map_or("(unknown member)", |m| m.name.as_str())
     }
 
     /// Active members with a focus area (case-insensitive), sorted by name.
@@ -141,7 +149,11 @@ impl CommunityView {
     }
 
     fn sorted_notes(&self, keep: impl Fn(&Note) -> bool) -> Vec<&Note> {
-        let mut notes: Vec<&Note> = self.notes.values().filter(|n| !n.deleted && keep(n)).collect();
+        let mut notes: Vec<&Note> = self
+            .notes
+            .values()
+            .filter(|n| !n.deleted && keep(n))
+            .collect();
         notes.sort_by_key(|n| (n.created_at, n.id.clone()));
         notes
     }
@@ -155,15 +167,19 @@ impl CommunityView {
 
     /// Live resources sorted by title.
     pub fn live_resources(&self) -> Vec<&Resource> {
-        let mut resources: Vec<&Resource> = self.resources.values().filter(|r| !r.deleted).collect();
+        let mut resources: Vec<&Resource> =
+            self.resources.values().filter(|r| !r.deleted).collect();
         resources.sort_by_key(|r| (r.title.to_lowercase(), r.id.clone()));
         resources
     }
 
     /// Open (live, not done) actions, by due date (undated last).
     pub fn open_actions(&self) -> Vec<&Action> {
-        let mut actions: Vec<&Action> =
-            self.actions.values().filter(|a| !a.deleted && !a.done).collect();
+        let mut actions: Vec<&Action> = self
+            .actions
+            .values()
+            .filter(|a| !a.deleted && !a.done)
+            .collect();
         actions.sort_by_key(|a| (a.due.is_none(), a.due, a.created_at, a.id.clone()));
         actions
     }
@@ -172,7 +188,10 @@ impl CommunityView {
     pub fn open_actions_by_owner(&self) -> BTreeMap<Option<MemberId>, Vec<&Action>> {
         let mut grouped: BTreeMap<Option<MemberId>, Vec<&Action>> = BTreeMap::new();
         for action in self.open_actions() {
-            grouped.entry(action.owner.clone()).or_default().push(action);
+            grouped
+                .entry(action.owner.clone())
+                .or_default()
+                .push(action);
         }
         grouped
     }

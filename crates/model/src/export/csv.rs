@@ -48,7 +48,19 @@ pub fn table(view: &CommunityView, table: Table) -> String {
     let opt = |v: Option<&str>| v.unwrap_or_default().to_owned();
     match table {
         Table::Members => {
-            rows.push(["id", "name", "organisation", "roles", "focus", "contact", "joined"].map(String::from).to_vec());
+            rows.push(
+                [
+                    "id",
+                    "name",
+                    "organisation",
+                    "roles",
+                    "focus",
+                    "contact",
+                    "joined",
+                ]
+                .map(String::from)
+                .to_vec(),
+            );
             for m in view.active_members() {
                 rows.push(vec![
                     m.id.to_string(),
@@ -62,7 +74,22 @@ pub fn table(view: &CommunityView, table: Table) -> String {
             }
         }
         Table::Events => {
-            rows.push(["id", "title", "format", "start", "end", "venue", "call_link", "facilitator", "going", "attended"].map(String::from).to_vec());
+            rows.push(
+                [
+                    "id",
+                    "title",
+                    "format",
+                    "start",
+                    "end",
+                    "venue",
+                    "call_link",
+                    "facilitator",
+                    "going",
+                    "attended",
+                ]
+                .map(String::from)
+                .to_vec(),
+            );
             for e in view.events_by_start() {
                 rows.push(vec![
                     e.id.to_string(),
@@ -72,27 +99,52 @@ pub fn table(view: &CommunityView, table: Table) -> String {
                     e.end.map(|t| t.to_rfc3339()).unwrap_or_default(),
                     opt(e.venue.as_deref()),
                     opt(e.call_link.as_deref()),
-                    e.facilitator.as_ref().map(|f| view.member_name(f).to_owned()).unwrap_or_default(),
-                    e.rsvps.values().filter(|a| **a == crate::RsvpAnswer::Yes).count().to_string(),
+                    e.facilitator
+                        .as_ref()
+                        .map(|f| view.member_name(f).to_owned())
+                        .unwrap_or_default(),
+                    e.rsvps
+                        .values()
+                        .filter(|a| **a == crate::RsvpAnswer::Yes)
+                        .count()
+                        .to_string(),
                     e.attendance.len().to_string(),
                 ]);
             }
         }
         Table::Notes => {
-            rows.push(["id", "text", "author", "event", "theme", "created"].map(String::from).to_vec());
+            rows.push(
+                ["id", "text", "author", "event", "theme", "created"]
+                    .map(String::from)
+                    .to_vec(),
+            );
             for n in view.notes.values().filter(|n| !n.deleted) {
                 rows.push(vec![
                     n.id.to_string(),
                     n.text.clone(),
-                    n.author.as_ref().map_or("anonymous".to_owned(), |a| view.member_name(a).to_owned()),
-                    n.event.as_ref().and_then(|e| view.events.get(e)).map(|e| e.title.clone()).unwrap_or_default(),
-                    n.theme.as_ref().and_then(|t| view.themes.get(t)).map(|t| t.name.clone()).unwrap_or_default(),
+                    n.author
+                        .as_ref()
+                        .map_or("anonymous".to_owned(), |a| view.member_name(a).to_owned()),
+                    n.event
+                        .as_ref()
+                        .and_then(|e| view.events.get(e))
+                        .map(|e| e.title.clone())
+                        .unwrap_or_default(),
+                    n.theme
+                        .as_ref()
+                        .and_then(|t| view.themes.get(t))
+                        .map(|t| t.name.clone())
+                        .unwrap_or_default(),
                     n.created_at.to_rfc3339(),
                 ]);
             }
         }
         Table::Resources => {
-            rows.push(["id", "title", "url", "description", "tags"].map(String::from).to_vec());
+            rows.push(
+                ["id", "title", "url", "description", "tags"]
+                    .map(String::from)
+                    .to_vec(),
+            );
             for r in view.live_resources() {
                 rows.push(vec![
                     r.id.to_string(),
@@ -104,7 +156,11 @@ pub fn table(view: &CommunityView, table: Table) -> String {
             }
         }
         Table::Themes => {
-            rows.push(["id", "name", "description", "notes"].map(String::from).to_vec());
+            rows.push(
+                ["id", "name", "description", "notes"]
+                    .map(String::from)
+                    .to_vec(),
+            );
             for t in view.live_themes() {
                 rows.push(vec![
                     t.id.to_string(),
@@ -115,12 +171,19 @@ pub fn table(view: &CommunityView, table: Table) -> String {
             }
         }
         Table::Actions => {
-            rows.push(["id", "text", "owner", "due", "done"].map(String::from).to_vec());
+            rows.push(
+                ["id", "text", "owner", "due", "done"]
+                    .map(String::from)
+                    .to_vec(),
+            );
             for a in view.actions.values().filter(|a| !a.deleted) {
                 rows.push(vec![
                     a.id.to_string(),
                     a.text.clone(),
-                    a.owner.as_ref().map(|o| view.member_name(o).to_owned()).unwrap_or_default(),
+                    a.owner
+                        .as_ref()
+                        .map(|o| view.member_name(o).to_owned())
+                        .unwrap_or_default(),
                     a.due.map(|d| d.to_string()).unwrap_or_default(),
                     if a.done { "yes" } else { "no" }.to_owned(),
                 ]);

@@ -49,7 +49,11 @@ fn event_lines(view: &CommunityView, event: &Event, stamp: Timestamp, lines: &mu
     lines.push(format!("CATEGORIES:{}", escape(event.format.title())));
     let mut description = format!("Format: {}", event.format.title());
     if let Some(facilitator) = &event.facilitator {
-        let _ = write!(description, "\nFacilitator: {}", view.member_name(facilitator));
+        let _ = write!(
+            description,
+            "\nFacilitator: {}",
+            view.member_name(facilitator)
+        );
     }
     if let Some(link) = &event.call_link {
         let _ = write!(description, "\nJoin: {link}");

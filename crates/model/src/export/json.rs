@@ -41,7 +41,10 @@ pub fn to_value(view: &CommunityView) -> serde_json::Value {
         members: view
             .members
             .values()
-            .map(|member| ExportedMember { member, removed: view.removals.get(&member.id) })
+            .map(|member| ExportedMember {
+                member,
+                removed: view.removals.get(&member.id),
+            })
             .collect(),
         events: view.events.values().filter(|e| !e.deleted).collect(),
         notes: view.notes.values().filter(|n| !n.deleted).collect(),

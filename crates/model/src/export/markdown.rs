@@ -10,7 +10,10 @@ use crate::view::CommunityView;
 fn inline(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
-        if matches!(c, '\\' | '*' | '_' | '`' | '[' | ']' | '<' | '>' | '#' | '|') {
+        if matches!(
+            c,
+            '\\' | '*' | '_' | '`' | '[' | ']' | '<' | '>' | '#' | '|'
+        ) {
             out.push('\\');
         }
         out.push(if c == '\n' { ' ' } else { c });
@@ -34,7 +37,12 @@ fn when(event: &Event) -> String {
 }
 
 fn event_line(view: &CommunityView, event: &Event) -> String {
-    let mut line = format!("- **{}** — {} ({})", inline(&event.title), when(event), event.format.title());
+    let mut line = format!(
+        "- **{}** — {} ({})",
+        inline(&event.title),
+        when(event),
+        event.format.title()
+    );
     if let Some(venue) = &event.venue {
         let _ = write!(line, ", {}", inline(venue));
     }
@@ -66,7 +74,12 @@ pub fn overview(view: &CommunityView, now: Timestamp) -> String {
         if let Some(org) = &m.organisation {
             let _ = write!(line, ", {}", inline(org));
         }
-        let roles: Vec<&str> = m.roles.iter().map(|r| r.label()).filter(|r| *r != "member").collect();
+        let roles: Vec<&str> = m
+            .roles
+            .iter()
+            .map(|r| r.label())
+            .filter(|r| *r != "member")
+            .collect();
         if !roles.is_empty() {
             let _ = write!(line, " — {}", roles.join(", "));
         }
