@@ -1,0 +1,262 @@
+//! Damaged files: each is reported by name, set aside, and nothing else is lost.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use commonroom_model::automerge::AutoCommit;
+use commonroom_model::commands::NewNote;
+use commonroom_model::{CommunityDoc, CommunityId, Ctx, MemberId, NoteId, Timestamp};
+use commonroom_store::{DataDir, StoreError};
+
+const ID: &str = "damagecommunity";
+
+/// A data dir with one snapshot (notes s0..s2) followed by chunks (one note each, c0..c4).
+fn setup(dir: &Path) -> CommunityDoc {
+    let data = DataDir::open(dir).unwrap();
+    let me = MemberId::new("me");
+    let mut doc = commonroom_model::start_community(
+        CommunityId::new(ID),
+        "Damage CoP",
+        "Me",
+        me.clone(),
+        Timestamp::now(),
+    )
+    .unwrap();
+    let mut store = data.create_community(ID, doc.automerge_mut()).unwrap();
+    let add = |doc: &mut CommunityDoc, id: &str| {
+        doc.apply(
+            &Ctx {
+                by: Some(me.clone()),
+                now: Timestamp::now(),
+            },
+            commonroom_model::Command::AddNote(NewNote {
+                id: NoteId::new(id),
+                text: format!("text of {id}"),
+                event: None,
+                theme: None,
+                position: None,
+                anonymous: false,
+            }),
+        )
+        .unwrap();
+    };
+    for i in 0..3 {
+        add(&mut doc, &format!("s{i}"));
+        store.persist(doc.automerge_mut()).unwrap();
+    }
+    store.compact(doc.automerge_mut()).unwrap();
+    for i in 0..5 {
+        add(&mut doc, &format!("c{i}"));
+        store.persist(doc.automerge_mut()).unwrap();
+    }
+    doc
+}
+
+fn files(dir: &Path, prefix: &str) -> Vec<PathBuf> {
+    let community = dir.join("communities").join(ID);
+    let mut out: Vec<PathBuf> = fs::read_dir(&community)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with(prefix))
+        .collect();
+    out.sort();
+    out
+}
+
+fn notes(doc: &mut AutoCommit) -> Vec<String> {
+    let mut doc = CommunityDoc::from_automerge(doc.clone()).unwrap();
+    let view = commonroom_model::CommunityView::hydrate(&mut doc).unwrap();
+    view.notes.keys().map(|k| k.to_string()).collect()
+}
+
+fn check_damaged_chunk(damage: impl Fn(&Path), expected_reason: &str) {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut original = setup(tmp.path());
+    let chunks = files(tmp.path(), "chunk-");
+    assert_eq!(chunks.len(), 5);
+    let victim = chunks[2].clone();
+    damage(&victim);
+
+    let data = DataDir::open(tmp.path()).unwrap();
+    let mut loaded = data.open_community(ID).expect("the rest loads");
+    assert_eq!(loaded.problems.len(), 1);
+    let problem = &loaded.problems[0];
+    assert_eq!(problem.path, victim, "the problem names the damaged file");
+    assert!(
+        problem.reason.contains(expected_reason),
+        "reason: {}",
+        problem.reason
+    );
+    let message = problem.to_string();
+    assert!(
+        message.contains(victim.file_name().unwrap().to_str().unwrap()),
+        "{message}"
+    );
+    let moved = problem.moved_to.as_ref().unwrap();
+    assert!(
+        moved.exists()
+            && moved.starts_with(tmp.path().join("communities").join(ID).join("quarantine"))
+    );
+    assert!(!victim.exists(), "set aside");
+
+    // Everything before the damaged chunk is readable; the other chunks are kept, not lost.
+    let seen = notes(&mut loaded.doc);
+    for id in ["s0", "s1", "s2", "c0", "c1"] {
+        assert!(seen.contains(&id.to_string()), "{id} lost");
+    }
+    assert_eq!(
+        files(tmp.path(), "chunk-").len(),
+        4,
+        "undamaged chunks stay on disk"
+    );
+    // Changes after the gap wait for their missing dependency; compaction must not drop them.
+    loaded.store.compact(&mut loaded.doc).unwrap();
+    assert_eq!(
+        files(tmp.path(), "chunk-").len(),
+        4,
+        "no compaction over a gap"
+    );
+    // A peer fills the gap: every note is back.
+    loaded.doc.merge(original.automerge_mut()).unwrap();
+    let all = notes(&mut loaded.doc);
+    assert_eq!(all.len(), 8, "{all:?}");
+    loaded.store.persist(&mut loaded.doc).unwrap();
+    loaded.store.compact(&mut loaded.doc).unwrap();
+    drop(loaded);
+    drop(data);
+    let data = DataDir::open(tmp.path()).unwrap();
+    let mut again = data.open_community(ID).unwrap();
+    assert!(again.problems.is_empty());
+    assert_eq!(notes(&mut again.doc).len(), 8);
+}
+
+#[test]
+fn truncated_chunk_is_reported_and_set_aside() {
+    check_damaged_chunk(
+        |path| {
+            let bytes = fs::read(path).unwrap();
+            fs::write(path, &bytes[..bytes.len() - 7]).unwrap();
+        },
+        "truncated",
+    );
+}
+
+#[test]
+fn bit_flipped_chunk_is_reported_and_set_aside() {
+    check_damaged_chunk(
+        |path| {
+            let mut bytes = fs::read(path).unwrap();
+            let middle = bytes.len() / 2 + 10;
+            bytes[middle] ^= 0x04;
+            fs::write(path, &bytes).unwrap();
+        },
+        "checksum",
+    );
+}
+
+#[test]
+fn garbage_snapshot_is_reported_and_the_chunks_are_kept() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut original = setup(tmp.path());
+    let snapshots = files(tmp.path(), "snapshot-");
+    assert_eq!(snapshots.len(), 1);
+    fs::write(
+        &snapshots[0],
+        b"this is not a snapshot at all, just garbage bytes",
+    )
+    .unwrap();
+
+    let data = DataDir::open(tmp.path()).unwrap();
+    let mut loaded = data.open_community(ID).expect("the chunks still load");
+    assert_eq!(loaded.problems.len(), 1);
+    assert_eq!(loaded.problems[0].path, snapshots[0]);
+    assert!(
+        loaded.problems[0].reason.contains("magic"),
+        "{}",
+        loaded.problems[0].reason
+    );
+    assert_eq!(files(tmp.path(), "chunk-").len(), 5, "chunks are kept");
+    // Without the snapshot the document is not yet readable as a community: that is a clear error.
+    let err = CommunityDoc::from_automerge(loaded.doc.clone()).unwrap_err();
+    assert!(
+        err.to_string().contains("not a Commonroom community"),
+        "{err}"
+    );
+    // A peer sends the rest: nothing is lost.
+    loaded.doc.merge(original.automerge_mut()).unwrap();
+    assert_eq!(notes(&mut loaded.doc).len(), 8);
+}
+
+#[test]
+fn leftover_temporary_files_are_ignored_and_removed() {
+    let tmp = tempfile::tempdir().unwrap();
+    setup(tmp.path());
+    let community = tmp.path().join("communities").join(ID);
+    fs::write(
+        community.join(".tmp-chunk-00000000000000000099.am"),
+        b"half-written",
+    )
+    .unwrap();
+    let data = DataDir::open(tmp.path()).unwrap();
+    let loaded = data.open_community(ID).unwrap();
+    assert!(loaded.problems.is_empty());
+    assert!(
+        !community
+            .join(".tmp-chunk-00000000000000000099.am")
+            .exists()
+    );
+}
+
+#[test]
+fn only_one_process_holds_a_data_directory() {
+    let tmp = tempfile::tempdir().unwrap();
+    let first = DataDir::open(tmp.path()).unwrap();
+    assert!(DataDir::is_locked(tmp.path()));
+    match DataDir::open(tmp.path()) {
+        Err(StoreError::Locked(path)) => assert_eq!(path, tmp.path()),
+        other => panic!("expected Locked, got {other:?}"),
+    }
+    drop(first);
+    assert!(!DataDir::is_locked(tmp.path()));
+    DataDir::open(tmp.path()).unwrap();
+}
+
+#[test]
+fn device_key_is_created_once_and_private() {
+    let tmp = tempfile::tempdir().unwrap();
+    let key = {
+        let data = DataDir::open(tmp.path()).unwrap();
+        data.device_secret().unwrap()
+    };
+    let path = tmp.path().join("device.key");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+    let data = DataDir::open(tmp.path()).unwrap();
+    assert_eq!(
+        data.device_secret().unwrap(),
+        key,
+        "the same key every time"
+    );
+    fs::write(&path, b"short").unwrap();
+    let err = data.device_secret().unwrap_err();
+    assert!(err.to_string().contains("device.key"), "{err}");
+}
+
+#[test]
+fn unsafe_community_ids_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = DataDir::open(tmp.path()).unwrap();
+    for bad in ["../etc", "a/b", "", ".hidden"] {
+        assert!(
+            matches!(data.open_community(bad), Err(StoreError::InvalidId(_))),
+            "{bad:?}"
+        );
+    }
+}

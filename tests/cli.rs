@@ -1,0 +1,457 @@
+//! The command-line contract, driven through the real binary on temporary data directories.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn commonroom(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_commonroom"))
+        .arg("--data-dir")
+        .arg(dir)
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+/// Runs a command that must succeed; returns its trimmed stdout.
+fn ok(dir: &Path, args: &[&str]) -> String {
+    let out = commonroom(dir, args);
+    assert!(
+        out.status.success(),
+        "`commonroom {}` failed: {}",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+/// Runs a command that must fail; returns its one-line stderr.
+fn fails(dir: &Path, args: &[&str]) -> String {
+    let out = commonroom(dir, args);
+    assert!(
+        !out.status.success(),
+        "`commonroom {}` should fail",
+        args.join(" ")
+    );
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(err.trim().lines().count(), 1, "one-line error, got {err:?}");
+    assert!(err.starts_with("error: "), "{err}");
+    err
+}
+
+fn show(dir: &Path, community: &str) -> serde_json::Value {
+    serde_json::from_str(&ok(dir, &["show", community, "--json"])).expect("show --json prints JSON")
+}
+
+#[test]
+fn a_community_from_creation_to_export() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let id = ok(d, &["create", "Family Support CoP", "--me", "Alex"]);
+    assert_eq!(id.len(), 26, "a ULID: {id}");
+    assert_eq!(ok(d, &["list"]), format!("{id}  Family Support CoP"));
+    ok(
+        d,
+        &[
+            "community",
+            "edit",
+            "family",
+            "--domain",
+            "Supporting families in Stoke",
+            "--terms",
+            "We meet monthly.",
+        ],
+    );
+
+    let sam = ok(
+        d,
+        &[
+            "member",
+            "add",
+            "Family",
+            "--name",
+            "Sam Lee",
+            "--org",
+            "Council",
+            "--role",
+            "core-group",
+            "--focus",
+            "housing",
+            "--focus",
+            "early years",
+        ],
+    );
+    let event = ok(
+        d,
+        &[
+            "event",
+            "add",
+            &id,
+            "--title",
+            "December meeting",
+            "--start",
+            "2026-12-03T18:00:00Z",
+            "--end",
+            "2026-12-03T20:00:00Z",
+            "--format",
+            "hot-seat",
+            "--venue",
+            "Hall",
+        ],
+    );
+    let theme = ok(
+        d,
+        &[
+            "theme",
+            "add",
+            "family",
+            "--name",
+            "Housing",
+            "--description",
+            "Housing pressures",
+        ],
+    );
+    let note = ok(
+        d,
+        &[
+            "note",
+            "add",
+            "family",
+            "--text",
+            "Waiting lists are long",
+            "--event",
+            &event,
+            "--theme",
+            "housing",
+        ],
+    );
+    let anon = ok(
+        d,
+        &[
+            "note",
+            "add",
+            "family",
+            "--text",
+            "I worry about rent",
+            "--anonymous",
+        ],
+    );
+    let resource = ok(
+        d,
+        &[
+            "resource",
+            "add",
+            "family",
+            "--title",
+            "Guide",
+            "--url",
+            "https://example.org/guide",
+            "--tag",
+            "guide",
+        ],
+    );
+    let action = ok(
+        d,
+        &[
+            "action",
+            "add",
+            "family",
+            "--text",
+            "Write to the council",
+            "--owner",
+            "Sam Lee",
+            "--due",
+            "2026-12-10",
+        ],
+    );
+    ok(d, &["event", "rsvp", "family", &event, "--answer", "yes"]);
+    ok(
+        d,
+        &["event", "check-in", "family", &event, "--member", &sam],
+    );
+
+    let v = show(d, "family");
+    assert_eq!(v["id"], id.as_str());
+    assert_eq!(v["community"]["domain"], "Supporting families in Stoke");
+    assert_eq!(v["community"]["terms"], "We meet monthly.");
+    assert_eq!(v["members"].as_array().unwrap().len(), 2);
+    let sam_json = v["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["id"] == sam.as_str())
+        .unwrap();
+    assert_eq!(sam_json["roles"], serde_json::json!(["core-group"]));
+    assert_eq!(
+        sam_json["focus"],
+        serde_json::json!(["early years", "housing"])
+    );
+    assert_eq!(v["events"][0]["format"], "hot-seat");
+    assert_eq!(v["events"][0]["attendance"], serde_json::json!([sam]));
+    let notes = v["notes"].as_array().unwrap();
+    assert_eq!(notes.len(), 2);
+    let n = notes.iter().find(|n| n["id"] == note.as_str()).unwrap();
+    assert_eq!(n["theme"], theme.as_str());
+    assert_eq!(n["event"], event.as_str());
+    let a = notes.iter().find(|n| n["id"] == anon.as_str()).unwrap();
+    assert_eq!(a["author"], serde_json::Value::Null);
+    assert_eq!(v["resources"][0]["id"], resource.as_str());
+    assert_eq!(v["actions"][0]["owner"], sam.as_str());
+    let heads = v["heads"].as_array().unwrap();
+    assert!(!heads.is_empty() && heads.iter().all(|h| h.as_str().unwrap().len() == 64));
+
+    // Edits, by id prefix.
+    ok(d, &["action", "edit", "family", &action[..20], "--done"]);
+    ok(
+        d,
+        &[
+            "note",
+            "edit",
+            "family",
+            &note,
+            "--text",
+            "Waiting lists are very long",
+            "--theme",
+            "",
+        ],
+    );
+    ok(d, &["member", "edit", "family", &sam, "--org", ""]);
+    let v = show(d, "family");
+    assert_eq!(v["actions"][0]["done"], true);
+    let n = v["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["id"] == note.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(n["text"], "Waiting lists are very long");
+    assert_eq!(n["theme"], serde_json::Value::Null);
+
+    // Remove and restore.
+    ok(d, &["resource", "remove", "family", &resource]);
+    assert_eq!(show(d, "family")["resources"].as_array().unwrap().len(), 0);
+    ok(d, &["resource", "restore", "family", &resource]);
+    assert_eq!(show(d, "family")["resources"].as_array().unwrap().len(), 1);
+    ok(d, &["member", "remove", "family", &sam]);
+    let removed = show(d, "family");
+    let sam_json = removed["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["id"] == sam.as_str())
+        .unwrap();
+    assert!(
+        sam_json["removed"].is_object(),
+        "removal record: {sam_json}"
+    );
+
+    // Exports.
+    let out = tmp.path().join("calendar.ics");
+    ok(
+        d,
+        &[
+            "export",
+            "family",
+            "--format",
+            "ics",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    let ics = std::fs::read_to_string(&out).unwrap();
+    assert!(
+        ics.starts_with("BEGIN:VCALENDAR\r\n") && ics.contains(&format!("UID:{event}@commonroom"))
+    );
+    let md = ok(d, &["export", "family", "--format", "markdown"]);
+    assert!(md.starts_with("# Family Support CoP") && md.contains("## Terms of Reference"));
+    let csv = ok(
+        d,
+        &["export", "family", "--format", "csv", "--table", "notes"],
+    );
+    assert!(csv.starts_with("id,text,author,event,theme,created"));
+    assert!(csv.contains("anonymous"));
+    let json: serde_json::Value =
+        serde_json::from_str(&ok(d, &["export", "family", "--format", "json"])).unwrap();
+    assert_eq!(json["id"], id.as_str());
+}
+
+#[test]
+fn bad_input_gets_a_clear_one_line_error_and_changes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    ok(d, &["create", "Research CoP", "--me", "Priya"]);
+    let before = show(d, "research");
+
+    assert!(fails(d, &["note", "add", "research", "--text", "   "]).contains("must not be empty"));
+    assert!(
+        fails(
+            d,
+            &[
+                "event", "add", "research", "--title", "x", "--start", "tomorrow"
+            ]
+        )
+        .contains("RFC 3339")
+    );
+    assert!(
+        fails(
+            d,
+            &[
+                "event",
+                "add",
+                "research",
+                "--title",
+                "x",
+                "--start",
+                "2026-12-03T18:00:00Z",
+                "--end",
+                "2026-12-03T17:00:00Z"
+            ]
+        )
+        .contains("before it starts")
+    );
+    assert!(
+        fails(
+            d,
+            &[
+                "event",
+                "add",
+                "research",
+                "--title",
+                "x",
+                "--start",
+                "2026-12-03T18:00:00Z",
+                "--format",
+                "party"
+            ]
+        )
+        .contains("hot-seat")
+    );
+    assert!(
+        fails(
+            d,
+            &[
+                "action", "add", "research", "--text", "x", "--owner", "Nobody"
+            ]
+        )
+        .contains("Nobody")
+    );
+    assert!(
+        fails(
+            d,
+            &[
+                "action",
+                "add",
+                "research",
+                "--text",
+                "x",
+                "--due",
+                "next week"
+            ]
+        )
+        .contains("date")
+    );
+    assert!(
+        fails(
+            d,
+            &["note", "add", "research", "--text", "x", "--event", "NOPE"]
+        )
+        .contains("no event")
+    );
+    assert!(
+        fails(
+            d,
+            &[
+                "member", "add", "research", "--name", "Jo", "--role", "boss"
+            ]
+        )
+        .contains("role")
+    );
+    assert!(
+        fails(
+            d,
+            &[
+                "resource",
+                "add",
+                "research",
+                "--title",
+                "x",
+                "--url",
+                "not a link"
+            ]
+        )
+        .contains("link")
+    );
+    assert!(fails(d, &["show", "nothing-like-this"]).contains("no community"));
+    assert!(fails(d, &["note", "edit", "research", "01ZZZ", "--text", "x"]).contains("no note"));
+    assert!(
+        fails(
+            d,
+            &[
+                "export", "research", "--format", "csv", "--table", "secrets"
+            ]
+        )
+        .contains("not a table")
+    );
+
+    assert_eq!(show(d, "research"), before, "nothing changed");
+}
+
+#[test]
+fn ambiguous_and_unique_name_prefixes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let a = ok(d, &["create", "Family Support CoP", "--me", "Alex"]);
+    let b = ok(d, &["create", "Family Hubs Network", "--me", "Alex"]);
+    assert!(fails(d, &["show", "family"]).contains("several communities"));
+    assert_eq!(show(d, "family s")["id"], a.as_str());
+    assert_eq!(show(d, "Family H")["id"], b.as_str());
+    assert_eq!(ok(d, &["list"]).lines().count(), 2);
+}
+
+#[test]
+fn a_locked_data_directory_is_refused_clearly() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    ok(d, &["create", "Locked CoP", "--me", "Alex"]);
+    let _held = commonroom_store::DataDir::open(d).unwrap();
+    assert!(fails(d, &["list"]).contains("in use by another Commonroom process"));
+}
+
+#[test]
+fn a_damaged_chunk_is_reported_by_name_and_the_rest_loads() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let id = ok(d, &["create", "Damage CoP", "--me", "Alex"]);
+    ok(d, &["note", "add", "damage", "--text", "one"]);
+    ok(d, &["note", "add", "damage", "--text", "two"]);
+    let dir = d.join("communities").join(&id);
+    let mut chunks: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("chunk-")
+        })
+        .collect();
+    chunks.sort();
+    let last = chunks.last().unwrap();
+    let bytes = std::fs::read(last).unwrap();
+    std::fs::write(last, &bytes[..bytes.len() / 2]).unwrap();
+    let out = commonroom(d, &["show", "damage", "--json"]);
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(last.file_name().unwrap().to_str().unwrap())
+            && stderr.contains("truncated"),
+        "{stderr}"
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        v["notes"].as_array().unwrap().len(),
+        1,
+        "the undamaged note is there"
+    );
+}
