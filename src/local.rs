@@ -120,10 +120,10 @@ impl Local {
             .with_context(|| format!("community {id} cannot be read"))?
             .with_fresh_actor();
         let me = loaded.store.read_local("me")?.map(MemberId::new);
-        if let Ok(community) = doc.community() {
-            if self.cached_name(id).as_deref() != Some(community.name.as_str()) {
-                loaded.store.write_local("name", &community.name)?;
-            }
+        if let Ok(community) = doc.community()
+            && self.cached_name(id).as_deref() != Some(community.name.as_str())
+        {
+            loaded.store.write_local("name", &community.name)?;
         }
         Ok(Session {
             doc,

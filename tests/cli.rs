@@ -1,4 +1,5 @@
 //! The command-line contract, driven through the real binary on temporary data directories.
+#![allow(clippy::unwrap_used, reason = "tests fail loudly on unexpected errors")]
 
 use std::path::Path;
 use std::process::{Command, Output};

@@ -89,7 +89,13 @@ pub enum CommandError {
     },
     /// The document does not have the shape Commonroom expects.
     #[error(transparent)]
-    Document(#[from] DocumentError),
+    Document(Box<DocumentError>),
+}
+
+impl From<DocumentError> for CommandError {
+    fn from(error: DocumentError) -> Self {
+        Self::Document(Box::new(error))
+    }
 }
 
 /// The document could not be read or written in the expected shape.

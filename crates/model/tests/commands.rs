@@ -1,4 +1,5 @@
 //! Commands: validation, effects, queries and concurrent-edit behaviour.
+#![allow(clippy::unwrap_used, reason = "tests fail loudly on unexpected errors")]
 
 mod common;
 

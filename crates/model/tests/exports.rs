@@ -1,4 +1,5 @@
 //! Exports: JSON schema shape, iCalendar validity, CSV quoting, Markdown readability.
+#![allow(clippy::unwrap_used, reason = "tests fail loudly on unexpected errors")]
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! Property tests: replicas applying random commands concurrently converge when merged in any
 //! order, and no command panics, whatever its input.
+#![allow(clippy::unwrap_used, reason = "tests fail loudly on unexpected errors")]
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! Crash safety: a writer killed with SIGKILL at random moments never loses a change it
 //! reported as saved, and what it leaves behind always loads.
+#![allow(clippy::unwrap_used, reason = "tests fail loudly on unexpected errors")]
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};

@@ -1,4 +1,5 @@
 //! Damaged files: each is reported by name, set aside, and nothing else is lost.
+#![allow(clippy::unwrap_used, reason = "tests fail loudly on unexpected errors")]
 
 use std::fs;
 use std::path::{Path, PathBuf};

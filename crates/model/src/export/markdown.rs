@@ -104,7 +104,7 @@ pub fn overview(view: &CommunityView, now: Timestamp) -> String {
         let _ = writeln!(md, "## Past events\n");
         for e in past {
             let _ = writeln!(md, "{}", event_line(view, e));
-            if e.attendance.len() > 0 {
+            if !e.attendance.is_empty() {
                 let _ = writeln!(md, "  - {} attended", e.attendance.len());
             }
             let summary = e.summary.as_str().trim();

@@ -1,4 +1,5 @@
 //! Helpers shared by the model's tests.
+#![allow(clippy::unwrap_used, reason = "tests fail loudly on unexpected errors")]
 #![allow(dead_code, missing_docs)]
 
 use commonroom_model::commands::{NewEvent, NewMember, NewTheme};

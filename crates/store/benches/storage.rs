@@ -1,0 +1,153 @@
+//! Storage benchmark on the generated "five years of a 200-member CoP".
+//!
+//! Run: `cargo bench -p commonroom-store --bench storage`. Prints absolute times and the
+//! ratios the targets are set on, each measured against a baseline in the same run:
+//! - cold load through the store vs `AutoCommit::load` of the same bytes (target ≤ 1.2);
+//! - one more durable `note add` at 10,000 notes vs at 100 notes (target ≤ 1.5).
+#![allow(clippy::unwrap_used, reason = "a benchmark fails loudly")]
+
+use std::time::{Duration, Instant};
+
+use commonroom_model::automerge::AutoCommit;
+use commonroom_model::commands::NewNote;
+use commonroom_model::generate::{Spec, generate};
+use commonroom_model::{Command, CommunityDoc, Ctx, MemberId, NoteId, Timestamp};
+use commonroom_store::DataDir;
+
+fn median(mut samples: Vec<Duration>) -> Duration {
+    samples.sort();
+    samples[samples.len() / 2]
+}
+
+fn percentile(mut samples: Vec<Duration>, p: f64) -> Duration {
+    samples.sort();
+    let i = ((samples.len() as f64 - 1.0) * p).round() as usize;
+    samples[i]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+fn add_note(doc: &mut CommunityDoc, n: usize) {
+    let ctx = Ctx { by: Some(MemberId::new("bench")), now: Timestamp::now() };
+    doc.apply(
+        &ctx,
+        Command::AddNote(NewNote {
+            id: NoteId::generate(),
+            text: format!("Benchmark note {n}: waiting lists are long and families need support"),
+            event: None,
+            theme: None,
+            position: None,
+            anonymous: false,
+        }),
+    )
+    .unwrap();
+}
+
+/// Times `edits` durable note additions on an open document + store; returns (durable, in-memory) samples.
+fn edit_samples(spec: &Spec, edits: usize) -> (Vec<Duration>, Vec<Duration>) {
+    let mut doc = generate(spec).with_fresh_actor();
+    let tmp = tempfile::tempdir().unwrap();
+    let data = DataDir::open(tmp.path()).unwrap();
+    let id = doc.id().unwrap();
+    let mut store = data.create_community(id.as_str(), doc.automerge_mut()).unwrap();
+    // Keep compaction out of the per-edit figure (it is measured as "save" below).
+    store.set_compact_after(usize::MAX);
+    let mut durable = Vec::with_capacity(edits);
+    let mut memory = Vec::with_capacity(edits);
+    for n in 0..edits + 20 {
+        let start = Instant::now();
+        add_note(&mut doc, n);
+        let mid = Instant::now();
+        store.persist(doc.automerge_mut()).unwrap();
+        let end = Instant::now();
+        if n >= 20 {
+            memory.push(mid - start);
+            durable.push(end - start);
+        }
+    }
+    (durable, memory)
+}
+
+fn main() {
+    let spec = Spec::default();
+    println!("# Commonroom storage benchmark");
+    println!(
+        "generated community: {} members, {} events, {} notes, {} resources, {} actions, {} themes ({} changes)",
+        spec.members, spec.events, spec.notes, spec.resources, spec.actions, spec.themes, spec.changes()
+    );
+    let started = Instant::now();
+    let mut doc = generate(&spec);
+    println!("generation: {:.1} s", started.elapsed().as_secs_f64());
+
+    // Save.
+    let saves: Vec<Duration> = (0..15)
+        .map(|_| {
+            let t = Instant::now();
+            let bytes = doc.save();
+            std::hint::black_box(bytes.len());
+            t.elapsed()
+        })
+        .collect();
+    let bytes = doc.save();
+    println!("save whole document: {:.1} ms (median of 15), {} KB", ms(median(saves)), bytes.len() / 1024);
+
+    // Cold load through the store vs automerge alone on the same bytes.
+    let tmp = tempfile::tempdir().unwrap();
+    let id = doc.id().unwrap();
+    {
+        let data = DataDir::open(tmp.path()).unwrap();
+        data.create_community(id.as_str(), doc.automerge_mut()).unwrap();
+    }
+    let disk: u64 = std::fs::read_dir(tmp.path().join("communities").join(id.as_str()))
+        .unwrap()
+        .flatten()
+        .map(|e| e.metadata().unwrap().len())
+        .sum();
+    let mut store_loads = Vec::new();
+    let mut raw_loads = Vec::new();
+    for _ in 0..7 {
+        let t = Instant::now();
+        let loaded = AutoCommit::load(&bytes).unwrap();
+        raw_loads.push(t.elapsed());
+        drop(loaded);
+        let t = Instant::now();
+        let data = DataDir::open(tmp.path()).unwrap();
+        let loaded = data.open_community(id.as_str()).unwrap();
+        let doc = CommunityDoc::from_automerge(loaded.doc).unwrap();
+        store_loads.push(t.elapsed());
+        drop(doc);
+    }
+    let (store_load, raw_load) = (median(store_loads), median(raw_loads));
+    println!(
+        "cold load: store {:.0} ms vs AutoCommit::load {:.0} ms: ratio {:.2} (target <= 1.2)",
+        ms(store_load),
+        ms(raw_load),
+        store_load.as_secs_f64() / raw_load.as_secs_f64()
+    );
+    println!("on disk: {} KB (one framed snapshot)", disk / 1024);
+
+    // One more note at 10,000 notes vs at 100 notes.
+    let edits = 200;
+    let small = Spec { notes: 100, ..Spec::default() };
+    let (small_durable, small_memory) = edit_samples(&small, edits);
+    let (big_durable, big_memory) = edit_samples(&spec, edits);
+    println!(
+        "note add, durable (apply + commit + chunk write + fsync): at 100 notes {:.2} ms, at 10,000 notes {:.2} ms (median of {edits}): ratio {:.2} (target <= 1.5)",
+        ms(median(small_durable.clone())),
+        ms(median(big_durable.clone())),
+        median(big_durable.clone()).as_secs_f64() / median(small_durable.clone()).as_secs_f64()
+    );
+    println!(
+        "  p95: at 100 notes {:.2} ms, at 10,000 notes {:.2} ms",
+        ms(percentile(small_durable, 0.95)),
+        ms(percentile(big_durable, 0.95))
+    );
+    println!(
+        "note add, in memory (validate + reconcile one note + commit): at 100 notes {:.3} ms, at 10,000 notes {:.3} ms: ratio {:.2}",
+        ms(median(small_memory.clone())),
+        ms(median(big_memory.clone())),
+        median(big_memory).as_secs_f64() / median(small_memory).as_secs_f64()
+    );
+}
