@@ -30,7 +30,10 @@ fn ms(d: Duration) -> f64 {
 }
 
 fn add_note(doc: &mut CommunityDoc, n: usize) {
-    let ctx = Ctx { by: Some(MemberId::new("bench")), now: Timestamp::now() };
+    let ctx = Ctx {
+        by: Some(MemberId::new("bench")),
+        now: Timestamp::now(),
+    };
     doc.apply(
         &ctx,
         Command::AddNote(NewNote {
@@ -51,7 +54,9 @@ fn edit_samples(spec: &Spec, edits: usize) -> (Vec<Duration>, Vec<Duration>) {
     let tmp = tempfile::tempdir().unwrap();
     let data = DataDir::open(tmp.path()).unwrap();
     let id = doc.id().unwrap();
-    let mut store = data.create_community(id.as_str(), doc.automerge_mut()).unwrap();
+    let mut store = data
+        .create_community(id.as_str(), doc.automerge_mut())
+        .unwrap();
     // Keep compaction out of the per-edit figure (it is measured as "save" below).
     store.set_compact_after(usize::MAX);
     let mut durable = Vec::with_capacity(edits);
@@ -75,7 +80,13 @@ fn main() {
     println!("# Commonroom storage benchmark");
     println!(
         "generated community: {} members, {} events, {} notes, {} resources, {} actions, {} themes ({} changes)",
-        spec.members, spec.events, spec.notes, spec.resources, spec.actions, spec.themes, spec.changes()
+        spec.members,
+        spec.events,
+        spec.notes,
+        spec.resources,
+        spec.actions,
+        spec.themes,
+        spec.changes()
     );
     let started = Instant::now();
     let mut doc = generate(&spec);
@@ -91,14 +102,19 @@ fn main() {
         })
         .collect();
     let bytes = doc.save();
-    println!("save whole document: {:.1} ms (median of 15), {} KB", ms(median(saves)), bytes.len() / 1024);
+    println!(
+        "save whole document: {:.1} ms (median of 15), {} KB",
+        ms(median(saves)),
+        bytes.len() / 1024
+    );
 
     // Cold load through the store vs automerge alone on the same bytes.
     let tmp = tempfile::tempdir().unwrap();
     let id = doc.id().unwrap();
     {
         let data = DataDir::open(tmp.path()).unwrap();
-        data.create_community(id.as_str(), doc.automerge_mut()).unwrap();
+        data.create_community(id.as_str(), doc.automerge_mut())
+            .unwrap();
     }
     let disk: u64 = std::fs::read_dir(tmp.path().join("communities").join(id.as_str()))
         .unwrap()
@@ -130,7 +146,10 @@ fn main() {
 
     // One more note at 10,000 notes vs at 100 notes.
     let edits = 200;
-    let small = Spec { notes: 100, ..Spec::default() };
+    let small = Spec {
+        notes: 100,
+        ..Spec::default()
+    };
     let (small_durable, small_memory) = edit_samples(&small, edits);
     let (big_durable, big_memory) = edit_samples(&spec, edits);
     println!(
