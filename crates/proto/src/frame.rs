@@ -1,0 +1,224 @@
+//! Length-prefixed wire frames.
+//!
+//! Layout: a 5-byte header (`u32` big-endian payload length, then a `u8` kind), then the
+//! payload. The length is checked against the kind's hard limit from the header alone,
+//! before a single byte of payload is allocated or read.
+
+use serde::{Deserialize, Serialize};
+
+/// ALPN of the sync protocol, version 1.
+pub const ALPN_SYNC: &[u8] = b"commonroom/sync/1";
+/// ALPN of the join protocol, version 1.
+pub const ALPN_JOIN: &[u8] = b"commonroom/join/1";
+/// The protocol version carried in every hello.
+pub const PROTOCOL_VERSION: u32 = 1;
+/// Largest Automerge sync message accepted (a fresh member's first sync of a large community
+/// fits comfortably).
+pub const MAX_SYNC_LEN: u32 = 64 * 1024 * 1024;
+/// Largest control frame (hello, join request and reply, refusal) accepted.
+pub const MAX_CONTROL_LEN: u32 = 64 * 1024;
+/// Bytes in a frame header.
+pub const HEADER_LEN: usize = 5;
+
+const KIND_HELLO: u8 = 1;
+const KIND_ACCEPT: u8 = 2;
+const KIND_REFUSE: u8 = 3;
+const KIND_SYNC: u8 = 4;
+const KIND_JOIN: u8 = 5;
+const KIND_JOINED: u8 = 6;
+
+/// Why bytes from a peer are not a valid frame.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum FrameError {
+    /// The header names a kind this version does not know.
+    #[error("unknown frame kind {0}")]
+    UnknownKind(u8),
+    /// The header announces more bytes than the kind allows.
+    #[error("frame of kind {kind} announces {len} bytes, more than the limit of {limit}")]
+    TooLarge {
+        /// The frame kind.
+        kind: u8,
+        /// The announced length.
+        len: u32,
+        /// The limit for that kind.
+        limit: u32,
+    },
+    /// The payload is not what the kind requires.
+    #[error("malformed {kind} frame: {reason}")]
+    Malformed {
+        /// The frame kind's name.
+        kind: &'static str,
+        /// What was wrong.
+        reason: String,
+    },
+}
+
+/// The first frame on a sync connection: which community, which protocol version.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hello {
+    /// Protocol version of the sender.
+    pub version: u32,
+    /// The community to sync.
+    pub community: String,
+}
+
+/// The first frame on a join connection: proof of an invite, and who is joining.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JoinRequest {
+    /// Protocol version of the sender.
+    pub version: u32,
+    /// The community to join.
+    pub community: String,
+    /// The invite being used (its public key, hex).
+    pub invite: String,
+    /// Signature (hex) by the invite's secret over [`crate::invite::join_statement`].
+    pub signature: String,
+    /// The joiner's display name.
+    pub name: String,
+    /// The joiner's focus areas.
+    pub focus: Vec<String>,
+}
+
+/// The inviter's answer to a join request that was accepted.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JoinReply {
+    /// The new member's id.
+    pub member: String,
+}
+
+/// One protocol message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Frame {
+    /// Opens a sync connection.
+    Hello(Hello),
+    /// The hello was accepted; sync messages follow.
+    Accept,
+    /// The connection is refused (not a member, unknown community, removed...).
+    Refuse(String),
+    /// An encoded `automerge::sync::Message`.
+    Sync(Vec<u8>),
+    /// Opens a join connection.
+    Join(JoinRequest),
+    /// The join was accepted; the joiner now syncs the community.
+    Joined(JoinReply),
+}
+
+/// A parsed, size-checked frame header.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Header {
+    /// The frame kind.
+    pub kind: u8,
+    /// The payload length, already checked against the kind's limit.
+    pub len: u32,
+}
+
+impl Header {
+    /// Parses and checks a header; fails before anything is allocated for the payload.
+    pub fn parse(bytes: [u8; HEADER_LEN]) -> Result<Self, FrameError> {
+        let len = u32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
+        let kind = bytes[4];
+        let limit = match kind {
+            KIND_SYNC => MAX_SYNC_LEN,
+            KIND_HELLO | KIND_ACCEPT | KIND_REFUSE | KIND_JOIN | KIND_JOINED => MAX_CONTROL_LEN,
+            other => return Err(FrameError::UnknownKind(other)),
+        };
+        if len > limit {
+            return Err(FrameError::TooLarge { kind, len, limit });
+        }
+        Ok(Self { kind, len })
+    }
+}
+
+fn json<T: serde::de::DeserializeOwned>(
+    kind: &'static str,
+    payload: &[u8],
+) -> Result<T, FrameError> {
+    serde_json::from_slice(payload).map_err(|e| FrameError::Malformed {
+        kind,
+        reason: e.to_string(),
+    })
+}
+
+impl Frame {
+    /// Encodes the frame with its header.
+    pub fn encode(&self) -> Vec<u8> {
+        let (kind, payload): (u8, Vec<u8>) = match self {
+            Frame::Hello(h) => (KIND_HELLO, serde_json::to_vec(h).unwrap_or_default()),
+            Frame::Accept => (KIND_ACCEPT, Vec::new()),
+            Frame::Refuse(reason) => (KIND_REFUSE, reason.as_bytes().to_vec()),
+            Frame::Sync(bytes) => (KIND_SYNC, bytes.clone()),
+            Frame::Join(j) => (KIND_JOIN, serde_json::to_vec(j).unwrap_or_default()),
+            Frame::Joined(j) => (KIND_JOINED, serde_json::to_vec(j).unwrap_or_default()),
+        };
+        let mut out = Vec::with_capacity(HEADER_LEN + payload.len());
+        out.extend_from_slice(&(payload.len() as u32).to_be_bytes());
+        out.push(kind);
+        out.extend_from_slice(&payload);
+        out
+    }
+
+    /// Decodes a payload whose header was accepted by [`Header::parse`].
+    pub fn decode(header: Header, payload: &[u8]) -> Result<Self, FrameError> {
+        if payload.len() as u64 != u64::from(header.len) {
+            return Err(FrameError::Malformed {
+                kind: "any",
+                reason: "payload length differs from header".into(),
+            });
+        }
+        match header.kind {
+            KIND_HELLO => Ok(Frame::Hello(json("hello", payload)?)),
+            KIND_ACCEPT if payload.is_empty() => Ok(Frame::Accept),
+            KIND_ACCEPT => Err(FrameError::Malformed {
+                kind: "accept",
+                reason: "unexpected payload".into(),
+            }),
+            KIND_REFUSE => Ok(Frame::Refuse(String::from_utf8_lossy(payload).into_owned())),
+            KIND_SYNC => Ok(Frame::Sync(payload.to_vec())),
+            KIND_JOIN => Ok(Frame::Join(json("join", payload)?)),
+            KIND_JOINED => Ok(Frame::Joined(json("joined", payload)?)),
+            other => Err(FrameError::UnknownKind(other)),
+        }
+    }
+}
+
+/// Splits a byte stream into frames (for transports that deliver arbitrary chunks, and for fuzzing).
+#[derive(Debug, Default)]
+pub struct FrameDecoder {
+    buffer: Vec<u8>,
+}
+
+impl FrameDecoder {
+    /// A decoder with nothing buffered.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds bytes received from the peer.
+    pub fn push(&mut self, bytes: &[u8]) {
+        self.buffer.extend_from_slice(bytes);
+    }
+
+    /// The next complete frame, `Ok(None)` if more bytes are needed, or the error that ends the connection.
+    ///
+    /// A header is rejected as soon as its 5 bytes are in, however much more the peer announces.
+    pub fn next_frame(&mut self) -> Result<Option<Frame>, FrameError> {
+        if self.buffer.len() < HEADER_LEN {
+            return Ok(None);
+        }
+        let mut head = [0u8; HEADER_LEN];
+        head.copy_from_slice(&self.buffer[..HEADER_LEN]);
+        let header = Header::parse(head)?;
+        let total = HEADER_LEN + header.len as usize;
+        if self.buffer.len() < total {
+            return Ok(None);
+        }
+        let frame = Frame::decode(header, &self.buffer[HEADER_LEN..total]);
+        self.buffer.drain(..total);
+        frame.map(Some)
+    }
+
+    /// Bytes buffered but not yet part of a complete frame.
+    pub fn buffered(&self) -> usize {
+        self.buffer.len()
+    }
+}

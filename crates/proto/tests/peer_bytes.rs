@@ -1,0 +1,105 @@
+//! Peer bytes never panic a decoder, and oversized announcements are refused from the header.
+#![allow(clippy::unwrap_used, reason = "tests fail loudly on unexpected errors")]
+
+use commonroom_proto::frame::{FrameDecoder, Hello};
+use commonroom_proto::{Frame, FrameError, Header, MAX_SYNC_LEN, SyncSession, Ticket};
+use proptest::prelude::*;
+
+#[test]
+fn a_frame_announcing_4_gib_is_refused_from_its_header() {
+    let header = [0xFF, 0xFF, 0xFF, 0xFF, 4];
+    assert!(matches!(
+        Header::parse(header),
+        Err(FrameError::TooLarge { len: u32::MAX, .. })
+    ));
+    let mut decoder = FrameDecoder::new();
+    decoder.push(&header);
+    assert!(decoder.next_frame().is_err());
+    assert_eq!(
+        decoder.buffered(),
+        5,
+        "nothing was allocated for the payload"
+    );
+    let control = [0, 1, 0, 1, 1]; // a 65,537-byte hello
+    assert!(matches!(
+        Header::parse(control),
+        Err(FrameError::TooLarge { .. })
+    ));
+    let _ = MAX_SYNC_LEN;
+}
+
+#[test]
+fn frames_round_trip_through_a_chunked_stream() {
+    let frames = vec![
+        Frame::Hello(Hello {
+            version: 1,
+            community: "c".into(),
+        }),
+        Frame::Accept,
+        Frame::Sync(vec![1, 2, 3]),
+        Frame::Refuse("not a member".into()),
+    ];
+    let bytes: Vec<u8> = frames.iter().flat_map(Frame::encode).collect();
+    let mut decoder = FrameDecoder::new();
+    let mut out = Vec::new();
+    for chunk in bytes.chunks(3) {
+        decoder.push(chunk);
+        while let Some(frame) = decoder.next_frame().unwrap() {
+            out.push(frame);
+        }
+    }
+    assert_eq!(out, frames);
+}
+
+#[test]
+fn two_sessions_converge_and_a_fresh_session_resyncs() {
+    use commonroom_model::generate::{Spec, generate};
+    let mut a = generate(&Spec::small()).into_automerge();
+    let mut b = commonroom_model::automerge::AutoCommit::new();
+    let (mut sa, mut sb) = (SyncSession::new(), SyncSession::new());
+    for _ in 0..20 {
+        let mut quiet = true;
+        if let Some(m) = sa.generate(&mut a) {
+            sb.receive(&mut b, &m).unwrap();
+            quiet = false;
+        }
+        if let Some(m) = sb.generate(&mut b) {
+            sa.receive(&mut a, &m).unwrap();
+            quiet = false;
+        }
+        if quiet {
+            break;
+        }
+    }
+    assert_eq!(a.get_heads(), b.get_heads());
+    assert!(sa.in_sync(&mut a));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2_000, ..ProptestConfig::default() })]
+
+    #[test]
+    fn arbitrary_bytes_never_panic_the_frame_decoder(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+        let mut decoder = FrameDecoder::new();
+        decoder.push(&bytes);
+        for _ in 0..64 {
+            match decoder.next_frame() {
+                Ok(Some(_)) => {}
+                Ok(None) | Err(_) => break,
+            }
+        }
+    }
+
+    #[test]
+    fn arbitrary_bytes_never_panic_a_sync_session(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+        let mut doc = commonroom_model::automerge::AutoCommit::new();
+        let mut session = SyncSession::new();
+        let _ = session.receive(&mut doc, &bytes);
+    }
+
+    #[test]
+    fn arbitrary_text_never_panics_the_ticket_parser(text in ".{0,300}") {
+        let _ = Ticket::decode(&text);
+        let _ = Ticket::decode(&format!("commonroom1{text}"));
+    }
+}
