@@ -188,6 +188,7 @@ impl Session {
             EntityKind::Resource => ids_of::<Resource>(&self.doc),
             EntityKind::Theme => ids_of::<Theme>(&self.doc),
             EntityKind::Action => ids_of::<Action>(&self.doc),
+            EntityKind::Invite => ids_of::<commonroom_model::entities::Invite>(&self.doc),
         }
     }
 

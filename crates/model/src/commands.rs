@@ -7,7 +7,9 @@ use automerge::{ActorId, transaction::CommitOptions};
 use autosurgeon::Text;
 
 use crate::doc::CommunityDoc;
-use crate::entities::{Action, Event, Member, Note, Position, Removal, Resource, Theme};
+use crate::entities::{
+    Action, Device, Event, Invite, Member, Note, Position, Removal, Resource, Theme,
+};
 use crate::entity::Entity;
 use crate::error::{CommandError, EntityKind};
 use crate::ids::{ActionId, EventId, MemberId, NoteId, ResourceId, ThemeId};
@@ -294,6 +296,43 @@ pub enum Command {
     AddAction(NewAction),
     /// Edit an action point.
     EditAction(ActionId, ActionPatch),
+    /// Record a new invite (its public key) with an expiry.
+    CreateInvite {
+        /// The invite's public key, hex.
+        public_key: String,
+        /// When it stops working.
+        expires_at: Timestamp,
+    },
+    /// Withdraw an unused invite.
+    RevokeInvite(String),
+    /// Admit a joiner who proved an invite: adds the member with their device and marks the
+    /// invite used, in one change. (The proof itself is checked by the network layer.)
+    Join {
+        /// The invite's public key, hex.
+        invite: String,
+        /// The new member.
+        member: NewMember,
+        /// The joiner's device endpoint id, hex.
+        device: String,
+        /// A label for the device.
+        device_label: String,
+    },
+    /// Link a device (endpoint id, hex) to a member.
+    LinkDevice {
+        /// The member.
+        member: MemberId,
+        /// The device's endpoint id, hex.
+        device: String,
+        /// A label such as "Sam's laptop".
+        label: String,
+    },
+    /// Unlink a lost or retired device.
+    UnlinkDevice {
+        /// The member.
+        member: MemberId,
+        /// The device's endpoint id, hex.
+        device: String,
+    },
     /// Delete (tombstone) an entity other than a member.
     Delete(EntityKind, String),
     /// Bring back a deleted entity.
@@ -320,6 +359,11 @@ impl Command {
             Self::EditTheme(..) => "theme.edit".into(),
             Self::AddAction(_) => "action.add".into(),
             Self::EditAction(..) => "action.edit".into(),
+            Self::CreateInvite { .. } => "invite.create".into(),
+            Self::RevokeInvite(_) => "invite.revoke".into(),
+            Self::Join { .. } => "member.join".into(),
+            Self::LinkDevice { .. } => "device.link".into(),
+            Self::UnlinkDevice { .. } => "device.unlink".into(),
             Self::Delete(kind, _) => format!("{kind}.delete"),
             Self::Restore(kind, _) => format!("{kind}.restore"),
         }
@@ -420,6 +464,18 @@ fn clean_tags(field: &'static str, tags: &[String]) -> Result<Set<String>, Comma
         .filter(|t| !t.trim().is_empty())
         .map(|t| clean_name(field, t))
         .collect()
+}
+
+/// A device endpoint id or invite key: 64 lower-case hex characters.
+fn check_device_id(field: &'static str, value: &str) -> Result<String, CommandError> {
+    let value = value.trim().to_lowercase();
+    if value.len() != 64 || !value.chars().all(|c| c.is_ascii_hexdigit()) {
+        return Err(CommandError::Invalid {
+            field,
+            reason: "is not a 64-character hex key".into(),
+        });
+    }
+    Ok(value)
 }
 
 fn check_times(start: Timestamp, end: Option<Timestamp>) -> Result<(), CommandError> {
@@ -855,9 +911,116 @@ impl CommunityDoc {
                 self.put(&action)?;
                 Ok(id.to_string())
             }
+            Command::CreateInvite {
+                public_key,
+                expires_at,
+            } => {
+                let key = check_device_id("invite", &public_key)?;
+                self.require_new(EntityKind::Invite, &key)?;
+                if expires_at <= ctx.now {
+                    return Err(CommandError::Invalid {
+                        field: "expiry",
+                        reason: "is in the past".into(),
+                    });
+                }
+                let invite = Invite {
+                    id: key,
+                    created_by: ctx.by.clone(),
+                    created_at: ctx.now,
+                    expires_at,
+                    used_by: None,
+                    used_at: None,
+                    revoked: false,
+                };
+                self.put(&invite)?;
+                Ok(invite.id)
+            }
+            Command::RevokeInvite(key) => {
+                let mut invite = self.usable_invite(&key, ctx.now)?;
+                invite.revoked = true;
+                self.put(&invite)?;
+                Ok(key)
+            }
+            Command::Join {
+                invite,
+                member,
+                device,
+                device_label,
+            } => {
+                let mut stored = self.usable_invite(&invite, ctx.now)?;
+                let device = check_device_id("device", &device)?;
+                let member_id = member.id.clone();
+                self.write(ctx, Command::AddMember(member))?;
+                let mut added = self.require_active_member(&member_id)?;
+                added.created_by = stored.created_by.clone();
+                added.devices.insert(
+                    device,
+                    Device {
+                        label: clean_name("device label", &device_label)?,
+                        added_at: ctx.now,
+                        unlinked_at: None,
+                    },
+                );
+                self.put(&added)?;
+                stored.used_by = Some(member_id.clone());
+                stored.used_at = Some(ctx.now);
+                self.put(&stored)?;
+                Ok(member_id.to_string())
+            }
+            Command::LinkDevice {
+                member,
+                device,
+                label,
+            } => {
+                let mut stored = self.require_active_member(&member)?;
+                let device = check_device_id("device", &device)?;
+                stored.devices.insert(
+                    device,
+                    Device {
+                        label: clean_name("device label", &label)?,
+                        added_at: ctx.now,
+                        unlinked_at: None,
+                    },
+                );
+                self.put(&stored)?;
+                Ok(member.to_string())
+            }
+            Command::UnlinkDevice { member, device } => {
+                let mut stored = self.require_active_member(&member)?;
+                let entry =
+                    stored
+                        .devices
+                        .get_mut(&device)
+                        .ok_or_else(|| CommandError::Invalid {
+                            field: "device",
+                            reason: format!("{device} is not one of this member's devices"),
+                        })?;
+                entry.unlinked_at = Some(ctx.now);
+                self.put(&stored)?;
+                Ok(member.to_string())
+            }
             Command::Delete(kind, id) => self.set_tombstone(kind, &id, true),
             Command::Restore(kind, id) => self.set_tombstone(kind, &id, false),
         }
+    }
+
+    fn usable_invite(&self, key: &str, now: Timestamp) -> Result<Invite, CommandError> {
+        let invite = self
+            .get::<Invite>(key)?
+            .ok_or_else(|| CommandError::Unknown {
+                kind: EntityKind::Invite,
+                id: key.to_owned(),
+            })?;
+        if invite.revoked {
+            return Err(CommandError::InviteUnusable("was withdrawn"));
+        }
+        if invite.used_by.is_some() {
+            return Err(CommandError::InviteUnusable("has already been used"));
+        }
+        if invite.expires_at <= now {
+            return Err(CommandError::InviteUnusable("has expired"));
+        }
+        Ok(invite)
     }
 
     fn set_tombstone(
@@ -886,10 +1049,10 @@ impl CommunityDoc {
             Ok(())
         }
         match kind {
-            EntityKind::Member => {
+            EntityKind::Member | EntityKind::Invite => {
                 return Err(CommandError::Invalid {
                     field: "kind",
-                    reason: "members are removed, not deleted".into(),
+                    reason: format!("{kind}s are removed or revoked, not deleted"),
                 });
             }
             EntityKind::Event => flip::<Event>(self, id, deleted)?,

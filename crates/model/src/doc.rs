@@ -217,6 +217,33 @@ impl CommunityDoc {
         Ok(self.doc.get(&obj, id)?.is_some())
     }
 
+    /// Endpoint ids (hex) of the linked devices of members who have not been removed: the
+    /// only peers that may sync this community. Empty (admitting nobody) if unreadable.
+    pub fn admitted_devices(&self) -> std::collections::BTreeSet<String> {
+        let Ok((members, _)) = self.all::<crate::entities::Member>() else {
+            return Default::default();
+        };
+        let Ok(removals) = self.removals() else {
+            return Default::default();
+        };
+        members
+            .iter()
+            .filter(|m| !removals.contains_key(&m.id))
+            .flat_map(|m| m.devices.iter())
+            .filter(|(_, device)| device.unlinked_at.is_none())
+            .map(|(id, _)| id.clone())
+            .collect()
+    }
+
+    /// The member a device belongs to, if any (removed members included).
+    pub fn member_of_device(&self, device: &str) -> Option<MemberId> {
+        let (members, _) = self.all::<crate::entities::Member>().ok()?;
+        members
+            .into_iter()
+            .find(|m| m.devices.contains_key(device))
+            .map(|m| m.id)
+    }
+
     /// Merges every change of `other` into this document.
     pub fn merge(&mut self, other: &mut CommunityDoc) -> Result<(), DocumentError> {
         self.doc.merge(&mut other.doc)?;

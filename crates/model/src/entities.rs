@@ -233,3 +233,22 @@ pub struct Action {
     #[serde(skip_serializing_if = "is_false")]
     pub deleted: bool,
 }
+
+/// A one-time invite: the public half of the secret carried by the ticket.
+#[derive(Clone, Debug, Reconcile, Hydrate, Serialize)]
+pub struct Invite {
+    /// The invite's public key (hex); also its id.
+    pub id: String,
+    /// Who made it.
+    pub created_by: Option<MemberId>,
+    /// When.
+    pub created_at: Timestamp,
+    /// After this it is refused.
+    pub expires_at: Timestamp,
+    /// The member who joined with it.
+    pub used_by: Option<MemberId>,
+    /// When it was used.
+    pub used_at: Option<Timestamp>,
+    /// Withdrawn before use.
+    pub revoked: bool,
+}

@@ -2,7 +2,7 @@
 
 use autosurgeon::{Hydrate, Reconcile};
 
-use crate::entities::{Action, Event, Member, Note, Resource, Theme};
+use crate::entities::{Action, Event, Invite, Member, Note, Resource, Theme};
 use crate::error::EntityKind;
 
 /// An entity stored in one of the community's id-keyed collections.
@@ -45,6 +45,18 @@ impl Entity for Member {
     const KIND: EntityKind = EntityKind::Member;
     fn entity_id(&self) -> &str {
         self.id.as_str()
+    }
+    fn is_deleted(&self) -> bool {
+        false
+    }
+    fn set_deleted(&mut self, _deleted: bool) {}
+}
+
+/// Invites are never deleted; they are used, revoked or expire.
+impl Entity for Invite {
+    const KIND: EntityKind = EntityKind::Invite;
+    fn entity_id(&self) -> &str {
+        &self.id
     }
     fn is_deleted(&self) -> bool {
         false

@@ -15,6 +15,8 @@ pub enum EntityKind {
     Theme,
     /// An action point.
     Action,
+    /// An invite.
+    Invite,
 }
 
 impl EntityKind {
@@ -27,6 +29,7 @@ impl EntityKind {
             Self::Resource => "resource",
             Self::Theme => "theme",
             Self::Action => "action",
+            Self::Invite => "invite",
         }
     }
 
@@ -39,6 +42,7 @@ impl EntityKind {
             Self::Resource => "resources",
             Self::Theme => "themes",
             Self::Action => "actions",
+            Self::Invite => "invites",
         }
     }
 }
@@ -76,6 +80,9 @@ pub enum CommandError {
         /// Its id.
         id: String,
     },
+    /// An invite that can no longer be used.
+    #[error("this invite {0}")]
+    InviteUnusable(&'static str),
     /// A member that has been removed from the community was referenced where an active one is needed.
     #[error("member {0} has been removed from the community")]
     RemovedMember(String),

@@ -56,7 +56,7 @@ fn command(op: &Op, known: &mut Known, replica: usize, n: usize) -> Option<Comma
                 event: pick(&known.events, op.target),
                 theme: pick(&known.themes, op.other),
                 position: None,
-                anonymous: op.other % 3 == 0,
+                anonymous: op.other.is_multiple_of(3),
             })
         }
         1 => Command::EditNote(
@@ -93,7 +93,7 @@ fn command(op: &Op, known: &mut Known, replica: usize, n: usize) -> Option<Comma
         7 => Command::CheckIn {
             event: pick(&known.events, op.target)?,
             member: pick(&known.members, op.other)?,
-            present: op.other % 2 == 0,
+            present: op.other.is_multiple_of(2),
         },
         8 => Command::EditMember(
             pick(&known.members, op.target)?,
@@ -117,7 +117,7 @@ fn command(op: &Op, known: &mut Known, replica: usize, n: usize) -> Option<Comma
         10 => Command::EditAction(
             pick(&known.actions, op.target)?,
             ActionPatch {
-                done: Some(op.other % 2 == 0),
+                done: Some(op.other.is_multiple_of(2)),
                 ..Default::default()
             },
         ),
