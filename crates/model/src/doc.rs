@@ -31,6 +31,27 @@ pub const COLLECTIONS: &[&str] = &[
     "stories",
 ];
 
+/// What a batch of changes touched: root collections and `(collection, id)` entities.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Touched {
+    /// Root keys touched (`members`, `notes`, `community`...).
+    pub collections: std::collections::BTreeSet<String>,
+    /// Entities touched, as `(collection, id)`.
+    pub entities: std::collections::BTreeSet<(String, String)>,
+}
+
+impl Touched {
+    /// Whether membership (members, their devices, removals) may have changed.
+    pub fn membership(&self) -> bool {
+        self.collections.contains("members") || self.collections.contains("removals")
+    }
+
+    /// Whether nothing was touched.
+    pub fn is_empty(&self) -> bool {
+        self.collections.is_empty()
+    }
+}
+
 /// One community's Automerge document.
 ///
 /// Reads hydrate single entities by key; writes reconcile single entities under their key.
@@ -72,6 +93,62 @@ impl CommunityDoc {
         let this = Self { doc };
         this.check_schema()?;
         Ok(this)
+    }
+
+    /// An empty document for a community this device has joined but not yet received.
+    ///
+    /// Reads fail with [`DocumentError::Missing`] and commands are refused until sync
+    /// brings the founder's first change; see [`CommunityDoc::is_ready`].
+    pub fn awaiting_sync() -> Self {
+        Self { doc: AutoCommit::new() }
+    }
+
+    /// Wraps a document without checking it (it may still be waiting for its first sync).
+    pub fn from_automerge_unchecked(doc: AutoCommit) -> Self {
+        Self { doc }
+    }
+
+    /// Whether the document holds a community this build can read.
+    pub fn is_ready(&self) -> bool {
+        self.check_schema().is_ok()
+    }
+
+    /// Starts tracking which entities change, from the current state on (see [`CommunityDoc::take_changes`]).
+    pub fn track_changes(&mut self) {
+        self.doc.update_diff_cursor();
+    }
+
+    /// The collections and entities changed since the last call (or since [`CommunityDoc::track_changes`]),
+    /// from Automerge patches: cheap, proportional to what changed.
+    pub fn take_changes(&mut self) -> Touched {
+        let mut touched = Touched::default();
+        for patch in self.doc.diff_incremental() {
+            let root_key = match patch.path.first() {
+                Some((_, automerge::Prop::Map(key))) => Some(key.clone()),
+                Some(_) => None,
+                None => match &patch.action {
+                    automerge::PatchAction::PutMap { key, .. } | automerge::PatchAction::DeleteMap { key } => {
+                        Some(key.clone())
+                    }
+                    _ => None,
+                },
+            };
+            let Some(root_key) = root_key else { continue };
+            let entity = match (patch.path.get(1), &patch.action) {
+                (Some((_, automerge::Prop::Map(id))), _) => Some(id.clone()),
+                (None, automerge::PatchAction::PutMap { key, .. } | automerge::PatchAction::DeleteMap { key })
+                    if !patch.path.is_empty() =>
+                {
+                    Some(key.clone())
+                }
+                _ => None,
+            };
+            if let Some(id) = entity {
+                touched.entities.insert((root_key.clone(), id));
+            }
+            touched.collections.insert(root_key);
+        }
+        touched
     }
 
     /// Loads a document from saved bytes (a full save, possibly followed by incremental chunks).

@@ -17,7 +17,7 @@ pub mod view;
 
 pub use automerge;
 pub use commands::{Applied, Command, Ctx};
-pub use doc::{CommunityDoc, SCHEMA_VERSION};
+pub use doc::{CommunityDoc, SCHEMA_VERSION, Touched};
 pub use error::{CommandError, DocumentError, EntityKind};
 pub use ids::{ActionId, CommunityId, EventId, MemberId, NoteId, ResourceId, ThemeId};
 pub use labels::{EventFormat, Role, RsvpAnswer};

@@ -60,6 +60,9 @@ pub struct Hello {
     pub version: u32,
     /// The community to sync.
     pub community: String,
+    /// Addresses where the sender can be reached, so the other side can reconnect later.
+    #[serde(default)]
+    pub addrs: Vec<std::net::SocketAddr>,
 }
 
 /// The first frame on a join connection: proof of an invite, and who is joining.
@@ -77,6 +80,9 @@ pub struct JoinRequest {
     pub name: String,
     /// The joiner's focus areas.
     pub focus: Vec<String>,
+    /// Addresses where the joiner can be reached.
+    #[serde(default)]
+    pub addrs: Vec<std::net::SocketAddr>,
 }
 
 /// The inviter's answer to a join request that was accepted.

@@ -1,0 +1,161 @@
+//! Protocol handlers: one per versioned ALPN. They run the handshake (with timeouts and the
+//! gate) and hand accepted connections to the node.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use commonroom_proto::frame::JoinRequest;
+use commonroom_proto::{Frame, PROTOCOL_VERSION};
+use iroh::EndpointId;
+use iroh::endpoint::{Connection, RecvStream, SendStream};
+use iroh::protocol::{AcceptError, ProtocolHandler};
+use tokio::sync::mpsc;
+
+use crate::framed::{read_frame_within, write_frame};
+use crate::gate::Gate;
+use crate::{NetError, close};
+
+/// How long a peer has to open its stream and say hello.
+pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A connection that passed its handshake, for the node to run.
+#[derive(Debug)]
+pub enum Inbound {
+    /// A member's device opened a sync connection for a community it is admitted to.
+    Sync {
+        /// The peer's endpoint id (authenticated by QUIC/TLS).
+        peer: EndpointId,
+        /// The community.
+        community: String,
+        /// Where the peer says it can be reached.
+        peer_addrs: Vec<SocketAddr>,
+        /// The connection.
+        conn: Connection,
+        /// Our half of the stream.
+        send: SendStream,
+        /// The peer's half of the stream.
+        recv: RecvStream,
+    },
+    /// Someone presents an invite. The node checks the proof and answers on `send`.
+    Join {
+        /// The joiner's endpoint id (authenticated by QUIC/TLS).
+        peer: EndpointId,
+        /// What they sent.
+        request: JoinRequest,
+        /// The connection.
+        conn: Connection,
+        /// Our half of the stream, for the answer.
+        send: SendStream,
+    },
+}
+
+async fn accept_stream(conn: &Connection) -> Result<(SendStream, RecvStream), NetError> {
+    match tokio::time::timeout(HANDSHAKE_TIMEOUT, conn.accept_bi()).await {
+        Ok(Ok(pair)) => Ok(pair),
+        Ok(Err(e)) => Err(NetError::Connection(e.to_string())),
+        Err(_) => Err(NetError::Timeout(HANDSHAKE_TIMEOUT.as_secs())),
+    }
+}
+
+/// Refuses politely: a reason, then the connection is closed.
+pub async fn refuse(conn: &Connection, send: &mut SendStream, reason: &str) {
+    let _ = write_frame(send, &Frame::Refuse(reason.to_owned())).await;
+    let _ = send.finish();
+    // Give the reason a moment to arrive before the close.
+    let _ = tokio::time::timeout(Duration::from_millis(500), send.stopped()).await;
+    conn.close(close::REFUSED.into(), reason.as_bytes());
+}
+
+fn protocol_error(conn: &Connection, error: &NetError) {
+    tracing::debug!(peer = %conn.remote_id().fmt_short(), %error, "closing connection");
+    conn.close(close::PROTOCOL.into(), b"protocol error");
+}
+
+/// Handles `commonroom/sync/1`: hello, gate, then hands the connection to the node.
+#[derive(Clone, Debug)]
+pub struct SyncHandler {
+    gate: Gate,
+    inbound: mpsc::Sender<Inbound>,
+}
+
+impl SyncHandler {
+    /// A handler that admits peers through `gate` and passes connections on `inbound`.
+    pub fn new(gate: Gate, inbound: mpsc::Sender<Inbound>) -> Self {
+        Self { gate, inbound }
+    }
+
+    async fn handshake(&self, conn: Connection) -> Result<(), NetError> {
+        let peer = conn.remote_id();
+        let (mut send, mut recv) = accept_stream(&conn).await?;
+        let hello = match read_frame_within(&mut recv, HANDSHAKE_TIMEOUT).await? {
+            Frame::Hello(hello) => hello,
+            other => return Err(NetError::Protocol(format!("expected a hello, got {other:?}"))),
+        };
+        if hello.version != PROTOCOL_VERSION {
+            refuse(&conn, &mut send, &format!("protocol version {} is not supported", hello.version)).await;
+            return Ok(());
+        }
+        if !self.gate.admits(&hello.community, &peer) {
+            tracing::info!(peer = %peer.fmt_short(), community = %hello.community, "refused a device that is not a member");
+            refuse(&conn, &mut send, "this device is not a member of that community").await;
+            return Ok(());
+        }
+        write_frame(&mut send, &Frame::Accept).await?;
+        let inbound = Inbound::Sync { peer, community: hello.community, peer_addrs: hello.addrs, conn: conn.clone(), send, recv };
+        if self.inbound.send(inbound).await.is_err() {
+            conn.close(close::SHUTDOWN.into(), b"shutting down");
+        }
+        Ok(())
+    }
+}
+
+impl ProtocolHandler for SyncHandler {
+    async fn accept(&self, conn: Connection) -> Result<(), AcceptError> {
+        if let Err(error) = self.handshake(conn.clone()).await {
+            protocol_error(&conn, &error);
+        }
+        Ok(())
+    }
+}
+
+/// Handles `commonroom/join/1`: reads the join request and hands it to the node.
+#[derive(Clone, Debug)]
+pub struct JoinHandler {
+    inbound: mpsc::Sender<Inbound>,
+}
+
+impl JoinHandler {
+    /// A handler that passes join requests on `inbound`.
+    pub fn new(inbound: mpsc::Sender<Inbound>) -> Self {
+        Self { inbound }
+    }
+
+    async fn handshake(&self, conn: Connection) -> Result<(), NetError> {
+        let peer = conn.remote_id();
+        let (mut send, mut recv) = accept_stream(&conn).await?;
+        let request = match read_frame_within(&mut recv, HANDSHAKE_TIMEOUT).await? {
+            Frame::Join(request) => request,
+            other => return Err(NetError::Protocol(format!("expected a join request, got {other:?}"))),
+        };
+        if request.version != PROTOCOL_VERSION {
+            refuse(&conn, &mut send, &format!("protocol version {} is not supported", request.version)).await;
+            return Ok(());
+        }
+        if self.inbound.send(Inbound::Join { peer, request, conn: conn.clone(), send }).await.is_err() {
+            conn.close(close::SHUTDOWN.into(), b"shutting down");
+            return Ok(());
+        }
+        // Keep the connection open until the node has answered and the joiner hangs up.
+        let _ = tokio::time::timeout(Duration::from_secs(30), conn.closed()).await;
+        Ok(())
+    }
+}
+
+impl ProtocolHandler for JoinHandler {
+    async fn accept(&self, conn: Connection) -> Result<(), AcceptError> {
+        if let Err(error) = self.handshake(conn.clone()).await {
+            protocol_error(&conn, &error);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,716 @@
+//! The actor: owns every open community and every sync session; the only writer of the data directory.
+
+use std::collections::{HashMap, HashSet};
+use std::time::{Duration, Instant};
+
+use commonroom_model::commands::NewMember;
+use commonroom_model::entities::Invite;
+use commonroom_model::{
+    Applied, Command, CommunityDoc, CommunityId, CommunityView, Ctx, MemberId, Role, Timestamp,
+};
+use commonroom_net::dial::{dial_join, dial_sync};
+use commonroom_net::handlers::refuse;
+use commonroom_net::{Bound, Gate, Inbound, NetError};
+use commonroom_proto::frame::{JoinReply, JoinRequest};
+use commonroom_proto::{Frame, InviteKey, PROTOCOL_VERSION, SyncSession, Ticket, verify_join};
+use commonroom_store::{CommunityStore, DataDir};
+use iroh::endpoint::{Connection, RecvStream, SendStream};
+use iroh::{Endpoint, EndpointAddr, EndpointId, TransportAddr};
+use tokio::sync::{broadcast, mpsc, oneshot};
+
+use crate::conn::{self, ConnId, OUTGOING_QUEUE};
+use crate::error::NodeError;
+use crate::event::Event;
+use crate::handle::{NodeConfig, PeerInfo, SyncReport};
+use crate::peers::KnownPeers;
+
+type Reply<T> = oneshot::Sender<Result<T, NodeError>>;
+type Dialed = Result<(Connection, SendStream, RecvStream), NetError>;
+
+/// Messages to the actor, from handles and from the node's own tasks.
+pub(crate) enum Msg {
+    Create { name: String, me: String, reply: Reply<CommunityId> },
+    List { reply: Reply<Vec<(String, String)>> },
+    Apply { community: String, command: Command, reply: Reply<Applied> },
+    View { community: String, reply: Reply<CommunityView> },
+    Me { community: String, reply: Reply<Option<MemberId>> },
+    Invite { community: String, valid_for: Duration, reply: Reply<Ticket> },
+    Join { ticket: Ticket, name: String, focus: Vec<String>, reply: Reply<CommunityId> },
+    SyncNow { community: String, timeout: Duration, reply: Reply<SyncReport> },
+    Peers { community: String, reply: Reply<Vec<PeerInfo>> },
+    Addrs { reply: Reply<Vec<std::net::SocketAddr>> },
+    Shutdown,
+    Incoming { id: ConnId, bytes: Vec<u8> },
+    Closed { id: ConnId },
+    Dialed { community: String, peer: EndpointId, result: Box<Dialed> },
+    JoinAnswered { ticket: Ticket, result: Result<JoinReply, NetError>, reply: Reply<CommunityId> },
+}
+
+/// One community open on this device.
+struct Open {
+    doc: CommunityDoc,
+    store: CommunityStore,
+    me: Option<MemberId>,
+    peers: KnownPeers,
+}
+
+/// One live sync connection.
+struct Live {
+    community: String,
+    peer: EndpointId,
+    tx: mpsc::Sender<Vec<u8>>,
+    session: SyncSession,
+    reported_in_sync: bool,
+}
+
+/// Reconnection state for one (community, peer).
+struct Backoff {
+    next: Instant,
+    delay: Duration,
+    in_flight: bool,
+}
+
+const FIRST_RETRY: Duration = Duration::from_millis(500);
+const MAX_RETRY: Duration = Duration::from_secs(60);
+const JOIN_TIMEOUT: Duration = Duration::from_secs(60);
+
+struct Waiter<T> {
+    community: String,
+    deadline: Instant,
+    reply: Reply<T>,
+}
+
+pub(crate) struct Actor {
+    data: DataDir,
+    bound: Bound,
+    gate: Gate,
+    own_id: EndpointId,
+    connect_to_peers: bool,
+    communities: HashMap<String, Open>,
+    live: HashMap<ConnId, Live>,
+    next_conn: ConnId,
+    backoff: HashMap<(String, EndpointId), Backoff>,
+    sync_waiters: Vec<Waiter<SyncReport>>,
+    join_waiters: Vec<Waiter<CommunityId>>,
+    tx: mpsc::Sender<Msg>,
+    events: broadcast::Sender<Event>,
+}
+
+fn now() -> Timestamp {
+    Timestamp::now()
+}
+
+fn hex(id: &EndpointId) -> String {
+    id.to_string()
+}
+
+impl Actor {
+    pub(crate) async fn start(config: &NodeConfig, tx: mpsc::Sender<Msg>, events: broadcast::Sender<Event>) -> Result<Self, NodeError> {
+        let data = DataDir::open(&config.data_dir)?;
+        let secret = data.device_secret()?;
+        let bound = commonroom_net::bind(secret, &config.net).await?;
+        let own_id = bound.endpoint.id();
+        let mut actor = Self {
+            data,
+            bound,
+            gate: Gate::new(),
+            own_id,
+            connect_to_peers: config.connect_to_peers,
+            communities: HashMap::new(),
+            live: HashMap::new(),
+            next_conn: 1,
+            backoff: HashMap::new(),
+            sync_waiters: Vec::new(),
+            join_waiters: Vec::new(),
+            tx,
+            events,
+        };
+        for id in actor.data.community_ids()? {
+            match actor.load(&id) {
+                Ok(()) => {}
+                Err(e) => tracing::warn!(community = %id, error = %e, "community could not be opened"),
+            }
+        }
+        Ok(actor)
+    }
+
+    fn load(&mut self, id: &str) -> Result<(), NodeError> {
+        let loaded = self.data.open_community(id)?;
+        for problem in &loaded.problems {
+            tracing::warn!("{problem}; the rest of the community loaded");
+        }
+        let mut doc = CommunityDoc::from_automerge_unchecked(loaded.doc).with_fresh_actor();
+        doc.track_changes();
+        let me = loaded.store.read_local("me")?.map(MemberId::new);
+        let peers = KnownPeers::parse(loaded.store.read_local("peers")?.as_deref());
+        for (peer, known) in &peers.peers {
+            if let Ok(peer) = peer.parse::<EndpointId>() {
+                self.bound.learn(peer, known.addrs.iter().copied());
+            }
+        }
+        self.communities.insert(id.to_owned(), Open { doc, store: loaded.store, me, peers });
+        self.refresh_gate(id);
+        Ok(())
+    }
+
+    pub(crate) fn endpoint(&self) -> &Endpoint {
+        &self.bound.endpoint
+    }
+
+    pub(crate) fn gate(&self) -> Gate {
+        self.gate.clone()
+    }
+
+    fn refresh_gate(&mut self, community: &str) {
+        let Some(open) = self.communities.get(community) else { return };
+        let admitted: HashSet<EndpointId> =
+            open.doc.admitted_devices().iter().filter_map(|d| d.parse::<EndpointId>().ok()).collect();
+        // Close live connections of devices that are no longer admitted (removed members, unlinked devices).
+        let revoked: Vec<ConnId> = self
+            .live
+            .iter()
+            .filter(|(_, l)| l.community == community && open.doc.is_ready() && !admitted.contains(&l.peer))
+            .map(|(id, _)| *id)
+            .collect();
+        for id in revoked {
+            tracing::info!(community, "closing the connection of a device that is no longer admitted");
+            self.live.remove(&id);
+        }
+        self.gate.set(community, admitted);
+    }
+
+    pub(crate) async fn run(mut self, mut rx: mpsc::Receiver<Msg>, mut inbound: mpsc::Receiver<Inbound>) {
+        let mut tick = tokio::time::interval(Duration::from_millis(500));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        loop {
+            tokio::select! {
+                msg = rx.recv() => match msg {
+                    Some(Msg::Shutdown) | None => break,
+                    Some(msg) => self.handle(msg),
+                },
+                Some(conn) = inbound.recv() => self.inbound(conn),
+                _ = tick.tick() => self.tick(),
+            }
+            self.check_waiters();
+        }
+        // Dropping the senders ends every connection task; the stores are durable already.
+        self.live.clear();
+    }
+
+    fn handle(&mut self, msg: Msg) {
+        match msg {
+            Msg::Create { name, me, reply } => {
+                let _ = reply.send(self.create(&name, &me));
+            }
+            Msg::List { reply } => {
+                let mut list: Vec<(String, String)> = self
+                    .communities
+                    .iter()
+                    .map(|(id, open)| {
+                        let name = open.doc.community().map(|c| c.name).unwrap_or_else(|_| "(not yet received)".into());
+                        (id.clone(), name)
+                    })
+                    .collect();
+                list.sort();
+                let _ = reply.send(Ok(list));
+            }
+            Msg::Apply { community, command, reply } => {
+                let _ = reply.send(self.apply(&community, command));
+            }
+            Msg::View { community, reply } => {
+                let result = self.ready(&community).and_then(|open| Ok(CommunityView::hydrate(&mut open.doc)?));
+                let _ = reply.send(result);
+            }
+            Msg::Me { community, reply } => {
+                let _ = reply.send(self.open(&community).map(|o| o.me.clone()));
+            }
+            Msg::Invite { community, valid_for, reply } => {
+                let _ = reply.send(self.invite(&community, valid_for));
+            }
+            Msg::Join { ticket, name, focus, reply } => self.start_join(ticket, name, focus, reply),
+            Msg::JoinAnswered { ticket, result, reply } => self.join_answered(ticket, result, reply),
+            Msg::SyncNow { community, timeout, reply } => {
+                if !self.communities.contains_key(&community) {
+                    let _ = reply.send(Err(NodeError::UnknownCommunity(community)));
+                    return;
+                }
+                for ((c, _), backoff) in self.backoff.iter_mut() {
+                    if *c == community {
+                        backoff.next = Instant::now();
+                        backoff.delay = FIRST_RETRY;
+                    }
+                }
+                self.dial_community(&community, true);
+                self.sync_waiters.push(Waiter { community, deadline: Instant::now() + timeout, reply });
+            }
+            Msg::Peers { community, reply } => {
+                let _ = reply.send(self.peers(&community));
+            }
+            Msg::Addrs { reply } => {
+                let _ = reply.send(Ok(self.bound.direct_addrs()));
+            }
+            Msg::Shutdown => {}
+            Msg::Incoming { id, bytes } => self.incoming(id, &bytes),
+            Msg::Closed { id } => {
+                if let Some(live) = self.live.remove(&id) {
+                    self.mark_retry(&live.community, live.peer, FIRST_RETRY);
+                    let _ = self.events.send(Event::PeerOffline { community: live.community, peer: live.peer });
+                }
+            }
+            Msg::Dialed { community, peer, result } => {
+                if let Some(b) = self.backoff.get_mut(&(community.clone(), peer)) {
+                    b.in_flight = false;
+                }
+                match *result {
+                    Ok((conn, send, recv)) => {
+                        self.mark_retry(&community, peer, FIRST_RETRY);
+                        self.register(community, peer, Vec::new(), conn, send, recv);
+                    }
+                    Err(e) => {
+                        tracing::debug!(peer = %peer.fmt_short(), error = %e, "could not reach peer");
+                        let delay = self
+                            .backoff
+                            .get(&(community.clone(), peer))
+                            .map_or(FIRST_RETRY, |b| (b.delay * 2).min(MAX_RETRY));
+                        self.mark_retry(&community, peer, delay);
+                    }
+                }
+            }
+        }
+    }
+
+    fn mark_retry(&mut self, community: &str, peer: EndpointId, delay: Duration) {
+        let entry = self.backoff.entry((community.to_owned(), peer)).or_insert(Backoff {
+            next: Instant::now(),
+            delay,
+            in_flight: false,
+        });
+        entry.delay = delay;
+        entry.next = Instant::now() + delay;
+    }
+
+    fn open(&mut self, community: &str) -> Result<&mut Open, NodeError> {
+        self.communities.get_mut(community).ok_or_else(|| NodeError::UnknownCommunity(community.to_owned()))
+    }
+
+    fn ready(&mut self, community: &str) -> Result<&mut Open, NodeError> {
+        let open = self.open(community)?;
+        if !open.doc.is_ready() {
+            return Err(NodeError::NotYetSynced(community.to_owned()));
+        }
+        Ok(open)
+    }
+
+    fn create(&mut self, name: &str, me: &str) -> Result<CommunityId, NodeError> {
+        let id = CommunityId::generate();
+        let founder = MemberId::generate();
+        let now = now();
+        let mut doc = commonroom_model::start_community(id.clone(), name, me, founder.clone(), now)?.with_fresh_actor();
+        doc.apply(
+            &Ctx { by: Some(founder.clone()), now },
+            Command::LinkDevice { member: founder.clone(), device: hex(&self.own_id), label: format!("{me}'s device") },
+        )?;
+        let store = self.data.create_community(id.as_str(), doc.automerge_mut())?;
+        store.write_local("me", founder.as_str())?;
+        store.write_local("name", &doc.community()?.name)?;
+        doc.track_changes();
+        self.communities.insert(id.to_string(), Open { doc, store, me: Some(founder), peers: KnownPeers::default() });
+        self.refresh_gate(id.as_str());
+        let _ = self.events.send(Event::CommunityAdded { community: id.to_string() });
+        Ok(id)
+    }
+
+    /// Applies a local command: durable, then offered to every connected peer.
+    fn apply(&mut self, community: &str, command: Command) -> Result<Applied, NodeError> {
+        let open = self.ready(community)?;
+        let ctx = Ctx { by: open.me.clone(), now: now() };
+        let applied = open.doc.apply(&ctx, command)?;
+        open.store.persist(open.doc.automerge_mut())?;
+        if let Ok(c) = open.doc.community() {
+            let _ = open.store.write_local("name", &c.name);
+        }
+        self.after_change(community, false);
+        Ok(applied)
+    }
+
+    /// After a durable change: refresh the gate if needed, tell observers, push to peers.
+    fn after_change(&mut self, community: &str, remote: bool) {
+        let Some(open) = self.communities.get_mut(community) else { return };
+        let touched = open.doc.take_changes();
+        if touched.membership() || !remote {
+            self.refresh_gate(community);
+        }
+        let _ = self.events.send(Event::Changed { community: community.to_owned(), touched, remote });
+        self.push(community);
+    }
+
+    /// Offers what each connected peer of `community` is missing.
+    fn push(&mut self, community: &str) {
+        let Some(open) = self.communities.get_mut(community) else { return };
+        let mut stuck = Vec::new();
+        for (id, live) in self.live.iter_mut().filter(|(_, l)| l.community == community) {
+            if let Some(bytes) = live.session.generate(open.doc.automerge_mut())
+                && live.tx.try_send(bytes).is_err()
+            {
+                stuck.push(*id);
+            }
+        }
+        for id in stuck {
+            tracing::warn!("a peer is not keeping up; closing its connection (it will resync on reconnect)");
+            self.live.remove(&id);
+        }
+    }
+
+    fn incoming(&mut self, id: ConnId, bytes: &[u8]) {
+        let Some(live) = self.live.get_mut(&id) else { return };
+        let community = live.community.clone();
+        let Some(open) = self.communities.get_mut(&community) else { return };
+        let was_ready = open.doc.is_ready();
+        let changed = match live.session.receive(open.doc.automerge_mut(), bytes) {
+            Ok(changed) => changed,
+            Err(e) => {
+                tracing::info!(peer = %live.peer.fmt_short(), error = %e, "closing connection after a bad sync message");
+                self.live.remove(&id);
+                return;
+            }
+        };
+        if changed {
+            // Durable before it is relayed or reported.
+            if let Err(e) = open.store.persist(open.doc.automerge_mut()) {
+                tracing::error!(error = %e, "could not save changes from a peer");
+                self.live.remove(&id);
+                return;
+            }
+            if !was_ready && open.doc.is_ready() {
+                if let Ok(c) = open.doc.community() {
+                    let _ = open.store.write_local("name", &c.name);
+                }
+                open.doc.track_changes();
+                self.refresh_gate(&community);
+            }
+            self.after_change(&community, true);
+        } else {
+            self.push(&community);
+        }
+        self.note_sync_state(id);
+    }
+
+    fn note_sync_state(&mut self, id: ConnId) {
+        let Some(live) = self.live.get_mut(&id) else { return };
+        let Some(open) = self.communities.get_mut(&live.community) else { return };
+        let in_sync = live.session.in_sync(open.doc.automerge_mut());
+        if in_sync && !live.reported_in_sync {
+            live.reported_in_sync = true;
+            let entry = open.peers.peers.entry(hex(&live.peer)).or_default();
+            entry.last_sync = Some(now().millis());
+            let _ = open.store.write_local("peers", &open.peers.to_text());
+            let _ = self.events.send(Event::Synced { community: live.community.clone(), peer: live.peer });
+        } else if !in_sync {
+            live.reported_in_sync = false;
+        }
+    }
+
+    fn register(
+        &mut self,
+        community: String,
+        peer: EndpointId,
+        peer_addrs: Vec<std::net::SocketAddr>,
+        conn: Connection,
+        send: SendStream,
+        recv: RecvStream,
+    ) {
+        let Some(open) = self.communities.get_mut(&community) else {
+            conn.close(commonroom_net::close::REFUSED.into(), b"unknown community");
+            return;
+        };
+        let mut addrs = peer_addrs;
+        if addrs.is_empty() {
+            addrs = conn.paths().iter().filter_map(|p| match p.remote_addr() {
+                TransportAddr::Ip(a) => Some(*a),
+                _ => None,
+            }).collect();
+        }
+        self.bound.learn(peer, addrs.iter().copied());
+        let entry = open.peers.peers.entry(hex(&peer)).or_default();
+        if !addrs.is_empty() {
+            entry.addrs = addrs;
+        }
+        entry.last_seen = Some(now().millis());
+        let _ = open.store.write_local("peers", &open.peers.to_text());
+
+        let id = self.next_conn;
+        self.next_conn += 1;
+        let (tx, rx) = mpsc::channel(OUTGOING_QUEUE);
+        let mut session = SyncSession::new();
+        if let Some(first) = session.generate(open.doc.automerge_mut()) {
+            let _ = tx.try_send(first);
+        }
+        self.live.insert(id, Live { community: community.clone(), peer, tx, session, reported_in_sync: false });
+        tokio::spawn(conn::run(id, conn, send, recv, rx, self.tx.clone()));
+        let _ = self.events.send(Event::PeerOnline { community, peer });
+    }
+
+    fn inbound(&mut self, inbound: Inbound) {
+        match inbound {
+            Inbound::Sync { peer, community, peer_addrs, conn, send, recv } => {
+                self.register(community, peer, peer_addrs, conn, send, recv);
+            }
+            Inbound::Join { peer, request, conn, send } => self.answer_join(peer, request, conn, send),
+        }
+    }
+
+    /// The inviter's side of a join: check the proof and the invite, admit, answer.
+    fn answer_join(&mut self, peer: EndpointId, request: JoinRequest, conn: Connection, mut send: SendStream) {
+        let outcome = self.admit(peer, &request);
+        if outcome.is_ok() {
+            self.bound.learn(peer, request.addrs.iter().copied());
+        }
+        tokio::spawn(async move {
+            match outcome {
+                Ok(member) => {
+                    let frame = Frame::Joined(JoinReply { member: member.to_string() });
+                    let _ = commonroom_net::framed::write_frame(&mut send, &frame).await;
+                    let _ = send.finish();
+                    let _ = tokio::time::timeout(Duration::from_secs(5), conn.closed()).await;
+                }
+                Err(reason) => refuse(&conn, &mut send, &reason).await,
+            }
+        });
+    }
+
+    fn admit(&mut self, peer: EndpointId, request: &JoinRequest) -> Result<MemberId, String> {
+        const UNKNOWN: &str = "this invite is not valid here (forged, or for another community)";
+        let community = request.community.clone();
+        let open = self.communities.get_mut(&community).ok_or(UNKNOWN)?;
+        let invite = open.doc.get::<Invite>(&request.invite).ok().flatten().ok_or(UNKNOWN)?;
+        verify_join(&request.invite, &community, peer.as_bytes(), &request.signature).map_err(|e| e.to_string())?;
+        let member = MemberId::generate();
+        let ctx = Ctx { by: open.me.clone().or(invite.created_by.clone()), now: now() };
+        let command = Command::Join {
+            invite: request.invite.clone(),
+            member: NewMember {
+                id: member.clone(),
+                name: request.name.clone(),
+                organisation: None,
+                roles: vec![Role::Member],
+                focus: request.focus.clone(),
+                contact: None,
+            },
+            device: hex(&peer),
+            device_label: format!("{}'s device", request.name.trim()),
+        };
+        open.doc.apply(&ctx, command).map_err(|e| e.to_string())?;
+        open.store.persist(open.doc.automerge_mut()).map_err(|e| format!("the inviter could not save: {e}"))?;
+        self.after_change(&community, false);
+        tracing::info!(community, member = %member, "a new member joined with an invite");
+        Ok(member)
+    }
+
+    fn invite(&mut self, community: &str, valid_for: Duration) -> Result<Ticket, NodeError> {
+        let mut secret = [0u8; 32];
+        getrandom::fill(&mut secret).map_err(|e| NodeError::Unavailable(format!("no randomness for an invite: {e}")))?;
+        let key = InviteKey::from_secret(&secret);
+        let expires_at = Timestamp::from_millis(now().millis() + valid_for.as_millis() as i64);
+        self.apply(community, Command::CreateInvite { public_key: key.public_hex(), expires_at })?;
+        Ok(Ticket {
+            community: community.to_owned(),
+            inviter: *self.own_id.as_bytes(),
+            addrs: self.bound.direct_addrs(),
+            secret,
+        })
+    }
+
+    fn start_join(&mut self, ticket: Ticket, name: String, focus: Vec<String>, reply: Reply<CommunityId>) {
+        if self.communities.contains_key(&ticket.community) {
+            let _ = reply.send(Err(NodeError::Unavailable("this device is already in that community".into())));
+            return;
+        }
+        let Ok(inviter) = EndpointId::from_bytes(&ticket.inviter) else {
+            let _ = reply.send(Err(NodeError::Invite(commonroom_proto::InviteError::Damaged("bad inviter id"))));
+            return;
+        };
+        self.bound.learn(inviter, ticket.addrs.iter().copied());
+        let key = InviteKey::from_secret(&ticket.secret);
+        let request = JoinRequest {
+            version: PROTOCOL_VERSION,
+            community: ticket.community.clone(),
+            invite: key.public_hex(),
+            signature: key.sign_join(&ticket.community, self.own_id.as_bytes()),
+            name,
+            focus,
+            addrs: self.bound.direct_addrs(),
+        };
+        let bound = self.bound.clone();
+        let tx = self.tx.clone();
+        let addr = EndpointAddr::from_parts(inviter, ticket.addrs.iter().copied().map(TransportAddr::Ip));
+        tokio::spawn(async move {
+            let result = dial_join(&bound, addr, request).await;
+            let _ = tx.send(Msg::JoinAnswered { ticket, result, reply }).await;
+        });
+    }
+
+    fn join_answered(&mut self, ticket: Ticket, result: Result<JoinReply, NetError>, reply: Reply<CommunityId>) {
+        let joined = match result {
+            Ok(joined) => joined,
+            Err(NetError::Refused(reason)) => {
+                let _ = reply.send(Err(NodeError::Unavailable(format!("the invite was refused: {reason}"))));
+                return;
+            }
+            Err(e) => {
+                let _ = reply.send(Err(NodeError::Unavailable(format!(
+                    "the inviter cannot be reached ({e}); ask them to open Commonroom, or for a fresh invite"
+                ))));
+                return;
+            }
+        };
+        let mut doc = CommunityDoc::awaiting_sync().with_fresh_actor();
+        let store = match self.data.create_community(&ticket.community, doc.automerge_mut()) {
+            Ok(store) => store,
+            Err(e) => {
+                let _ = reply.send(Err(e.into()));
+                return;
+            }
+        };
+        if let Err(e) = store.write_local("me", &joined.member) {
+            let _ = reply.send(Err(e.into()));
+            return;
+        }
+        let mut peers = KnownPeers::default();
+        let Ok(inviter) = EndpointId::from_bytes(&ticket.inviter) else { return };
+        peers.peers.insert(hex(&inviter), crate::peers::KnownPeer { addrs: ticket.addrs.clone(), ..Default::default() });
+        let _ = store.write_local("peers", &peers.to_text());
+        let community = ticket.community.clone();
+        self.communities.insert(community.clone(), Open { doc, store, me: Some(MemberId::new(joined.member)), peers });
+        let _ = self.events.send(Event::CommunityAdded { community: community.clone() });
+        self.join_waiters.push(Waiter { community: community.clone(), deadline: Instant::now() + JOIN_TIMEOUT, reply });
+        self.spawn_dial(&community, inviter);
+    }
+
+    /// Candidates to dial for a community: admitted devices, or known peers while the
+    /// community has not arrived yet.
+    fn dial_candidates(&self, community: &str) -> Vec<EndpointId> {
+        let Some(open) = self.communities.get(community) else { return Vec::new() };
+        let mut peers: Vec<EndpointId> = if open.doc.is_ready() {
+            self.gate.devices(community)
+        } else {
+            open.peers.peers.keys().filter_map(|p| p.parse().ok()).collect()
+        };
+        peers.retain(|p| *p != self.own_id);
+        peers
+    }
+
+    fn connected(&self, community: &str, peer: &EndpointId) -> bool {
+        self.live.values().any(|l| l.community == community && l.peer == *peer)
+    }
+
+    fn dial_community(&mut self, community: &str, force: bool) {
+        for peer in self.dial_candidates(community) {
+            if self.connected(community, &peer) {
+                continue;
+            }
+            let key = (community.to_owned(), peer);
+            let due = self.backoff.get(&key).is_none_or(|b| !b.in_flight && (force || b.next <= Instant::now()));
+            if due {
+                self.spawn_dial(community, peer);
+            }
+        }
+    }
+
+    fn spawn_dial(&mut self, community: &str, peer: EndpointId) {
+        let entry = self.backoff.entry((community.to_owned(), peer)).or_insert(Backoff {
+            next: Instant::now(),
+            delay: FIRST_RETRY,
+            in_flight: false,
+        });
+        if entry.in_flight {
+            return;
+        }
+        entry.in_flight = true;
+        let bound = self.bound.clone();
+        let tx = self.tx.clone();
+        let community = community.to_owned();
+        tokio::spawn(async move {
+            let own = bound.direct_addrs();
+            let result = dial_sync(&bound, EndpointAddr::new(peer), &community, own).await;
+            let _ = tx.send(Msg::Dialed { community, peer, result: Box::new(result) }).await;
+        });
+    }
+
+    fn tick(&mut self) {
+        if !self.connect_to_peers {
+            return;
+        }
+        let ids: Vec<String> = self.communities.keys().cloned().collect();
+        for community in ids {
+            self.dial_community(&community, false);
+        }
+    }
+
+    fn check_waiters(&mut self) {
+        let now = Instant::now();
+        let mut waiters = std::mem::take(&mut self.sync_waiters);
+        waiters.retain_mut(|_| true);
+        let mut keep = Vec::new();
+        for waiter in waiters {
+            let candidates = self.dial_candidates(&waiter.community);
+            let dialing = candidates
+                .iter()
+                .any(|p| self.backoff.get(&(waiter.community.clone(), *p)).is_some_and(|b| b.in_flight));
+            let lives: Vec<&Live> = self.live.values().filter(|l| l.community == waiter.community).collect();
+            let all_in_sync = lives.iter().all(|l| l.reported_in_sync);
+            let done = (!dialing && all_in_sync) || now >= waiter.deadline;
+            if done {
+                let mut synced: Vec<EndpointId> =
+                    lives.iter().filter(|l| l.reported_in_sync).map(|l| l.peer).collect();
+                synced.sort();
+                synced.dedup();
+                let _ = waiter.reply.send(Ok(SyncReport { synced, candidates: candidates.len() }));
+            } else {
+                keep.push(waiter);
+            }
+        }
+        self.sync_waiters = keep;
+
+        let waiters = std::mem::take(&mut self.join_waiters);
+        for waiter in waiters {
+            let ready = self.communities.get(&waiter.community).is_some_and(|o| o.doc.is_ready());
+            let in_sync = self.live.values().any(|l| l.community == waiter.community && l.reported_in_sync);
+            if ready && in_sync {
+                let _ = waiter.reply.send(Ok(CommunityId::new(waiter.community.clone())));
+            } else if now >= waiter.deadline {
+                let _ = waiter.reply.send(Err(NodeError::Unavailable(
+                    "you were admitted, but the community has not arrived yet; it will when the inviter is online".into(),
+                )));
+            } else {
+                self.join_waiters.push(waiter);
+            }
+        }
+    }
+
+    fn peers(&mut self, community: &str) -> Result<Vec<PeerInfo>, NodeError> {
+        let candidates: HashSet<EndpointId> = self.dial_candidates(community).into_iter().collect();
+        let own_id = self.own_id;
+        let open = self.communities.get(community).ok_or_else(|| NodeError::UnknownCommunity(community.to_owned()))?;
+        let mut ids: HashSet<EndpointId> = open.peers.peers.keys().filter_map(|p| p.parse().ok()).collect();
+        ids.extend(candidates);
+        ids.remove(&own_id);
+        let mut out = Vec::new();
+        for endpoint in ids {
+            let known = open.peers.peers.get(&hex(&endpoint)).cloned().unwrap_or_default();
+            let member = open.doc.member_of_device(&hex(&endpoint)).map(|m| {
+                let name = open
+                    .doc
+                    .get::<commonroom_model::entities::Member>(m.as_str())
+                    .ok()
+                    .flatten()
+                    .map(|mm| mm.name)
+                    .unwrap_or_default();
+                (m, name)
+            });
+            let online = self.live.values().any(|l| l.community == community && l.peer == endpoint);
+            out.push(PeerInfo { endpoint, member, online, last_sync: known.last_sync, addrs: known.addrs });
+        }
+        out.sort_by_key(|p| (p.member.as_ref().map(|m| m.1.clone()), p.endpoint));
+        Ok(out)
+    }
+}

@@ -1,0 +1,57 @@
+//! One task per live sync connection: reads frames for the actor, writes what the actor sends.
+
+use commonroom_net::close;
+use commonroom_net::framed::{read_frame, write_frame};
+use commonroom_proto::Frame;
+use iroh::endpoint::{Connection, RecvStream, SendStream};
+use tokio::sync::mpsc;
+
+use crate::actor::Msg;
+
+/// Identifies a live connection inside the node.
+pub(crate) type ConnId = u64;
+
+/// How many outgoing messages may queue for one peer before it is considered stuck.
+pub(crate) const OUTGOING_QUEUE: usize = 1024;
+
+/// Runs a connection until either side ends it, then tells the actor.
+pub(crate) async fn run(
+    id: ConnId,
+    conn: Connection,
+    mut send: SendStream,
+    mut recv: RecvStream,
+    mut outgoing: mpsc::Receiver<Vec<u8>>,
+    actor: mpsc::Sender<Msg>,
+) {
+    let reader = async {
+        loop {
+            match read_frame(&mut recv).await {
+                Ok(Some(Frame::Sync(bytes))) => {
+                    if actor.send(Msg::Incoming { id, bytes }).await.is_err() {
+                        return "node stopped".to_owned();
+                    }
+                }
+                Ok(Some(other)) => return format!("unexpected frame {other:?}"),
+                Ok(None) => return "peer finished".to_owned(),
+                Err(e) => return e.to_string(),
+            }
+        }
+    };
+    let writer = async {
+        while let Some(bytes) = outgoing.recv().await {
+            if let Err(e) = write_frame(&mut send, &Frame::Sync(bytes)).await {
+                return e.to_string();
+            }
+        }
+        "closed by node".to_owned()
+    };
+    let reason = tokio::select! {
+        reason = reader => reason,
+        reason = writer => reason,
+        closed = conn.closed() => closed.to_string(),
+    };
+    tracing::debug!(id, %reason, "sync connection ended");
+    let code = if reason.contains("unexpected frame") || reason.contains("protocol") { close::PROTOCOL } else { close::DONE };
+    conn.close(code.into(), b"bye");
+    let _ = actor.send(Msg::Closed { id }).await;
+}

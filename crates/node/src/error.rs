@@ -1,0 +1,33 @@
+//! Errors a node reports to its callers.
+
+/// Why a node request failed.
+#[derive(Debug, thiserror::Error)]
+pub enum NodeError {
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] commonroom_store::StoreError),
+    /// A command was refused.
+    #[error(transparent)]
+    Command(#[from] commonroom_model::CommandError),
+    /// The document could not be read.
+    #[error(transparent)]
+    Document(#[from] commonroom_model::DocumentError),
+    /// Networking failed.
+    #[error(transparent)]
+    Net(#[from] commonroom_net::NetError),
+    /// An invite ticket is unusable.
+    #[error(transparent)]
+    Invite(#[from] commonroom_proto::InviteError),
+    /// No community with this id is open on this node.
+    #[error("no community {0} on this device")]
+    UnknownCommunity(String),
+    /// The community has not arrived from its peers yet.
+    #[error("community {0} has not been received from its members yet; connect to a member and sync")]
+    NotYetSynced(String),
+    /// The request needs something this device does not have.
+    #[error("{0}")]
+    Unavailable(String),
+    /// The node has stopped.
+    #[error("the Commonroom node has stopped")]
+    Stopped,
+}

@@ -1,0 +1,44 @@
+//! What the node tells its observers (the window, the command line).
+
+use commonroom_model::Touched;
+use iroh::EndpointId;
+
+/// Something that happened in the node.
+#[derive(Clone, Debug)]
+pub enum Event {
+    /// A peer connected for a community.
+    PeerOnline {
+        /// The community.
+        community: String,
+        /// The peer's device.
+        peer: EndpointId,
+    },
+    /// A peer's connection closed.
+    PeerOffline {
+        /// The community.
+        community: String,
+        /// The peer's device.
+        peer: EndpointId,
+    },
+    /// This device and a peer have the same state of a community.
+    Synced {
+        /// The community.
+        community: String,
+        /// The peer's device.
+        peer: EndpointId,
+    },
+    /// A community changed (locally or from a peer) and the change is durable.
+    Changed {
+        /// The community.
+        community: String,
+        /// What the change touched.
+        touched: Touched,
+        /// Whether it came from a peer.
+        remote: bool,
+    },
+    /// A community was added to this device (created or joined).
+    CommunityAdded {
+        /// The community.
+        community: String,
+    },
+}

@@ -1,0 +1,163 @@
+//! [`Node`] and its cheap, cloneable [`NodeHandle`].
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use commonroom_model::{Applied, Command, CommunityId, CommunityView, MemberId};
+use commonroom_net::{NetConfig, Inbound, JoinHandler, SyncHandler};
+use commonroom_proto::{ALPN_JOIN, ALPN_SYNC, Ticket};
+use iroh::EndpointId;
+use iroh::protocol::Router;
+use tokio::sync::{broadcast, mpsc, oneshot};
+
+use crate::actor::{Actor, Msg};
+use crate::error::NodeError;
+use crate::event::Event;
+
+/// How a node is started.
+#[derive(Clone, Debug)]
+pub struct NodeConfig {
+    /// The data directory (locked for the node's lifetime).
+    pub data_dir: PathBuf,
+    /// Network settings.
+    pub net: NetConfig,
+    /// Connect to known member devices by itself and keep reconnecting (off for one-shot commands that only answer).
+    pub connect_to_peers: bool,
+}
+
+/// A peer device as `peers` reports it.
+#[derive(Clone, Debug)]
+pub struct PeerInfo {
+    /// The device's endpoint id.
+    pub endpoint: EndpointId,
+    /// The member it belongs to, and their name, if known.
+    pub member: Option<(MemberId, String)>,
+    /// Connected right now.
+    pub online: bool,
+    /// Last full sync (ms since the epoch).
+    pub last_sync: Option<i64>,
+    /// Addresses it was last seen at.
+    pub addrs: Vec<std::net::SocketAddr>,
+}
+
+/// What a `sync` achieved.
+#[derive(Clone, Debug)]
+pub struct SyncReport {
+    /// Devices we ended in sync with.
+    pub synced: Vec<EndpointId>,
+    /// Member devices (other than ours) that could have been synced.
+    pub candidates: usize,
+}
+
+/// A running node: the actor, the router and the endpoint.
+pub struct Node {
+    handle: NodeHandle,
+    router: Router,
+    actor: tokio::task::JoinHandle<()>,
+}
+
+/// Talks to a running node. Cheap to clone; every method is a message to the actor.
+#[derive(Clone, Debug)]
+pub struct NodeHandle {
+    tx: mpsc::Sender<Msg>,
+    events: broadcast::Sender<Event>,
+    endpoint_id: EndpointId,
+}
+
+impl Node {
+    /// Opens the data directory, binds the endpoint and starts the actor. Needs a tokio runtime.
+    pub async fn start(config: NodeConfig) -> Result<Self, NodeError> {
+        let (tx, rx) = mpsc::channel(4096);
+        let (events, _) = broadcast::channel(1024);
+        let (inbound_tx, inbound_rx) = mpsc::channel::<Inbound>(64);
+        let actor = Actor::start(&config, tx.clone(), events.clone()).await?;
+        let endpoint = actor.endpoint().clone();
+        let router = Router::builder(endpoint.clone())
+            .accept(ALPN_SYNC, SyncHandler::new(actor.gate(), inbound_tx.clone()))
+            .accept(ALPN_JOIN, JoinHandler::new(inbound_tx))
+            .spawn();
+        let endpoint_id = endpoint.id();
+        let task = tokio::spawn(actor.run(rx, inbound_rx));
+        Ok(Self { handle: NodeHandle { tx, events, endpoint_id }, router, actor: task })
+    }
+
+    /// A handle to the node.
+    pub fn handle(&self) -> NodeHandle {
+        self.handle.clone()
+    }
+
+    /// Stops accepting, closes connections, and waits for the actor to finish its writes.
+    pub async fn shutdown(self) {
+        let _ = self.handle.tx.send(Msg::Shutdown).await;
+        let _ = tokio::time::timeout(Duration::from_secs(5), self.actor).await;
+        let _ = tokio::time::timeout(Duration::from_secs(5), self.router.shutdown()).await;
+    }
+}
+
+impl NodeHandle {
+    async fn ask<T>(&self, make: impl FnOnce(oneshot::Sender<Result<T, NodeError>>) -> Msg) -> Result<T, NodeError> {
+        let (reply, answer) = oneshot::channel();
+        self.tx.send(make(reply)).await.map_err(|_| NodeError::Stopped)?;
+        answer.await.map_err(|_| NodeError::Stopped)?
+    }
+
+    /// This device's endpoint id.
+    pub fn endpoint_id(&self) -> EndpointId {
+        self.endpoint_id
+    }
+
+    /// Events from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.events.subscribe()
+    }
+
+    /// Creates a community with this device's member as founder.
+    pub async fn create(&self, name: String, me: String) -> Result<CommunityId, NodeError> {
+        self.ask(|reply| Msg::Create { name, me, reply }).await
+    }
+
+    /// Ids and names of the communities on this device.
+    pub async fn list(&self) -> Result<Vec<(String, String)>, NodeError> {
+        self.ask(|reply| Msg::List { reply }).await
+    }
+
+    /// Applies a command as this device's member; returns once it is durable (and offered to peers).
+    pub async fn apply(&self, community: String, command: Command) -> Result<Applied, NodeError> {
+        self.ask(|reply| Msg::Apply { community, command, reply }).await
+    }
+
+    /// A full snapshot of a community.
+    pub async fn view(&self, community: String) -> Result<CommunityView, NodeError> {
+        self.ask(|reply| Msg::View { community, reply }).await
+    }
+
+    /// The member this device acts as in a community.
+    pub async fn me(&self, community: String) -> Result<Option<MemberId>, NodeError> {
+        self.ask(|reply| Msg::Me { community, reply }).await
+    }
+
+    /// Records a new invite (valid for `valid_for`) and returns its ticket.
+    pub async fn invite(&self, community: String, valid_for: Duration) -> Result<Ticket, NodeError> {
+        self.ask(|reply| Msg::Invite { community, valid_for, reply }).await
+    }
+
+    /// Joins a community with a ticket; returns once the whole community is stored here.
+    pub async fn join(&self, ticket: Ticket, name: String, focus: Vec<String>) -> Result<CommunityId, NodeError> {
+        self.ask(|reply| Msg::Join { ticket, name, focus, reply }).await
+    }
+
+    /// Connects to every member device it can and syncs, until in sync or `timeout`.
+    pub async fn sync_now(&self, community: String, timeout: Duration) -> Result<SyncReport, NodeError> {
+        self.ask(|reply| Msg::SyncNow { community, timeout, reply }).await
+    }
+
+    /// Known peers of a community, online or not.
+    pub async fn peers(&self, community: String) -> Result<Vec<PeerInfo>, NodeError> {
+        self.ask(|reply| Msg::Peers { community, reply }).await
+    }
+
+    /// Where this node can be reached (direct addresses).
+    pub async fn addrs(&self) -> Result<Vec<std::net::SocketAddr>, NodeError> {
+        self.ask(|reply| Msg::Addrs { reply }).await
+    }
+}

@@ -1,0 +1,56 @@
+//! Helpers for tests that run real nodes on loopback with relays and mDNS off.
+#![allow(dead_code, missing_docs, clippy::unwrap_used)]
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use commonroom_model::commands::NewNote;
+use commonroom_model::{Command, NoteId};
+use commonroom_node::{NetConfig, Node, NodeConfig, NodeHandle};
+
+pub async fn node(dir: &Path) -> Node {
+    Node::start(NodeConfig { data_dir: dir.to_path_buf(), net: NetConfig::loopback(), connect_to_peers: true })
+        .await
+        .unwrap()
+}
+
+pub fn note(text: &str) -> Command {
+    Command::AddNote(NewNote {
+        id: NoteId::generate(),
+        text: text.into(),
+        event: None,
+        theme: None,
+        position: None,
+        anonymous: false,
+    })
+}
+
+pub async fn note_texts(handle: &NodeHandle, community: &str) -> Vec<String> {
+    let view = handle.view(community.to_owned()).await.unwrap();
+    let mut texts: Vec<String> = view.notes.values().filter(|n| !n.deleted).map(|n| n.text.clone()).collect();
+    texts.sort();
+    texts
+}
+
+/// Waits (bounded) until `check` holds.
+pub async fn eventually<F, Fut>(what: &str, limit: Duration, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("timed out after {limit:?} waiting for: {what}");
+}
+
+/// Founder node `a` invites; node `b` joins. Returns the community id.
+pub async fn invite_and_join(a: &NodeHandle, b: &NodeHandle, community: &str, name: &str) {
+    let ticket = a.invite(community.to_owned(), Duration::from_secs(3600)).await.unwrap();
+    let joined = b.join(ticket, name.to_owned(), vec!["housing".into()]).await.unwrap();
+    assert_eq!(joined.as_str(), community);
+}
