@@ -100,7 +100,9 @@ impl CommunityDoc {
     /// Reads fail with [`DocumentError::Missing`] and commands are refused until sync
     /// brings the founder's first change; see [`CommunityDoc::is_ready`].
     pub fn awaiting_sync() -> Self {
-        Self { doc: AutoCommit::new() }
+        Self {
+            doc: AutoCommit::new(),
+        }
     }
 
     /// Wraps a document without checking it (it may still be waiting for its first sync).
@@ -127,20 +129,19 @@ impl CommunityDoc {
                 Some((_, automerge::Prop::Map(key))) => Some(key.clone()),
                 Some(_) => None,
                 None => match &patch.action {
-                    automerge::PatchAction::PutMap { key, .. } | automerge::PatchAction::DeleteMap { key } => {
-                        Some(key.clone())
-                    }
+                    automerge::PatchAction::PutMap { key, .. }
+                    | automerge::PatchAction::DeleteMap { key } => Some(key.clone()),
                     _ => None,
                 },
             };
             let Some(root_key) = root_key else { continue };
             let entity = match (patch.path.get(1), &patch.action) {
                 (Some((_, automerge::Prop::Map(id))), _) => Some(id.clone()),
-                (None, automerge::PatchAction::PutMap { key, .. } | automerge::PatchAction::DeleteMap { key })
-                    if !patch.path.is_empty() =>
-                {
-                    Some(key.clone())
-                }
+                (
+                    None,
+                    automerge::PatchAction::PutMap { key, .. }
+                    | automerge::PatchAction::DeleteMap { key },
+                ) if !patch.path.is_empty() => Some(key.clone()),
                 _ => None,
             };
             if let Some(id) = entity {

@@ -26,13 +26,21 @@ pub struct NetConfig {
 
 impl Default for NetConfig {
     fn default() -> Self {
-        Self { bind: None, relay: RelayChoice::Default, mdns: true }
+        Self {
+            bind: None,
+            relay: RelayChoice::Default,
+            mdns: true,
+        }
     }
 }
 
 impl NetConfig {
     /// Loopback only, no relays, no mDNS: what tests use.
     pub fn loopback() -> Self {
-        Self { bind: Some(SocketAddr::from(([127, 0, 0, 1], 0))), relay: RelayChoice::Disabled, mdns: false }
+        Self {
+            bind: Some(SocketAddr::from(([127, 0, 0, 1], 0))),
+            relay: RelayChoice::Disabled,
+            mdns: false,
+        }
     }
 }

@@ -14,7 +14,11 @@ use crate::{Bound, NetError, close};
 /// How long to wait for a connection and its handshake.
 pub const DIAL_TIMEOUT: Duration = Duration::from_secs(10);
 
-async fn connect(bound: &Bound, addr: EndpointAddr, alpn: &[u8]) -> Result<(Connection, SendStream, RecvStream), NetError> {
+async fn connect(
+    bound: &Bound,
+    addr: EndpointAddr,
+    alpn: &[u8],
+) -> Result<(Connection, SendStream, RecvStream), NetError> {
     let conn = match tokio::time::timeout(DIAL_TIMEOUT, bound.endpoint.connect(addr, alpn)).await {
         Ok(Ok(conn)) => conn,
         Ok(Err(e)) => return Err(NetError::Connect(e.to_string())),
@@ -35,7 +39,11 @@ pub async fn dial_sync(
     own_addrs: Vec<SocketAddr>,
 ) -> Result<(Connection, SendStream, RecvStream), NetError> {
     let (conn, mut send, mut recv) = connect(bound, addr, ALPN_SYNC).await?;
-    let hello = Hello { version: PROTOCOL_VERSION, community: community.to_owned(), addrs: own_addrs };
+    let hello = Hello {
+        version: PROTOCOL_VERSION,
+        community: community.to_owned(),
+        addrs: own_addrs,
+    };
     write_frame(&mut send, &Frame::Hello(hello)).await?;
     match read_frame_within(&mut recv, DIAL_TIMEOUT).await {
         Ok(Frame::Accept) => Ok((conn, send, recv)),
@@ -45,7 +53,9 @@ pub async fn dial_sync(
         }
         Ok(other) => {
             conn.close(close::PROTOCOL.into(), b"protocol error");
-            Err(NetError::Protocol(format!("expected accept or refuse, got {other:?}")))
+            Err(NetError::Protocol(format!(
+                "expected accept or refuse, got {other:?}"
+            )))
         }
         Err(e) => {
             conn.close(close::PROTOCOL.into(), b"no answer");
@@ -55,7 +65,11 @@ pub async fn dial_sync(
 }
 
 /// Presents an invite to the inviter; returns the new member id once admitted.
-pub async fn dial_join(bound: &Bound, addr: EndpointAddr, request: JoinRequest) -> Result<JoinReply, NetError> {
+pub async fn dial_join(
+    bound: &Bound,
+    addr: EndpointAddr,
+    request: JoinRequest,
+) -> Result<JoinReply, NetError> {
     let (conn, mut send, mut recv) = connect(bound, addr, ALPN_JOIN).await?;
     write_frame(&mut send, &Frame::Join(request)).await?;
     let answer = read_frame_within(&mut recv, Duration::from_secs(30)).await;
@@ -63,6 +77,8 @@ pub async fn dial_join(bound: &Bound, addr: EndpointAddr, request: JoinRequest) 
     match answer? {
         Frame::Joined(reply) => Ok(reply),
         Frame::Refuse(reason) => Err(NetError::Refused(reason)),
-        other => Err(NetError::Protocol(format!("expected a join answer, got {other:?}"))),
+        other => Err(NetError::Protocol(format!(
+            "expected a join answer, got {other:?}"
+        ))),
     }
 }

@@ -25,7 +25,9 @@ pub async fn bind(secret: [u8; 32], config: &NetConfig) -> Result<Bound, NetErro
         RelayChoice::Default => RelayMode::Default,
         RelayChoice::Disabled => RelayMode::Disabled,
         RelayChoice::Custom(url) => {
-            let url: RelayUrl = url.parse().map_err(|e| NetError::Bind(format!("relay URL {url:?}: {e}")))?;
+            let url: RelayUrl = url
+                .parse()
+                .map_err(|e| NetError::Bind(format!("relay URL {url:?}: {e}")))?;
             RelayMode::custom([url])
         }
     };
@@ -41,7 +43,10 @@ pub async fn bind(secret: [u8; 32], config: &NetConfig) -> Result<Bound, NetErro
             .bind_addr(addr)
             .map_err(|e| NetError::Bind(format!("address {addr}: {e}")))?;
     }
-    let endpoint = builder.bind().await.map_err(|e| NetError::Bind(e.to_string()))?;
+    let endpoint = builder
+        .bind()
+        .await
+        .map_err(|e| NetError::Bind(e.to_string()))?;
     let mdns = if config.mdns {
         let mdns = MdnsAddressLookup::builder()
             .build(endpoint.id())
@@ -54,12 +59,20 @@ pub async fn bind(secret: [u8; 32], config: &NetConfig) -> Result<Bound, NetErro
     } else {
         None
     };
-    Ok(Bound { endpoint, memory, mdns })
+    Ok(Bound {
+        endpoint,
+        memory,
+        mdns,
+    })
 }
 
 impl Bound {
     /// Remembers where a peer can be reached.
-    pub fn learn(&self, peer: iroh::EndpointId, addrs: impl IntoIterator<Item = std::net::SocketAddr>) {
+    pub fn learn(
+        &self,
+        peer: iroh::EndpointId,
+        addrs: impl IntoIterator<Item = std::net::SocketAddr>,
+    ) {
         let addr = EndpointAddr::from_parts(peer, addrs.into_iter().map(TransportAddr::Ip));
         if addr.ip_addrs().next().is_some() {
             self.memory.add_endpoint_info(addr);
@@ -68,7 +81,8 @@ impl Bound {
 
     /// The direct socket addresses this endpoint can be reached at.
     pub fn direct_addrs(&self) -> Vec<std::net::SocketAddr> {
-        let mut addrs: Vec<std::net::SocketAddr> = self.endpoint.addr().ip_addrs().copied().collect();
+        let mut addrs: Vec<std::net::SocketAddr> =
+            self.endpoint.addr().ip_addrs().copied().collect();
         if addrs.is_empty() {
             addrs = self.endpoint.bound_sockets();
         }

@@ -15,7 +15,9 @@ pub async fn read_frame(recv: &mut RecvStream) -> Result<Option<Frame>, NetError
         Ok(()) => {}
         Err(ReadExactError::FinishedEarly(0)) => return Ok(None),
         Err(ReadExactError::FinishedEarly(n)) => {
-            return Err(NetError::Protocol(format!("stream ended inside a frame header ({n} bytes)")));
+            return Err(NetError::Protocol(format!(
+                "stream ended inside a frame header ({n} bytes)"
+            )));
         }
         Err(ReadExactError::ReadError(e)) => return Err(NetError::Connection(e.to_string())),
     }
@@ -28,7 +30,9 @@ pub async fn read_frame(recv: &mut RecvStream) -> Result<Option<Frame>, NetError
         }
         ReadExactError::ReadError(e) => NetError::Connection(e.to_string()),
     })?;
-    Frame::decode(header, &payload).map(Some).map_err(|e| NetError::Protocol(e.to_string()))
+    Frame::decode(header, &payload)
+        .map(Some)
+        .map_err(|e| NetError::Protocol(e.to_string()))
 }
 
 /// Reads the next frame within `limit`, failing on timeout or a clean end.
@@ -43,5 +47,7 @@ pub async fn read_frame_within(recv: &mut RecvStream, limit: Duration) -> Result
 
 /// Writes one frame.
 pub async fn write_frame(send: &mut SendStream, frame: &Frame) -> Result<(), NetError> {
-    send.write_all(&frame.encode()).await.map_err(|e| NetError::Connection(e.to_string()))
+    send.write_all(&frame.encode())
+        .await
+        .map_err(|e| NetError::Connection(e.to_string()))
 }

@@ -45,12 +45,19 @@ impl Gate {
     pub fn devices(&self, community: &str) -> Vec<EndpointId> {
         self.admitted
             .read()
-            .map(|map| map.get(community).map(|set| set.iter().copied().collect()).unwrap_or_default())
+            .map(|map| {
+                map.get(community)
+                    .map(|set| set.iter().copied().collect())
+                    .unwrap_or_default()
+            })
             .unwrap_or_default()
     }
 
     /// Whether `peer` is admitted to any community (a member somewhere).
     pub fn knows(&self, peer: &EndpointId) -> bool {
-        self.admitted.read().map(|map| map.values().any(|set| set.contains(peer))).unwrap_or(false)
+        self.admitted
+            .read()
+            .map(|map| map.values().any(|set| set.contains(peer)))
+            .unwrap_or(false)
     }
 }

@@ -89,19 +89,40 @@ impl SyncHandler {
         let (mut send, mut recv) = accept_stream(&conn).await?;
         let hello = match read_frame_within(&mut recv, HANDSHAKE_TIMEOUT).await? {
             Frame::Hello(hello) => hello,
-            other => return Err(NetError::Protocol(format!("expected a hello, got {other:?}"))),
+            other => {
+                return Err(NetError::Protocol(format!(
+                    "expected a hello, got {other:?}"
+                )));
+            }
         };
         if hello.version != PROTOCOL_VERSION {
-            refuse(&conn, &mut send, &format!("protocol version {} is not supported", hello.version)).await;
+            refuse(
+                &conn,
+                &mut send,
+                &format!("protocol version {} is not supported", hello.version),
+            )
+            .await;
             return Ok(());
         }
         if !self.gate.admits(&hello.community, &peer) {
             tracing::info!(peer = %peer.fmt_short(), community = %hello.community, "refused a device that is not a member");
-            refuse(&conn, &mut send, "this device is not a member of that community").await;
+            refuse(
+                &conn,
+                &mut send,
+                "this device is not a member of that community",
+            )
+            .await;
             return Ok(());
         }
         write_frame(&mut send, &Frame::Accept).await?;
-        let inbound = Inbound::Sync { peer, community: hello.community, peer_addrs: hello.addrs, conn: conn.clone(), send, recv };
+        let inbound = Inbound::Sync {
+            peer,
+            community: hello.community,
+            peer_addrs: hello.addrs,
+            conn: conn.clone(),
+            send,
+            recv,
+        };
         if self.inbound.send(inbound).await.is_err() {
             conn.close(close::SHUTDOWN.into(), b"shutting down");
         }
@@ -135,13 +156,32 @@ impl JoinHandler {
         let (mut send, mut recv) = accept_stream(&conn).await?;
         let request = match read_frame_within(&mut recv, HANDSHAKE_TIMEOUT).await? {
             Frame::Join(request) => request,
-            other => return Err(NetError::Protocol(format!("expected a join request, got {other:?}"))),
+            other => {
+                return Err(NetError::Protocol(format!(
+                    "expected a join request, got {other:?}"
+                )));
+            }
         };
         if request.version != PROTOCOL_VERSION {
-            refuse(&conn, &mut send, &format!("protocol version {} is not supported", request.version)).await;
+            refuse(
+                &conn,
+                &mut send,
+                &format!("protocol version {} is not supported", request.version),
+            )
+            .await;
             return Ok(());
         }
-        if self.inbound.send(Inbound::Join { peer, request, conn: conn.clone(), send }).await.is_err() {
+        if self
+            .inbound
+            .send(Inbound::Join {
+                peer,
+                request,
+                conn: conn.clone(),
+                send,
+            })
+            .await
+            .is_err()
+        {
             conn.close(close::SHUTDOWN.into(), b"shutting down");
             return Ok(());
         }

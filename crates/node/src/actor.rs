@@ -29,21 +29,68 @@ type Dialed = Result<(Connection, SendStream, RecvStream), NetError>;
 
 /// Messages to the actor, from handles and from the node's own tasks.
 pub(crate) enum Msg {
-    Create { name: String, me: String, reply: Reply<CommunityId> },
-    List { reply: Reply<Vec<(String, String)>> },
-    Apply { community: String, command: Command, reply: Reply<Applied> },
-    View { community: String, reply: Reply<CommunityView> },
-    Me { community: String, reply: Reply<Option<MemberId>> },
-    Invite { community: String, valid_for: Duration, reply: Reply<Ticket> },
-    Join { ticket: Ticket, name: String, focus: Vec<String>, reply: Reply<CommunityId> },
-    SyncNow { community: String, timeout: Duration, reply: Reply<SyncReport> },
-    Peers { community: String, reply: Reply<Vec<PeerInfo>> },
-    Addrs { reply: Reply<Vec<std::net::SocketAddr>> },
+    Create {
+        name: String,
+        me: String,
+        reply: Reply<CommunityId>,
+    },
+    List {
+        reply: Reply<Vec<(String, String)>>,
+    },
+    Apply {
+        community: String,
+        command: Command,
+        reply: Reply<Applied>,
+    },
+    View {
+        community: String,
+        reply: Reply<CommunityView>,
+    },
+    Me {
+        community: String,
+        reply: Reply<Option<MemberId>>,
+    },
+    Invite {
+        community: String,
+        valid_for: Duration,
+        reply: Reply<Ticket>,
+    },
+    Join {
+        ticket: Ticket,
+        name: String,
+        focus: Vec<String>,
+        reply: Reply<CommunityId>,
+    },
+    SyncNow {
+        community: String,
+        timeout: Duration,
+        reply: Reply<SyncReport>,
+    },
+    Peers {
+        community: String,
+        reply: Reply<Vec<PeerInfo>>,
+    },
+    Addrs {
+        reply: Reply<Vec<std::net::SocketAddr>>,
+    },
     Shutdown,
-    Incoming { id: ConnId, bytes: Vec<u8> },
-    Closed { id: ConnId },
-    Dialed { community: String, peer: EndpointId, result: Box<Dialed> },
-    JoinAnswered { ticket: Ticket, result: Result<JoinReply, NetError>, reply: Reply<CommunityId> },
+    Incoming {
+        id: ConnId,
+        bytes: Vec<u8>,
+    },
+    Closed {
+        id: ConnId,
+    },
+    Dialed {
+        community: String,
+        peer: EndpointId,
+        result: Box<Dialed>,
+    },
+    JoinAnswered {
+        ticket: Ticket,
+        result: Result<JoinReply, NetError>,
+        reply: Reply<CommunityId>,
+    },
 }
 
 /// One community open on this device.
@@ -105,7 +152,11 @@ fn hex(id: &EndpointId) -> String {
 }
 
 impl Actor {
-    pub(crate) async fn start(config: &NodeConfig, tx: mpsc::Sender<Msg>, events: broadcast::Sender<Event>) -> Result<Self, NodeError> {
+    pub(crate) async fn start(
+        config: &NodeConfig,
+        tx: mpsc::Sender<Msg>,
+        events: broadcast::Sender<Event>,
+    ) -> Result<Self, NodeError> {
         let data = DataDir::open(&config.data_dir)?;
         let secret = data.device_secret()?;
         let bound = commonroom_net::bind(secret, &config.net).await?;
@@ -128,7 +179,9 @@ impl Actor {
         for id in actor.data.community_ids()? {
             match actor.load(&id) {
                 Ok(()) => {}
-                Err(e) => tracing::warn!(community = %id, error = %e, "community could not be opened"),
+                Err(e) => {
+                    tracing::warn!(community = %id, error = %e, "community could not be opened")
+                }
             }
         }
         Ok(actor)
@@ -148,7 +201,15 @@ impl Actor {
                 self.bound.learn(peer, known.addrs.iter().copied());
             }
         }
-        self.communities.insert(id.to_owned(), Open { doc, store: loaded.store, me, peers });
+        self.communities.insert(
+            id.to_owned(),
+            Open {
+                doc,
+                store: loaded.store,
+                me,
+                peers,
+            },
+        );
         self.refresh_gate(id);
         Ok(())
     }
@@ -162,24 +223,39 @@ impl Actor {
     }
 
     fn refresh_gate(&mut self, community: &str) {
-        let Some(open) = self.communities.get(community) else { return };
-        let admitted: HashSet<EndpointId> =
-            open.doc.admitted_devices().iter().filter_map(|d| d.parse::<EndpointId>().ok()).collect();
+        let Some(open) = self.communities.get(community) else {
+            return;
+        };
+        let admitted: HashSet<EndpointId> = open
+            .doc
+            .admitted_devices()
+            .iter()
+            .filter_map(|d| d.parse::<EndpointId>().ok())
+            .collect();
         // Close live connections of devices that are no longer admitted (removed members, unlinked devices).
         let revoked: Vec<ConnId> = self
             .live
             .iter()
-            .filter(|(_, l)| l.community == community && open.doc.is_ready() && !admitted.contains(&l.peer))
+            .filter(|(_, l)| {
+                l.community == community && open.doc.is_ready() && !admitted.contains(&l.peer)
+            })
             .map(|(id, _)| *id)
             .collect();
         for id in revoked {
-            tracing::info!(community, "closing the connection of a device that is no longer admitted");
+            tracing::info!(
+                community,
+                "closing the connection of a device that is no longer admitted"
+            );
             self.live.remove(&id);
         }
         self.gate.set(community, admitted);
     }
 
-    pub(crate) async fn run(mut self, mut rx: mpsc::Receiver<Msg>, mut inbound: mpsc::Receiver<Inbound>) {
+    pub(crate) async fn run(
+        mut self,
+        mut rx: mpsc::Receiver<Msg>,
+        mut inbound: mpsc::Receiver<Inbound>,
+    ) {
         let mut tick = tokio::time::interval(Duration::from_millis(500));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         loop {
@@ -207,29 +283,56 @@ impl Actor {
                     .communities
                     .iter()
                     .map(|(id, open)| {
-                        let name = open.doc.community().map(|c| c.name).unwrap_or_else(|_| "(not yet received)".into());
+                        let name = open
+                            .doc
+                            .community()
+                            .map(|c| c.name)
+                            .unwrap_or_else(|_| "(not yet received)".into());
                         (id.clone(), name)
                     })
                     .collect();
                 list.sort();
                 let _ = reply.send(Ok(list));
             }
-            Msg::Apply { community, command, reply } => {
+            Msg::Apply {
+                community,
+                command,
+                reply,
+            } => {
                 let _ = reply.send(self.apply(&community, command));
             }
             Msg::View { community, reply } => {
-                let result = self.ready(&community).and_then(|open| Ok(CommunityView::hydrate(&mut open.doc)?));
+                let result = self
+                    .ready(&community)
+                    .and_then(|open| Ok(CommunityView::hydrate(&mut open.doc)?));
                 let _ = reply.send(result);
             }
             Msg::Me { community, reply } => {
                 let _ = reply.send(self.open(&community).map(|o| o.me.clone()));
             }
-            Msg::Invite { community, valid_for, reply } => {
+            Msg::Invite {
+                community,
+                valid_for,
+                reply,
+            } => {
                 let _ = reply.send(self.invite(&community, valid_for));
             }
-            Msg::Join { ticket, name, focus, reply } => self.start_join(ticket, name, focus, reply),
-            Msg::JoinAnswered { ticket, result, reply } => self.join_answered(ticket, result, reply),
-            Msg::SyncNow { community, timeout, reply } => {
+            Msg::Join {
+                ticket,
+                name,
+                focus,
+                reply,
+            } => self.start_join(ticket, name, focus, reply),
+            Msg::JoinAnswered {
+                ticket,
+                result,
+                reply,
+            } => self.join_answered(ticket, result, reply),
+            Msg::SyncNow {
+                community,
+                timeout,
+                reply,
+            } => {
                 if !self.communities.contains_key(&community) {
                     let _ = reply.send(Err(NodeError::UnknownCommunity(community)));
                     return;
@@ -241,7 +344,11 @@ impl Actor {
                     }
                 }
                 self.dial_community(&community, true);
-                self.sync_waiters.push(Waiter { community, deadline: Instant::now() + timeout, reply });
+                self.sync_waiters.push(Waiter {
+                    community,
+                    deadline: Instant::now() + timeout,
+                    reply,
+                });
             }
             Msg::Peers { community, reply } => {
                 let _ = reply.send(self.peers(&community));
@@ -254,10 +361,17 @@ impl Actor {
             Msg::Closed { id } => {
                 if let Some(live) = self.live.remove(&id) {
                     self.mark_retry(&live.community, live.peer, FIRST_RETRY);
-                    let _ = self.events.send(Event::PeerOffline { community: live.community, peer: live.peer });
+                    let _ = self.events.send(Event::PeerOffline {
+                        community: live.community,
+                        peer: live.peer,
+                    });
                 }
             }
-            Msg::Dialed { community, peer, result } => {
+            Msg::Dialed {
+                community,
+                peer,
+                result,
+            } => {
                 if let Some(b) = self.backoff.get_mut(&(community.clone(), peer)) {
                     b.in_flight = false;
                 }
@@ -280,17 +394,22 @@ impl Actor {
     }
 
     fn mark_retry(&mut self, community: &str, peer: EndpointId, delay: Duration) {
-        let entry = self.backoff.entry((community.to_owned(), peer)).or_insert(Backoff {
-            next: Instant::now(),
-            delay,
-            in_flight: false,
-        });
+        let entry = self
+            .backoff
+            .entry((community.to_owned(), peer))
+            .or_insert(Backoff {
+                next: Instant::now(),
+                delay,
+                in_flight: false,
+            });
         entry.delay = delay;
         entry.next = Instant::now() + delay;
     }
 
     fn open(&mut self, community: &str) -> Result<&mut Open, NodeError> {
-        self.communities.get_mut(community).ok_or_else(|| NodeError::UnknownCommunity(community.to_owned()))
+        self.communities
+            .get_mut(community)
+            .ok_or_else(|| NodeError::UnknownCommunity(community.to_owned()))
     }
 
     fn ready(&mut self, community: &str) -> Result<&mut Open, NodeError> {
@@ -305,25 +424,49 @@ impl Actor {
         let id = CommunityId::generate();
         let founder = MemberId::generate();
         let now = now();
-        let mut doc = commonroom_model::start_community(id.clone(), name, me, founder.clone(), now)?.with_fresh_actor();
+        let mut doc =
+            commonroom_model::start_community(id.clone(), name, me, founder.clone(), now)?
+                .with_fresh_actor();
         doc.apply(
-            &Ctx { by: Some(founder.clone()), now },
-            Command::LinkDevice { member: founder.clone(), device: hex(&self.own_id), label: format!("{me}'s device") },
+            &Ctx {
+                by: Some(founder.clone()),
+                now,
+            },
+            Command::LinkDevice {
+                member: founder.clone(),
+                device: hex(&self.own_id),
+                label: format!("{me}'s device"),
+            },
         )?;
-        let store = self.data.create_community(id.as_str(), doc.automerge_mut())?;
+        let store = self
+            .data
+            .create_community(id.as_str(), doc.automerge_mut())?;
         store.write_local("me", founder.as_str())?;
         store.write_local("name", &doc.community()?.name)?;
         doc.track_changes();
-        self.communities.insert(id.to_string(), Open { doc, store, me: Some(founder), peers: KnownPeers::default() });
+        self.communities.insert(
+            id.to_string(),
+            Open {
+                doc,
+                store,
+                me: Some(founder),
+                peers: KnownPeers::default(),
+            },
+        );
         self.refresh_gate(id.as_str());
-        let _ = self.events.send(Event::CommunityAdded { community: id.to_string() });
+        let _ = self.events.send(Event::CommunityAdded {
+            community: id.to_string(),
+        });
         Ok(id)
     }
 
     /// Applies a local command: durable, then offered to every connected peer.
     fn apply(&mut self, community: &str, command: Command) -> Result<Applied, NodeError> {
         let open = self.ready(community)?;
-        let ctx = Ctx { by: open.me.clone(), now: now() };
+        let ctx = Ctx {
+            by: open.me.clone(),
+            now: now(),
+        };
         let applied = open.doc.apply(&ctx, command)?;
         open.store.persist(open.doc.automerge_mut())?;
         if let Ok(c) = open.doc.community() {
@@ -335,20 +478,32 @@ impl Actor {
 
     /// After a durable change: refresh the gate if needed, tell observers, push to peers.
     fn after_change(&mut self, community: &str, remote: bool) {
-        let Some(open) = self.communities.get_mut(community) else { return };
+        let Some(open) = self.communities.get_mut(community) else {
+            return;
+        };
         let touched = open.doc.take_changes();
         if touched.membership() || !remote {
             self.refresh_gate(community);
         }
-        let _ = self.events.send(Event::Changed { community: community.to_owned(), touched, remote });
+        let _ = self.events.send(Event::Changed {
+            community: community.to_owned(),
+            touched,
+            remote,
+        });
         self.push(community);
     }
 
     /// Offers what each connected peer of `community` is missing.
     fn push(&mut self, community: &str) {
-        let Some(open) = self.communities.get_mut(community) else { return };
+        let Some(open) = self.communities.get_mut(community) else {
+            return;
+        };
         let mut stuck = Vec::new();
-        for (id, live) in self.live.iter_mut().filter(|(_, l)| l.community == community) {
+        for (id, live) in self
+            .live
+            .iter_mut()
+            .filter(|(_, l)| l.community == community)
+        {
             if let Some(bytes) = live.session.generate(open.doc.automerge_mut())
                 && live.tx.try_send(bytes).is_err()
             {
@@ -356,15 +511,21 @@ impl Actor {
             }
         }
         for id in stuck {
-            tracing::warn!("a peer is not keeping up; closing its connection (it will resync on reconnect)");
+            tracing::warn!(
+                "a peer is not keeping up; closing its connection (it will resync on reconnect)"
+            );
             self.live.remove(&id);
         }
     }
 
     fn incoming(&mut self, id: ConnId, bytes: &[u8]) {
-        let Some(live) = self.live.get_mut(&id) else { return };
+        let Some(live) = self.live.get_mut(&id) else {
+            return;
+        };
         let community = live.community.clone();
-        let Some(open) = self.communities.get_mut(&community) else { return };
+        let Some(open) = self.communities.get_mut(&community) else {
+            return;
+        };
         let was_ready = open.doc.is_ready();
         let changed = match live.session.receive(open.doc.automerge_mut(), bytes) {
             Ok(changed) => changed,
@@ -396,15 +557,22 @@ impl Actor {
     }
 
     fn note_sync_state(&mut self, id: ConnId) {
-        let Some(live) = self.live.get_mut(&id) else { return };
-        let Some(open) = self.communities.get_mut(&live.community) else { return };
+        let Some(live) = self.live.get_mut(&id) else {
+            return;
+        };
+        let Some(open) = self.communities.get_mut(&live.community) else {
+            return;
+        };
         let in_sync = live.session.in_sync(open.doc.automerge_mut());
         if in_sync && !live.reported_in_sync {
             live.reported_in_sync = true;
             let entry = open.peers.peers.entry(hex(&live.peer)).or_default();
             entry.last_sync = Some(now().millis());
             let _ = open.store.write_local("peers", &open.peers.to_text());
-            let _ = self.events.send(Event::Synced { community: live.community.clone(), peer: live.peer });
+            let _ = self.events.send(Event::Synced {
+                community: live.community.clone(),
+                peer: live.peer,
+            });
         } else if !in_sync {
             live.reported_in_sync = false;
         }
@@ -425,10 +593,14 @@ impl Actor {
         };
         let mut addrs = peer_addrs;
         if addrs.is_empty() {
-            addrs = conn.paths().iter().filter_map(|p| match p.remote_addr() {
-                TransportAddr::Ip(a) => Some(*a),
-                _ => None,
-            }).collect();
+            addrs = conn
+                .paths()
+                .iter()
+                .filter_map(|p| match p.remote_addr() {
+                    TransportAddr::Ip(a) => Some(*a),
+                    _ => None,
+                })
+                .collect();
         }
         self.bound.learn(peer, addrs.iter().copied());
         let entry = open.peers.peers.entry(hex(&peer)).or_default();
@@ -445,22 +617,49 @@ impl Actor {
         if let Some(first) = session.generate(open.doc.automerge_mut()) {
             let _ = tx.try_send(first);
         }
-        self.live.insert(id, Live { community: community.clone(), peer, tx, session, reported_in_sync: false });
+        self.live.insert(
+            id,
+            Live {
+                community: community.clone(),
+                peer,
+                tx,
+                session,
+                reported_in_sync: false,
+            },
+        );
         tokio::spawn(conn::run(id, conn, send, recv, rx, self.tx.clone()));
         let _ = self.events.send(Event::PeerOnline { community, peer });
     }
 
     fn inbound(&mut self, inbound: Inbound) {
         match inbound {
-            Inbound::Sync { peer, community, peer_addrs, conn, send, recv } => {
+            Inbound::Sync {
+                peer,
+                community,
+                peer_addrs,
+                conn,
+                send,
+                recv,
+            } => {
                 self.register(community, peer, peer_addrs, conn, send, recv);
             }
-            Inbound::Join { peer, request, conn, send } => self.answer_join(peer, request, conn, send),
+            Inbound::Join {
+                peer,
+                request,
+                conn,
+                send,
+            } => self.answer_join(peer, request, conn, send),
         }
     }
 
     /// The inviter's side of a join: check the proof and the invite, admit, answer.
-    fn answer_join(&mut self, peer: EndpointId, request: JoinRequest, conn: Connection, mut send: SendStream) {
+    fn answer_join(
+        &mut self,
+        peer: EndpointId,
+        request: JoinRequest,
+        conn: Connection,
+        mut send: SendStream,
+    ) {
         let outcome = self.admit(peer, &request);
         if outcome.is_ok() {
             self.bound.learn(peer, request.addrs.iter().copied());
@@ -468,7 +667,9 @@ impl Actor {
         tokio::spawn(async move {
             match outcome {
                 Ok(member) => {
-                    let frame = Frame::Joined(JoinReply { member: member.to_string() });
+                    let frame = Frame::Joined(JoinReply {
+                        member: member.to_string(),
+                    });
                     let _ = commonroom_net::framed::write_frame(&mut send, &frame).await;
                     let _ = send.finish();
                     let _ = tokio::time::timeout(Duration::from_secs(5), conn.closed()).await;
@@ -482,10 +683,24 @@ impl Actor {
         const UNKNOWN: &str = "this invite is not valid here (forged, or for another community)";
         let community = request.community.clone();
         let open = self.communities.get_mut(&community).ok_or(UNKNOWN)?;
-        let invite = open.doc.get::<Invite>(&request.invite).ok().flatten().ok_or(UNKNOWN)?;
-        verify_join(&request.invite, &community, peer.as_bytes(), &request.signature).map_err(|e| e.to_string())?;
+        let invite = open
+            .doc
+            .get::<Invite>(&request.invite)
+            .ok()
+            .flatten()
+            .ok_or(UNKNOWN)?;
+        verify_join(
+            &request.invite,
+            &community,
+            peer.as_bytes(),
+            &request.signature,
+        )
+        .map_err(|e| e.to_string())?;
         let member = MemberId::generate();
-        let ctx = Ctx { by: open.me.clone().or(invite.created_by.clone()), now: now() };
+        let ctx = Ctx {
+            by: open.me.clone().or(invite.created_by.clone()),
+            now: now(),
+        };
         let command = Command::Join {
             invite: request.invite.clone(),
             member: NewMember {
@@ -500,7 +715,9 @@ impl Actor {
             device_label: format!("{}'s device", request.name.trim()),
         };
         open.doc.apply(&ctx, command).map_err(|e| e.to_string())?;
-        open.store.persist(open.doc.automerge_mut()).map_err(|e| format!("the inviter could not save: {e}"))?;
+        open.store
+            .persist(open.doc.automerge_mut())
+            .map_err(|e| format!("the inviter could not save: {e}"))?;
         self.after_change(&community, false);
         tracing::info!(community, member = %member, "a new member joined with an invite");
         Ok(member)
@@ -508,10 +725,17 @@ impl Actor {
 
     fn invite(&mut self, community: &str, valid_for: Duration) -> Result<Ticket, NodeError> {
         let mut secret = [0u8; 32];
-        getrandom::fill(&mut secret).map_err(|e| NodeError::Unavailable(format!("no randomness for an invite: {e}")))?;
+        getrandom::fill(&mut secret)
+            .map_err(|e| NodeError::Unavailable(format!("no randomness for an invite: {e}")))?;
         let key = InviteKey::from_secret(&secret);
         let expires_at = Timestamp::from_millis(now().millis() + valid_for.as_millis() as i64);
-        self.apply(community, Command::CreateInvite { public_key: key.public_hex(), expires_at })?;
+        self.apply(
+            community,
+            Command::CreateInvite {
+                public_key: key.public_hex(),
+                expires_at,
+            },
+        )?;
         Ok(Ticket {
             community: community.to_owned(),
             inviter: *self.own_id.as_bytes(),
@@ -520,13 +744,23 @@ impl Actor {
         })
     }
 
-    fn start_join(&mut self, ticket: Ticket, name: String, focus: Vec<String>, reply: Reply<CommunityId>) {
+    fn start_join(
+        &mut self,
+        ticket: Ticket,
+        name: String,
+        focus: Vec<String>,
+        reply: Reply<CommunityId>,
+    ) {
         if self.communities.contains_key(&ticket.community) {
-            let _ = reply.send(Err(NodeError::Unavailable("this device is already in that community".into())));
+            let _ = reply.send(Err(NodeError::Unavailable(
+                "this device is already in that community".into(),
+            )));
             return;
         }
         let Ok(inviter) = EndpointId::from_bytes(&ticket.inviter) else {
-            let _ = reply.send(Err(NodeError::Invite(commonroom_proto::InviteError::Damaged("bad inviter id"))));
+            let _ = reply.send(Err(NodeError::Invite(
+                commonroom_proto::InviteError::Damaged("bad inviter id"),
+            )));
             return;
         };
         self.bound.learn(inviter, ticket.addrs.iter().copied());
@@ -542,18 +776,32 @@ impl Actor {
         };
         let bound = self.bound.clone();
         let tx = self.tx.clone();
-        let addr = EndpointAddr::from_parts(inviter, ticket.addrs.iter().copied().map(TransportAddr::Ip));
+        let addr =
+            EndpointAddr::from_parts(inviter, ticket.addrs.iter().copied().map(TransportAddr::Ip));
         tokio::spawn(async move {
             let result = dial_join(&bound, addr, request).await;
-            let _ = tx.send(Msg::JoinAnswered { ticket, result, reply }).await;
+            let _ = tx
+                .send(Msg::JoinAnswered {
+                    ticket,
+                    result,
+                    reply,
+                })
+                .await;
         });
     }
 
-    fn join_answered(&mut self, ticket: Ticket, result: Result<JoinReply, NetError>, reply: Reply<CommunityId>) {
+    fn join_answered(
+        &mut self,
+        ticket: Ticket,
+        result: Result<JoinReply, NetError>,
+        reply: Reply<CommunityId>,
+    ) {
         let joined = match result {
             Ok(joined) => joined,
             Err(NetError::Refused(reason)) => {
-                let _ = reply.send(Err(NodeError::Unavailable(format!("the invite was refused: {reason}"))));
+                let _ = reply.send(Err(NodeError::Unavailable(format!(
+                    "the invite was refused: {reason}"
+                ))));
                 return;
             }
             Err(e) => {
@@ -564,7 +812,10 @@ impl Actor {
             }
         };
         let mut doc = CommunityDoc::awaiting_sync().with_fresh_actor();
-        let store = match self.data.create_community(&ticket.community, doc.automerge_mut()) {
+        let store = match self
+            .data
+            .create_community(&ticket.community, doc.automerge_mut())
+        {
             Ok(store) => store,
             Err(e) => {
                 let _ = reply.send(Err(e.into()));
@@ -576,31 +827,61 @@ impl Actor {
             return;
         }
         let mut peers = KnownPeers::default();
-        let Ok(inviter) = EndpointId::from_bytes(&ticket.inviter) else { return };
-        peers.peers.insert(hex(&inviter), crate::peers::KnownPeer { addrs: ticket.addrs.clone(), ..Default::default() });
+        let Ok(inviter) = EndpointId::from_bytes(&ticket.inviter) else {
+            return;
+        };
+        peers.peers.insert(
+            hex(&inviter),
+            crate::peers::KnownPeer {
+                addrs: ticket.addrs.clone(),
+                ..Default::default()
+            },
+        );
         let _ = store.write_local("peers", &peers.to_text());
         let community = ticket.community.clone();
-        self.communities.insert(community.clone(), Open { doc, store, me: Some(MemberId::new(joined.member)), peers });
-        let _ = self.events.send(Event::CommunityAdded { community: community.clone() });
-        self.join_waiters.push(Waiter { community: community.clone(), deadline: Instant::now() + JOIN_TIMEOUT, reply });
+        self.communities.insert(
+            community.clone(),
+            Open {
+                doc,
+                store,
+                me: Some(MemberId::new(joined.member)),
+                peers,
+            },
+        );
+        let _ = self.events.send(Event::CommunityAdded {
+            community: community.clone(),
+        });
+        self.join_waiters.push(Waiter {
+            community: community.clone(),
+            deadline: Instant::now() + JOIN_TIMEOUT,
+            reply,
+        });
         self.spawn_dial(&community, inviter);
     }
 
     /// Candidates to dial for a community: admitted devices, or known peers while the
     /// community has not arrived yet.
     fn dial_candidates(&self, community: &str) -> Vec<EndpointId> {
-        let Some(open) = self.communities.get(community) else { return Vec::new() };
+        let Some(open) = self.communities.get(community) else {
+            return Vec::new();
+        };
         let mut peers: Vec<EndpointId> = if open.doc.is_ready() {
             self.gate.devices(community)
         } else {
-            open.peers.peers.keys().filter_map(|p| p.parse().ok()).collect()
+            open.peers
+                .peers
+                .keys()
+                .filter_map(|p| p.parse().ok())
+                .collect()
         };
         peers.retain(|p| *p != self.own_id);
         peers
     }
 
     fn connected(&self, community: &str, peer: &EndpointId) -> bool {
-        self.live.values().any(|l| l.community == community && l.peer == *peer)
+        self.live
+            .values()
+            .any(|l| l.community == community && l.peer == *peer)
     }
 
     fn dial_community(&mut self, community: &str, force: bool) {
@@ -609,7 +890,10 @@ impl Actor {
                 continue;
             }
             let key = (community.to_owned(), peer);
-            let due = self.backoff.get(&key).is_none_or(|b| !b.in_flight && (force || b.next <= Instant::now()));
+            let due = self
+                .backoff
+                .get(&key)
+                .is_none_or(|b| !b.in_flight && (force || b.next <= Instant::now()));
             if due {
                 self.spawn_dial(community, peer);
             }
@@ -617,11 +901,14 @@ impl Actor {
     }
 
     fn spawn_dial(&mut self, community: &str, peer: EndpointId) {
-        let entry = self.backoff.entry((community.to_owned(), peer)).or_insert(Backoff {
-            next: Instant::now(),
-            delay: FIRST_RETRY,
-            in_flight: false,
-        });
+        let entry = self
+            .backoff
+            .entry((community.to_owned(), peer))
+            .or_insert(Backoff {
+                next: Instant::now(),
+                delay: FIRST_RETRY,
+                in_flight: false,
+            });
         if entry.in_flight {
             return;
         }
@@ -632,7 +919,13 @@ impl Actor {
         tokio::spawn(async move {
             let own = bound.direct_addrs();
             let result = dial_sync(&bound, EndpointAddr::new(peer), &community, own).await;
-            let _ = tx.send(Msg::Dialed { community, peer, result: Box::new(result) }).await;
+            let _ = tx
+                .send(Msg::Dialed {
+                    community,
+                    peer,
+                    result: Box::new(result),
+                })
+                .await;
         });
     }
 
@@ -653,18 +946,30 @@ impl Actor {
         let mut keep = Vec::new();
         for waiter in waiters {
             let candidates = self.dial_candidates(&waiter.community);
-            let dialing = candidates
-                .iter()
-                .any(|p| self.backoff.get(&(waiter.community.clone(), *p)).is_some_and(|b| b.in_flight));
-            let lives: Vec<&Live> = self.live.values().filter(|l| l.community == waiter.community).collect();
+            let dialing = candidates.iter().any(|p| {
+                self.backoff
+                    .get(&(waiter.community.clone(), *p))
+                    .is_some_and(|b| b.in_flight)
+            });
+            let lives: Vec<&Live> = self
+                .live
+                .values()
+                .filter(|l| l.community == waiter.community)
+                .collect();
             let all_in_sync = lives.iter().all(|l| l.reported_in_sync);
             let done = (!dialing && all_in_sync) || now >= waiter.deadline;
             if done {
-                let mut synced: Vec<EndpointId> =
-                    lives.iter().filter(|l| l.reported_in_sync).map(|l| l.peer).collect();
+                let mut synced: Vec<EndpointId> = lives
+                    .iter()
+                    .filter(|l| l.reported_in_sync)
+                    .map(|l| l.peer)
+                    .collect();
                 synced.sort();
                 synced.dedup();
-                let _ = waiter.reply.send(Ok(SyncReport { synced, candidates: candidates.len() }));
+                let _ = waiter.reply.send(Ok(SyncReport {
+                    synced,
+                    candidates: candidates.len(),
+                }));
             } else {
                 keep.push(waiter);
             }
@@ -673,10 +978,18 @@ impl Actor {
 
         let waiters = std::mem::take(&mut self.join_waiters);
         for waiter in waiters {
-            let ready = self.communities.get(&waiter.community).is_some_and(|o| o.doc.is_ready());
-            let in_sync = self.live.values().any(|l| l.community == waiter.community && l.reported_in_sync);
+            let ready = self
+                .communities
+                .get(&waiter.community)
+                .is_some_and(|o| o.doc.is_ready());
+            let in_sync = self
+                .live
+                .values()
+                .any(|l| l.community == waiter.community && l.reported_in_sync);
             if ready && in_sync {
-                let _ = waiter.reply.send(Ok(CommunityId::new(waiter.community.clone())));
+                let _ = waiter
+                    .reply
+                    .send(Ok(CommunityId::new(waiter.community.clone())));
             } else if now >= waiter.deadline {
                 let _ = waiter.reply.send(Err(NodeError::Unavailable(
                     "you were admitted, but the community has not arrived yet; it will when the inviter is online".into(),
@@ -690,13 +1003,26 @@ impl Actor {
     fn peers(&mut self, community: &str) -> Result<Vec<PeerInfo>, NodeError> {
         let candidates: HashSet<EndpointId> = self.dial_candidates(community).into_iter().collect();
         let own_id = self.own_id;
-        let open = self.communities.get(community).ok_or_else(|| NodeError::UnknownCommunity(community.to_owned()))?;
-        let mut ids: HashSet<EndpointId> = open.peers.peers.keys().filter_map(|p| p.parse().ok()).collect();
+        let open = self
+            .communities
+            .get(community)
+            .ok_or_else(|| NodeError::UnknownCommunity(community.to_owned()))?;
+        let mut ids: HashSet<EndpointId> = open
+            .peers
+            .peers
+            .keys()
+            .filter_map(|p| p.parse().ok())
+            .collect();
         ids.extend(candidates);
         ids.remove(&own_id);
         let mut out = Vec::new();
         for endpoint in ids {
-            let known = open.peers.peers.get(&hex(&endpoint)).cloned().unwrap_or_default();
+            let known = open
+                .peers
+                .peers
+                .get(&hex(&endpoint))
+                .cloned()
+                .unwrap_or_default();
             let member = open.doc.member_of_device(&hex(&endpoint)).map(|m| {
                 let name = open
                     .doc
@@ -707,8 +1033,17 @@ impl Actor {
                     .unwrap_or_default();
                 (m, name)
             });
-            let online = self.live.values().any(|l| l.community == community && l.peer == endpoint);
-            out.push(PeerInfo { endpoint, member, online, last_sync: known.last_sync, addrs: known.addrs });
+            let online = self
+                .live
+                .values()
+                .any(|l| l.community == community && l.peer == endpoint);
+            out.push(PeerInfo {
+                endpoint,
+                member,
+                online,
+                last_sync: known.last_sync,
+                addrs: known.addrs,
+            });
         }
         out.sort_by_key(|p| (p.member.as_ref().map(|m| m.1.clone()), p.endpoint));
         Ok(out)

@@ -51,7 +51,11 @@ pub(crate) async fn run(
         closed = conn.closed() => closed.to_string(),
     };
     tracing::debug!(id, %reason, "sync connection ended");
-    let code = if reason.contains("unexpected frame") || reason.contains("protocol") { close::PROTOCOL } else { close::DONE };
+    let code = if reason.contains("unexpected frame") || reason.contains("protocol") {
+        close::PROTOCOL
+    } else {
+        close::DONE
+    };
     conn.close(code.into(), b"bye");
     let _ = actor.send(Msg::Closed { id }).await;
 }

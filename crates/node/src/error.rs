@@ -22,7 +22,9 @@ pub enum NodeError {
     #[error("no community {0} on this device")]
     UnknownCommunity(String),
     /// The community has not arrived from its peers yet.
-    #[error("community {0} has not been received from its members yet; connect to a member and sync")]
+    #[error(
+        "community {0} has not been received from its members yet; connect to a member and sync"
+    )]
     NotYetSynced(String),
     /// The request needs something this device does not have.
     #[error("{0}")]

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use commonroom_model::{Applied, Command, CommunityId, CommunityView, MemberId};
-use commonroom_net::{NetConfig, Inbound, JoinHandler, SyncHandler};
+use commonroom_net::{Inbound, JoinHandler, NetConfig, SyncHandler};
 use commonroom_proto::{ALPN_JOIN, ALPN_SYNC, Ticket};
 use iroh::EndpointId;
 use iroh::protocol::Router;
@@ -73,12 +73,23 @@ impl Node {
         let actor = Actor::start(&config, tx.clone(), events.clone()).await?;
         let endpoint = actor.endpoint().clone();
         let router = Router::builder(endpoint.clone())
-            .accept(ALPN_SYNC, SyncHandler::new(actor.gate(), inbound_tx.clone()))
+            .accept(
+                ALPN_SYNC,
+                SyncHandler::new(actor.gate(), inbound_tx.clone()),
+            )
             .accept(ALPN_JOIN, JoinHandler::new(inbound_tx))
             .spawn();
         let endpoint_id = endpoint.id();
         let task = tokio::spawn(actor.run(rx, inbound_rx));
-        Ok(Self { handle: NodeHandle { tx, events, endpoint_id }, router, actor: task })
+        Ok(Self {
+            handle: NodeHandle {
+                tx,
+                events,
+                endpoint_id,
+            },
+            router,
+            actor: task,
+        })
     }
 
     /// A handle to the node.
@@ -95,9 +106,15 @@ impl Node {
 }
 
 impl NodeHandle {
-    async fn ask<T>(&self, make: impl FnOnce(oneshot::Sender<Result<T, NodeError>>) -> Msg) -> Result<T, NodeError> {
+    async fn ask<T>(
+        &self,
+        make: impl FnOnce(oneshot::Sender<Result<T, NodeError>>) -> Msg,
+    ) -> Result<T, NodeError> {
         let (reply, answer) = oneshot::channel();
-        self.tx.send(make(reply)).await.map_err(|_| NodeError::Stopped)?;
+        self.tx
+            .send(make(reply))
+            .await
+            .map_err(|_| NodeError::Stopped)?;
         answer.await.map_err(|_| NodeError::Stopped)?
     }
 
@@ -123,7 +140,12 @@ impl NodeHandle {
 
     /// Applies a command as this device's member; returns once it is durable (and offered to peers).
     pub async fn apply(&self, community: String, command: Command) -> Result<Applied, NodeError> {
-        self.ask(|reply| Msg::Apply { community, command, reply }).await
+        self.ask(|reply| Msg::Apply {
+            community,
+            command,
+            reply,
+        })
+        .await
     }
 
     /// A full snapshot of a community.
@@ -137,18 +159,47 @@ impl NodeHandle {
     }
 
     /// Records a new invite (valid for `valid_for`) and returns its ticket.
-    pub async fn invite(&self, community: String, valid_for: Duration) -> Result<Ticket, NodeError> {
-        self.ask(|reply| Msg::Invite { community, valid_for, reply }).await
+    pub async fn invite(
+        &self,
+        community: String,
+        valid_for: Duration,
+    ) -> Result<Ticket, NodeError> {
+        self.ask(|reply| Msg::Invite {
+            community,
+            valid_for,
+            reply,
+        })
+        .await
     }
 
     /// Joins a community with a ticket; returns once the whole community is stored here.
-    pub async fn join(&self, ticket: Ticket, name: String, focus: Vec<String>) -> Result<CommunityId, NodeError> {
-        self.ask(|reply| Msg::Join { ticket, name, focus, reply }).await
+    pub async fn join(
+        &self,
+        ticket: Ticket,
+        name: String,
+        focus: Vec<String>,
+    ) -> Result<CommunityId, NodeError> {
+        self.ask(|reply| Msg::Join {
+            ticket,
+            name,
+            focus,
+            reply,
+        })
+        .await
     }
 
     /// Connects to every member device it can and syncs, until in sync or `timeout`.
-    pub async fn sync_now(&self, community: String, timeout: Duration) -> Result<SyncReport, NodeError> {
-        self.ask(|reply| Msg::SyncNow { community, timeout, reply }).await
+    pub async fn sync_now(
+        &self,
+        community: String,
+        timeout: Duration,
+    ) -> Result<SyncReport, NodeError> {
+        self.ask(|reply| Msg::SyncNow {
+            community,
+            timeout,
+            reply,
+        })
+        .await
     }
 
     /// Known peers of a community, online or not.

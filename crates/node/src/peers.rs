@@ -26,7 +26,8 @@ pub struct KnownPeers {
 impl KnownPeers {
     /// Parses the stored list; an unreadable list starts empty (peers are re-learned).
     pub fn parse(text: Option<&str>) -> Self {
-        text.and_then(|t| serde_json::from_str(t).ok()).unwrap_or_default()
+        text.and_then(|t| serde_json::from_str(t).ok())
+            .unwrap_or_default()
     }
 
     /// The stored form.

@@ -16,9 +16,15 @@ async fn invite_join_and_live_sync_between_two_nodes() {
     let a = node(da.path()).await;
     let b = node(db.path()).await;
     let (ha, hb) = (a.handle(), b.handle());
-    let id = ha.create("Family Support CoP".into(), "Alex".into()).await.unwrap().to_string();
+    let id = ha
+        .create("Family Support CoP".into(), "Alex".into())
+        .await
+        .unwrap()
+        .to_string();
     for i in 0..5 {
-        ha.apply(id.clone(), note(&format!("before join {i}"))).await.unwrap();
+        ha.apply(id.clone(), note(&format!("before join {i}")))
+            .await
+            .unwrap();
     }
     invite_and_join(&ha, &hb, &id, "Sam").await;
 
@@ -26,15 +32,29 @@ async fn invite_join_and_live_sync_between_two_nodes() {
     assert_eq!(note_texts(&hb, &id).await, note_texts(&ha, &id).await);
     let view = hb.view(id.clone()).await.unwrap();
     assert_eq!(view.community.name, "Family Support CoP");
-    assert!(view.members.values().any(|m| m.name == "Sam" && m.devices.contains_key(&hb.endpoint_id().to_string())));
+    assert!(
+        view.members
+            .values()
+            .any(|m| m.name == "Sam" && m.devices.contains_key(&hb.endpoint_id().to_string()))
+    );
     let me = hb.me(id.clone()).await.unwrap().unwrap();
     assert_eq!(view.members[&me].name, "Sam");
 
     // Live: an edit on either side appears on the other while both run.
     ha.apply(id.clone(), note("live from A")).await.unwrap();
-    eventually("A's live edit on B", WAIT, || async { note_texts(&hb, &id).await.contains(&"live from A".to_string()) }).await;
+    eventually("A's live edit on B", WAIT, || async {
+        note_texts(&hb, &id)
+            .await
+            .contains(&"live from A".to_string())
+    })
+    .await;
     hb.apply(id.clone(), note("live from B")).await.unwrap();
-    eventually("B's live edit on A", WAIT, || async { note_texts(&ha, &id).await.contains(&"live from B".to_string()) }).await;
+    eventually("B's live edit on A", WAIT, || async {
+        note_texts(&ha, &id)
+            .await
+            .contains(&"live from B".to_string())
+    })
+    .await;
 
     // The invite is now used: a second join with it is refused.
     a.shutdown().await;
@@ -47,7 +67,11 @@ async fn edits_made_apart_merge_when_peers_meet_again() {
     let a = node(da.path()).await;
     let b = node(db.path()).await;
     let (ha, hb) = (a.handle(), b.handle());
-    let id = ha.create("Meetup CoP".into(), "Alex".into()).await.unwrap().to_string();
+    let id = ha
+        .create("Meetup CoP".into(), "Alex".into())
+        .await
+        .unwrap()
+        .to_string();
     invite_and_join(&ha, &hb, &id, "Sam").await;
     b.shutdown().await;
 
@@ -59,7 +83,9 @@ async fn edits_made_apart_merge_when_peers_meet_again() {
     // ...and they find each other again from the known-peer list, and converge.
     eventually("both edits on both sides", WAIT, || async {
         let (ta, tb) = (note_texts(&ha, &id).await, note_texts(&hb, &id).await);
-        ta == tb && ta.contains(&"A while apart".to_string()) && ta.contains(&"B while apart".to_string())
+        ta == tb
+            && ta.contains(&"A while apart".to_string())
+            && ta.contains(&"B while apart".to_string())
     })
     .await;
     a.shutdown().await;
@@ -72,7 +98,11 @@ async fn an_edit_travels_along_a_chain_of_peers() {
     let a = node(dirs[0].path()).await;
     let b = node(dirs[1].path()).await;
     let (ha, hb) = (a.handle(), b.handle());
-    let id = ha.create("Chain CoP".into(), "Alex".into()).await.unwrap().to_string();
+    let id = ha
+        .create("Chain CoP".into(), "Alex".into())
+        .await
+        .unwrap()
+        .to_string();
     invite_and_join(&ha, &hb, &id, "Bea").await;
     // C is invited by B and only ever learns B's address.
     let c = node(dirs[2].path()).await;
@@ -80,9 +110,19 @@ async fn an_edit_travels_along_a_chain_of_peers() {
     invite_and_join(&hb, &hc, &id, "Cai").await;
     // A does not know C's address; C does not know A's. Only B links them.
     ha.apply(id.clone(), note("from A, via B")).await.unwrap();
-    eventually("A's edit at C", WAIT, || async { note_texts(&hc, &id).await.contains(&"from A, via B".to_string()) }).await;
+    eventually("A's edit at C", WAIT, || async {
+        note_texts(&hc, &id)
+            .await
+            .contains(&"from A, via B".to_string())
+    })
+    .await;
     hc.apply(id.clone(), note("from C, via B")).await.unwrap();
-    eventually("C's edit at A", WAIT, || async { note_texts(&ha, &id).await.contains(&"from C, via B".to_string()) }).await;
+    eventually("C's edit at A", WAIT, || async {
+        note_texts(&ha, &id)
+            .await
+            .contains(&"from C, via B".to_string())
+    })
+    .await;
     for n in [a, b, c] {
         n.shutdown().await;
     }

@@ -9,9 +9,13 @@ use commonroom_model::{Command, NoteId};
 use commonroom_node::{NetConfig, Node, NodeConfig, NodeHandle};
 
 pub async fn node(dir: &Path) -> Node {
-    Node::start(NodeConfig { data_dir: dir.to_path_buf(), net: NetConfig::loopback(), connect_to_peers: true })
-        .await
-        .unwrap()
+    Node::start(NodeConfig {
+        data_dir: dir.to_path_buf(),
+        net: NetConfig::loopback(),
+        connect_to_peers: true,
+    })
+    .await
+    .unwrap()
 }
 
 pub fn note(text: &str) -> Command {
@@ -27,7 +31,12 @@ pub fn note(text: &str) -> Command {
 
 pub async fn note_texts(handle: &NodeHandle, community: &str) -> Vec<String> {
     let view = handle.view(community.to_owned()).await.unwrap();
-    let mut texts: Vec<String> = view.notes.values().filter(|n| !n.deleted).map(|n| n.text.clone()).collect();
+    let mut texts: Vec<String> = view
+        .notes
+        .values()
+        .filter(|n| !n.deleted)
+        .map(|n| n.text.clone())
+        .collect();
     texts.sort();
     texts
 }
@@ -50,7 +59,13 @@ where
 
 /// Founder node `a` invites; node `b` joins. Returns the community id.
 pub async fn invite_and_join(a: &NodeHandle, b: &NodeHandle, community: &str, name: &str) {
-    let ticket = a.invite(community.to_owned(), Duration::from_secs(3600)).await.unwrap();
-    let joined = b.join(ticket, name.to_owned(), vec!["housing".into()]).await.unwrap();
+    let ticket = a
+        .invite(community.to_owned(), Duration::from_secs(3600))
+        .await
+        .unwrap();
+    let joined = b
+        .join(ticket, name.to_owned(), vec!["housing".into()])
+        .await
+        .unwrap();
     assert_eq!(joined.as_str(), community);
 }

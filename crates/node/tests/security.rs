@@ -1,0 +1,229 @@
+//! Strangers, bad invites and misbehaving peers, over real endpoints on loopback.
+#![allow(clippy::unwrap_used, reason = "tests fail loudly")]
+
+mod common;
+
+use std::time::Duration;
+
+use common::{eventually, invite_and_join, node, note, note_texts};
+use commonroom_model::Command;
+use commonroom_net::dial::dial_sync;
+use commonroom_net::{NetConfig, NetError};
+use commonroom_proto::{ALPN_SYNC, Ticket};
+use iroh::{EndpointAddr, TransportAddr};
+
+async fn stranger(seed: u8) -> commonroom_net::Bound {
+    commonroom_net::bind([seed; 32], &NetConfig::loopback())
+        .await
+        .unwrap()
+}
+
+fn addr_of(id: iroh::EndpointId, addrs: &[std::net::SocketAddr]) -> EndpointAddr {
+    EndpointAddr::from_parts(id, addrs.iter().copied().map(TransportAddr::Ip))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stranger_gets_no_document_data() {
+    let da = tempfile::tempdir().unwrap();
+    let a = node(da.path()).await;
+    let ha = a.handle();
+    let id = ha
+        .create("Private CoP".into(), "Alex".into())
+        .await
+        .unwrap()
+        .to_string();
+    ha.apply(id.clone(), note("secret minutes")).await.unwrap();
+    let addrs = ha.addrs().await.unwrap();
+
+    let s = stranger(99).await;
+    let err = dial_sync(&s, addr_of(ha.endpoint_id(), &addrs), &id, vec![])
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, NetError::Refused(reason) if reason.contains("not a member")),
+        "{err}"
+    );
+    // An unknown community is refused the same way (fail closed).
+    let err = dial_sync(
+        &s,
+        addr_of(ha.endpoint_id(), &addrs),
+        "no-such-community",
+        vec![],
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(err, NetError::Refused(_)), "{err}");
+
+    // The raw stream carries nothing but the refusal.
+    let conn = s
+        .endpoint
+        .connect(addr_of(ha.endpoint_id(), &addrs), ALPN_SYNC)
+        .await
+        .unwrap();
+    let (mut send, mut recv) = conn.open_bi().await.unwrap();
+    let hello = commonroom_proto::Frame::Hello(commonroom_proto::frame::Hello {
+        version: 1,
+        community: id.clone(),
+        addrs: vec![],
+    });
+    send.write_all(&hello.encode()).await.unwrap();
+    let bytes = tokio::time::timeout(Duration::from_secs(5), recv.read_to_end(1 << 20))
+        .await
+        .unwrap()
+        .unwrap_or_default();
+    let refusal =
+        commonroom_proto::Frame::Refuse("this device is not a member of that community".into())
+            .encode();
+    assert_eq!(bytes, refusal, "only the refusal, no document bytes");
+    a.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reused_expired_and_forged_invites_are_refused() {
+    let dirs: Vec<_> = (0..4).map(|_| tempfile::tempdir().unwrap()).collect();
+    let a = node(dirs[0].path()).await;
+    let ha = a.handle();
+    let id = ha
+        .create("Invite CoP".into(), "Alex".into())
+        .await
+        .unwrap()
+        .to_string();
+
+    // Used once, refused the second time.
+    let ticket = ha
+        .invite(id.clone(), Duration::from_secs(3600))
+        .await
+        .unwrap();
+    let b = node(dirs[1].path()).await;
+    b.handle()
+        .join(ticket.clone(), "Bea".into(), vec![])
+        .await
+        .unwrap();
+    let c = node(dirs[2].path()).await;
+    let err = c
+        .handle()
+        .join(ticket, "Cai".into(), vec![])
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("already been used"), "{err}");
+
+    // Expired.
+    let short = ha
+        .invite(id.clone(), Duration::from_millis(300))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let err = c
+        .handle()
+        .join(short, "Cai".into(), vec![])
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("expired"), "{err}");
+
+    // Forged: the right inviter and community, a made-up secret.
+    let real = ha
+        .invite(id.clone(), Duration::from_secs(3600))
+        .await
+        .unwrap();
+    let forged = Ticket {
+        secret: [42; 32],
+        ..real.clone()
+    };
+    let err = c
+        .handle()
+        .join(forged, "Mallory".into(), vec![])
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("not valid here"), "{err}");
+    // Damaged text never gets as far as the network.
+    assert!(Ticket::decode(&real.encode()[..40]).is_err());
+
+    // Nothing was admitted by the refused attempts.
+    let view = ha.view(id.clone()).await.unwrap();
+    let names: Vec<&str> = view.members.values().map(|m| m.name.as_str()).collect();
+    assert_eq!(names.len(), 2, "{names:?}");
+    for n in [a, b, c] {
+        n.shutdown().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn garbage_truncated_and_huge_frames_are_cut_off_and_the_node_serves_on() {
+    let (da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let a = node(da.path()).await;
+    let b = node(db.path()).await;
+    let (ha, hb) = (a.handle(), b.handle());
+    let id = ha
+        .create("Robust CoP".into(), "Alex".into())
+        .await
+        .unwrap()
+        .to_string();
+    invite_and_join(&ha, &hb, &id, "Bea").await;
+    let addrs = ha.addrs().await.unwrap();
+
+    // An admitted device that misbehaves: link a raw endpoint as one of Alex's devices.
+    let rogue = stranger(77).await;
+    let me = ha.me(id.clone()).await.unwrap().unwrap();
+    ha.apply(
+        id.clone(),
+        Command::LinkDevice {
+            member: me,
+            device: rogue.endpoint.id().to_string(),
+            label: "rogue".into(),
+        },
+    )
+    .await
+    .unwrap();
+
+    let attacks: Vec<(&str, Vec<u8>)> = vec![
+        (
+            "garbage before hello",
+            b"\x00\x00\x00\x10\x09garbage garbage!".to_vec(),
+        ),
+        ("a frame announcing 4 GiB", vec![0xFF, 0xFF, 0xFF, 0xFF, 4]),
+        ("a truncated hello", vec![0, 0, 0, 100, 1, b'{', b'"']),
+    ];
+    for (what, bytes) in attacks {
+        let conn = rogue
+            .endpoint
+            .connect(addr_of(ha.endpoint_id(), &addrs), ALPN_SYNC)
+            .await
+            .unwrap();
+        let (mut send, _recv) = conn.open_bi().await.unwrap();
+        send.write_all(&bytes).await.unwrap();
+        send.finish().unwrap();
+        let closed = tokio::time::timeout(Duration::from_secs(15), conn.closed()).await;
+        assert!(
+            closed.is_ok(),
+            "the node closed the connection after {what}"
+        );
+    }
+    // After a valid handshake, garbage and an oversized sync frame also end the connection.
+    for bytes in [
+        vec![0, 0, 0, 8, 4, 1, 2, 3, 4, 5, 6, 7, 8],
+        vec![0xFF, 0xFF, 0xFF, 0xF0, 4],
+    ] {
+        let (conn, mut send, _recv) =
+            dial_sync(&rogue, addr_of(ha.endpoint_id(), &addrs), &id, vec![])
+                .await
+                .unwrap();
+        send.write_all(&bytes).await.unwrap();
+        let closed = tokio::time::timeout(Duration::from_secs(15), conn.closed()).await;
+        assert!(closed.is_ok(), "closed after a bad sync frame");
+    }
+
+    // The node still serves its members.
+    ha.apply(id.clone(), note("still serving")).await.unwrap();
+    eventually(
+        "A's edit on B after the attacks",
+        Duration::from_secs(20),
+        || async {
+            note_texts(&hb, &id)
+                .await
+                .contains(&"still serving".to_string())
+        },
+    )
+    .await;
+    a.shutdown().await;
+    b.shutdown().await;
+}
