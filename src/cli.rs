@@ -99,6 +99,67 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
     },
+    /// Print an invite ticket (one line of text) for someone to join a community.
+    Invite {
+        /// Community id or a unique prefix of its name.
+        community: String,
+        /// How many days the invite stays valid.
+        #[arg(long, default_value_t = 14)]
+        days: u64,
+    },
+    /// Join a community through the inviter's device; exits 0 once the community is stored here.
+    Join {
+        /// The invite ticket.
+        ticket: String,
+        /// Your name, as the community will see it.
+        #[arg(long)]
+        me: String,
+        /// Your focus areas; repeat for several.
+        #[arg(long = "focus")]
+        focus: Vec<String>,
+        #[command(flatten)]
+        /// Network settings.
+        net: NetArgs,
+    },
+    /// Run as a peer until interrupted, syncing every community live; prints `ready ENDPOINT_ID`.
+    Serve {
+        #[command(flatten)]
+        /// Network settings.
+        net: NetArgs,
+    },
+    /// Connect to known peers, sync, and exit; reports the peers synced.
+    Sync {
+        /// Community id or a unique prefix of its name.
+        community: String,
+        /// Give up after this many seconds.
+        #[arg(long, default_value_t = 30)]
+        timeout: u64,
+        #[command(flatten)]
+        /// Network settings.
+        net: NetArgs,
+    },
+    /// Known peers of a community, online or not, with the last sync time.
+    Peers {
+        /// Community id or a unique prefix of its name.
+        community: String,
+    },
+}
+
+/// Network settings for commands that run a node.
+#[derive(Debug, Clone, Args)]
+pub struct NetArgs {
+    /// Address to listen on, e.g. 0.0.0.0:4433 (default: all interfaces, the port used last time).
+    #[arg(long, value_name = "ADDR")]
+    pub bind: Option<std::net::SocketAddr>,
+    /// Use no relay servers: local network and direct connections only.
+    #[arg(long, conflicts_with = "relay")]
+    pub no_relay: bool,
+    /// Use this (self-hosted) iroh relay server.
+    #[arg(long, value_name = "URL")]
+    pub relay: Option<String>,
+    /// Do not look for peers on the local network (mDNS).
+    #[arg(long)]
+    pub no_mdns: bool,
 }
 
 /// Export formats.

@@ -1,7 +1,11 @@
 //! The `commonroom` binary: argument parsing, logging, and either a command or the app.
 
+mod backend;
 mod cli;
+mod control;
 mod local;
+mod network;
+mod node_backend;
 mod run;
 
 use std::path::PathBuf;
@@ -14,34 +18,65 @@ fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("COMMONROOM_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+            tracing_subscriber::EnvFilter::try_from_env("COMMONROOM_LOG").unwrap_or_else(|_| {
+                tracing_subscriber::EnvFilter::new(
+                    "warn,iroh=off,noq=off,iroh_mdns_address_lookup=off,swarm_discovery=off",
+                )
+            }),
         )
         .with_writer(std::io::stderr)
         .init();
     match real_main(cli) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(error) => {
-            // One line: the error and its causes.
-            let causes: Vec<String> = error.chain().map(ToString::to_string).collect();
-            eprintln!("error: {}", causes.join(": "));
+            eprintln!("error: {}", one_line(&error));
             ExitCode::FAILURE
         }
     }
 }
 
-fn real_main(cli: cli::Cli) -> Result<()> {
+/// An error and its causes on one line.
+pub(crate) fn one_line(error: &anyhow::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for cause in error.chain() {
+        let text = cause.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+    }
+    parts.join(": ").replace('\n', " ")
+}
+
+fn real_main(cli: cli::Cli) -> Result<ExitCode> {
     let data_dir = match cli.data_dir {
         Some(dir) => dir,
         None => default_data_dir()?,
     };
-    match cli.command {
-        Some(command) => run::run(&data_dir, command),
-        None => {
-            cli::Cli::command().print_help()?;
-            Ok(())
-        }
+    let Some(command) = cli.command else {
+        cli::Cli::command().print_help()?;
+        return Ok(ExitCode::SUCCESS);
+    };
+    if let cli::Command::Serve { net } = &command {
+        network::serve(&data_dir, net)?;
+        return Ok(ExitCode::SUCCESS);
     }
+    if commonroom_store::DataDir::is_locked(&data_dir) {
+        // A node (the app or `serve`) holds the directory: it carries out the command.
+        let code = control::forward(&data_dir, std::env::args().skip(1).collect())?;
+        return Ok(if code == 0 {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(code.clamp(1, 255) as u8)
+        });
+    }
+    if network::needs_node(&command) {
+        network::one_shot(&data_dir, command)?;
+    } else {
+        let mut local = local::Local::open(&data_dir)?;
+        let mut out = std::io::stdout();
+        run::run(&mut local, command, &mut out)?;
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The platform's data directory for Commonroom (e.g. `~/.local/share/commonroom`).

@@ -11,58 +11,75 @@ use commonroom_model::commands::{
 use commonroom_model::export;
 use commonroom_model::{
     ActionId, Command, Day, EntityKind, EventFormat, EventId, MemberId, NoteId, ResourceId, Role,
-    RsvpAnswer, ThemeId, Timestamp, entities::Theme,
+    RsvpAnswer, ThemeId, Timestamp,
 };
 
+use crate::backend::{Backend, Target};
 use crate::cli::{
     ActionFields, CommunityAction, EntityAction, EventAction, EventFields, ExportFormat,
     MemberFields, NoteFields, ResourceFields, ThemeFields,
 };
-use crate::local::{Local, Session};
 
-/// Runs a command that works on the data directory; prints its result on stdout.
-pub fn run(data_dir: &Path, command: crate::cli::Command) -> Result<()> {
+/// Runs a data command on `backend`, writing its result to `out`.
+pub fn run(
+    backend: &mut dyn Backend,
+    command: crate::cli::Command,
+    out: &mut dyn Write,
+) -> Result<()> {
     use crate::cli::Command as C;
-    let local = Local::open(data_dir)?;
+    let local = backend;
     match command {
         C::Create { name, me, domain } => {
-            let id = local.create(&name, &me, domain.as_deref())?;
-            println!("{id}");
+            let id = local.create(&name, &me)?;
+            if let Some(domain) = domain {
+                local.apply(
+                    id.as_str(),
+                    Command::UpdateCommunity(CommunityPatch {
+                        domain: Some(domain),
+                        ..Default::default()
+                    }),
+                )?;
+            }
+            writeln!(out, "{id}")?;
         }
         C::List => {
             for (id, name) in local.list()? {
-                println!("{id}  {name}");
+                writeln!(out, "{id}  {name}")?;
             }
         }
         C::Show { community, json } => {
-            let mut session = open(&local, &community)?;
+            let session = Target::open(local, &community)?;
             let view = session.view()?;
             if json {
-                print!("{}", export::json::to_string(&view));
+                write!(out, "{}", export::json::to_string(view))?;
             } else {
-                print!("{}", export::markdown::overview(&view, Timestamp::now()));
+                write!(
+                    out,
+                    "{}",
+                    export::markdown::overview(view, Timestamp::now())
+                )?;
             }
         }
         C::Export {
             community,
             format,
             table,
-            out,
+            out: file,
         } => {
-            let mut session = open(&local, &community)?;
+            let session = Target::open(local, &community)?;
             let view = session.view()?;
             let text = match format {
-                ExportFormat::Markdown => export::markdown::overview(&view, Timestamp::now()),
-                ExportFormat::Json => export::json::to_string(&view),
-                ExportFormat::Ics => export::ics::calendar(&view, Timestamp::now()),
+                ExportFormat::Markdown => export::markdown::overview(view, Timestamp::now()),
+                ExportFormat::Json => export::json::to_string(view),
+                ExportFormat::Ics => export::ics::calendar(view, Timestamp::now()),
                 ExportFormat::Csv => {
                     let table = table.parse().map_err(|e: String| anyhow!(e))?;
-                    export::csv::table(&view, table)
+                    export::csv::table(view, table)
                 }
             };
-            match out {
+            match file {
                 Some(path) => write_file(&path, text.as_bytes())?,
-                None => std::io::stdout().write_all(text.as_bytes())?,
+                None => out.write_all(text.as_bytes())?,
             }
         }
         C::Community {
@@ -75,7 +92,7 @@ pub fn run(data_dir: &Path, command: crate::cli::Command) -> Result<()> {
                     rota,
                 },
         } => {
-            let mut session = open(&local, &community)?;
+            let session = Target::open(local, &community)?;
             let rota = if rota.is_empty() {
                 None
             } else {
@@ -91,16 +108,21 @@ pub fn run(data_dir: &Path, command: crate::cli::Command) -> Result<()> {
                 terms,
                 rota,
             }))?;
-            println!("{}", applied.id);
+            writeln!(out, "{}", applied.id)?;
         }
-        C::Member { action } => entity(&local, EntityKind::Member, action, member_command)?,
-        C::Note { action } => entity(&local, EntityKind::Note, action, note_command)?,
-        C::Resource { action } => entity(&local, EntityKind::Resource, action, resource_command)?,
-        C::Theme { action } => entity(&local, EntityKind::Theme, action, theme_command)?,
-        C::Action { action } => entity(&local, EntityKind::Action, action, action_command)?,
+        C::Member { action } => entity(local, out, EntityKind::Member, action, member_command)?,
+        C::Note { action } => entity(local, out, EntityKind::Note, action, note_command)?,
+        C::Resource { action } => {
+            entity(local, out, EntityKind::Resource, action, resource_command)?
+        }
+        C::Theme { action } => entity(local, out, EntityKind::Theme, action, theme_command)?,
+        C::Action { action } => entity(local, out, EntityKind::Action, action, action_command)?,
+        C::Invite { .. } | C::Join { .. } | C::Serve { .. } | C::Sync { .. } | C::Peers { .. } => {
+            bail!("this command needs the network; it is carried out by a node")
+        }
         C::Event { action } => match action {
             EventAction::Common(action) => {
-                entity(&local, EntityKind::Event, action, event_command)?
+                entity(local, out, EntityKind::Event, action, event_command)?
             }
             EventAction::Rsvp {
                 community,
@@ -108,7 +130,7 @@ pub fn run(data_dir: &Path, command: crate::cli::Command) -> Result<()> {
                 answer,
                 member,
             } => {
-                let mut session = open(&local, &community)?;
+                let session = Target::open(local, &community)?;
                 let event = EventId::new(session.resolve_id(EntityKind::Event, &event)?);
                 let member = who(&session, member.as_deref())?;
                 let answer = match answer.trim().to_lowercase().as_str() {
@@ -124,7 +146,7 @@ pub fn run(data_dir: &Path, command: crate::cli::Command) -> Result<()> {
                     member,
                     answer,
                 })?;
-                println!("{}", applied.id);
+                writeln!(out, "{}", applied.id)?;
             }
             EventAction::CheckIn {
                 community,
@@ -132,7 +154,7 @@ pub fn run(data_dir: &Path, command: crate::cli::Command) -> Result<()> {
                 member,
                 undo,
             } => {
-                let mut session = open(&local, &community)?;
+                let session = Target::open(local, &community)?;
                 let event = EventId::new(session.resolve_id(EntityKind::Event, &event)?);
                 let member = who(&session, member.as_deref())?;
                 let applied = session.apply(Command::CheckIn {
@@ -140,19 +162,14 @@ pub fn run(data_dir: &Path, command: crate::cli::Command) -> Result<()> {
                     member,
                     present: !undo,
                 })?;
-                println!("{}", applied.id);
+                writeln!(out, "{}", applied.id)?;
             }
         },
     }
     Ok(())
 }
 
-fn open(local: &Local, community: &str) -> Result<Session> {
-    let id = local.resolve(community)?;
-    local.open_community(&id)
-}
-
-fn who(session: &Session, member: Option<&str>) -> Result<MemberId> {
+fn who(session: &Target<'_>, member: Option<&str>) -> Result<MemberId> {
     match member {
         Some(m) => session.resolve_member(m),
         None => session.require_me(),
@@ -160,10 +177,11 @@ fn who(session: &Session, member: Option<&str>) -> Result<MemberId> {
 }
 
 fn entity<F: clap::Args>(
-    local: &Local,
+    local: &mut dyn Backend,
+    out: &mut dyn Write,
     kind: EntityKind,
     action: EntityAction<F>,
-    build: fn(&Session, Option<String>, F) -> Result<Command>,
+    build: fn(&Target<'_>, Option<String>, F) -> Result<Command>,
 ) -> Result<()> {
     let community = match &action {
         EntityAction::Add { community, .. }
@@ -171,7 +189,7 @@ fn entity<F: clap::Args>(
         | EntityAction::Remove { community, .. }
         | EntityAction::Restore { community, .. } => community.clone(),
     };
-    let mut session = open(local, &community)?;
+    let session = Target::open(local, &community)?;
     let command = match action {
         EntityAction::Add { fields, .. } => build(&session, None, fields)?,
         EntityAction::Edit { id, fields, .. } => {
@@ -197,7 +215,7 @@ fn entity<F: clap::Args>(
         }
     };
     let applied = session.apply(command)?;
-    println!("{}", applied.id);
+    writeln!(out, "{}", applied.id)?;
     Ok(())
 }
 
@@ -229,28 +247,15 @@ fn roles(values: &[String]) -> Result<Vec<Role>> {
         .collect()
 }
 
-fn resolve_theme(session: &Session, query: &str) -> Result<ThemeId> {
-    if let Ok(id) = session.resolve_id(EntityKind::Theme, query) {
-        return Ok(ThemeId::new(id));
-    }
-    let wanted = query.trim().to_lowercase();
-    let (themes, _) = session.doc.all::<Theme>()?;
-    let found: Vec<&Theme> = themes
-        .iter()
-        .filter(|t| !t.deleted && t.name.to_lowercase() == wanted)
-        .collect();
-    match found.as_slice() {
-        [t] => Ok(t.id.clone()),
-        [] => bail!("no theme named or with id {query:?}"),
-        _ => bail!("several themes are named {query:?}; use the theme id"),
-    }
+fn resolve_theme(session: &Target<'_>, query: &str) -> Result<ThemeId> {
+    session.resolve_theme(query)
 }
 
-fn resolve_event(session: &Session, query: &str) -> Result<EventId> {
+fn resolve_event(session: &Target<'_>, query: &str) -> Result<EventId> {
     Ok(EventId::new(session.resolve_id(EntityKind::Event, query)?))
 }
 
-fn member_command(session: &Session, id: Option<String>, f: MemberFields) -> Result<Command> {
+fn member_command(session: &Target<'_>, id: Option<String>, f: MemberFields) -> Result<Command> {
     let _ = session;
     Ok(match id {
         None => Command::AddMember(NewMember {
@@ -287,7 +292,7 @@ fn member_command(session: &Session, id: Option<String>, f: MemberFields) -> Res
     })
 }
 
-fn event_command(session: &Session, id: Option<String>, f: EventFields) -> Result<Command> {
+fn event_command(session: &Target<'_>, id: Option<String>, f: EventFields) -> Result<Command> {
     let time = |t: &str| Timestamp::parse_rfc3339(t).map_err(anyhow::Error::from);
     let format = f
         .format
@@ -334,7 +339,7 @@ fn event_command(session: &Session, id: Option<String>, f: EventFields) -> Resul
     })
 }
 
-fn note_command(session: &Session, id: Option<String>, f: NoteFields) -> Result<Command> {
+fn note_command(session: &Target<'_>, id: Option<String>, f: NoteFields) -> Result<Command> {
     let event = optional_ref(f.event, |e| resolve_event(session, e))?;
     let theme = optional_ref(f.theme, |t| resolve_theme(session, t))?;
     Ok(match id {
@@ -363,7 +368,11 @@ fn note_command(session: &Session, id: Option<String>, f: NoteFields) -> Result<
     })
 }
 
-fn resource_command(session: &Session, id: Option<String>, f: ResourceFields) -> Result<Command> {
+fn resource_command(
+    session: &Target<'_>,
+    id: Option<String>,
+    f: ResourceFields,
+) -> Result<Command> {
     let themes = f
         .themes
         .iter()
@@ -399,7 +408,7 @@ fn resource_command(session: &Session, id: Option<String>, f: ResourceFields) ->
     })
 }
 
-fn theme_command(session: &Session, id: Option<String>, f: ThemeFields) -> Result<Command> {
+fn theme_command(session: &Target<'_>, id: Option<String>, f: ThemeFields) -> Result<Command> {
     let _ = session;
     Ok(match id {
         None => Command::AddTheme(NewTheme {
@@ -417,7 +426,7 @@ fn theme_command(session: &Session, id: Option<String>, f: ThemeFields) -> Resul
     })
 }
 
-fn action_command(session: &Session, id: Option<String>, f: ActionFields) -> Result<Command> {
+fn action_command(session: &Target<'_>, id: Option<String>, f: ActionFields) -> Result<Command> {
     let owner = optional_ref(f.owner, |m| session.resolve_member(m))?;
     let due = optional_ref(f.due, |d| Day::parse(d).map_err(anyhow::Error::from))?;
     let event = optional_ref(f.event, |e| resolve_event(session, e))?;

@@ -143,6 +143,49 @@ pub(crate) struct Actor {
     events: broadcast::Sender<Event>,
 }
 
+/// Binds on the port used last time when the caller did not fix one, so peers' remembered
+/// addresses stay valid across restarts; falls back to any free port.
+async fn bind_preferring_last_port(
+    data: &DataDir,
+    secret: [u8; 32],
+    config: &commonroom_net::NetConfig,
+) -> Result<Bound, NodeError> {
+    use std::net::{Ipv4Addr, SocketAddr};
+    let file = data.root().join("last-port");
+    let wanted = config
+        .bind
+        .unwrap_or(SocketAddr::from((Ipv4Addr::UNSPECIFIED, 0)));
+    let mut bound = None;
+    if wanted.port() == 0
+        && let Some(port) = std::fs::read_to_string(&file)
+            .ok()
+            .and_then(|t| t.trim().parse::<u16>().ok())
+    {
+        let preferred = commonroom_net::NetConfig {
+            bind: Some(SocketAddr::new(wanted.ip(), port)),
+            ..config.clone()
+        };
+        bound = commonroom_net::bind(secret, &preferred).await.ok();
+    }
+    let bound = match bound {
+        Some(bound) => bound,
+        None => {
+            commonroom_net::bind(
+                secret,
+                &commonroom_net::NetConfig {
+                    bind: Some(wanted),
+                    ..config.clone()
+                },
+            )
+            .await?
+        }
+    };
+    if let Some(port) = bound.endpoint.bound_sockets().first().map(|a| a.port()) {
+        let _ = std::fs::write(&file, port.to_string());
+    }
+    Ok(bound)
+}
+
 fn now() -> Timestamp {
     Timestamp::now()
 }
@@ -159,7 +202,7 @@ impl Actor {
     ) -> Result<Self, NodeError> {
         let data = DataDir::open(&config.data_dir)?;
         let secret = data.device_secret()?;
-        let bound = commonroom_net::bind(secret, &config.net).await?;
+        let bound = bind_preferring_last_port(&data, secret, &config.net).await?;
         let own_id = bound.endpoint.id();
         let mut actor = Self {
             data,

@@ -11,7 +11,7 @@ pub enum NodeError {
     Command(#[from] commonroom_model::CommandError),
     /// The document could not be read.
     #[error(transparent)]
-    Document(#[from] commonroom_model::DocumentError),
+    Document(Box<commonroom_model::DocumentError>),
     /// Networking failed.
     #[error(transparent)]
     Net(#[from] commonroom_net::NetError),
@@ -32,4 +32,10 @@ pub enum NodeError {
     /// The node has stopped.
     #[error("the Commonroom node has stopped")]
     Stopped,
+}
+
+impl From<commonroom_model::DocumentError> for NodeError {
+    fn from(error: commonroom_model::DocumentError) -> Self {
+        Self::Document(Box::new(error))
+    }
 }

@@ -34,6 +34,7 @@ fn frames_round_trip_through_a_chunked_stream() {
         Frame::Hello(Hello {
             version: 1,
             community: "c".into(),
+            addrs: vec!["127.0.0.1:9".parse().unwrap()],
         }),
         Frame::Accept,
         Frame::Sync(vec![1, 2, 3]),

@@ -1,0 +1,163 @@
+//! Where commands are carried out: directly on the data directory, or by a running node.
+//! [`Target`] resolves names and id prefixes against a community for the command builders.
+
+use std::cell::{OnceCell, RefCell};
+
+use anyhow::{Result, anyhow, bail};
+use commonroom_model::{
+    Applied, Command, CommunityId, CommunityView, EntityKind, MemberId, ThemeId,
+};
+
+/// What the command line needs from whoever holds the data directory.
+pub trait Backend {
+    /// Creates a community with `me` as founder; returns its id.
+    fn create(&mut self, name: &str, me: &str) -> Result<CommunityId>;
+    /// Ids and names of the communities.
+    fn list(&mut self) -> Result<Vec<(String, String)>>;
+    /// A whole-community snapshot.
+    fn view(&mut self, community: &str) -> Result<CommunityView>;
+    /// The member this device acts as.
+    fn me(&mut self, community: &str) -> Result<Option<MemberId>>;
+    /// Applies a command; returns once it is durable.
+    fn apply(&mut self, community: &str, command: Command) -> Result<Applied>;
+
+    /// Finds a community by id or by a unique, case-insensitive prefix of its name.
+    fn resolve(&mut self, query: &str) -> Result<String> {
+        let communities = self.list()?;
+        if let Some((id, _)) = communities.iter().find(|(id, _)| id == query) {
+            return Ok(id.clone());
+        }
+        let wanted = query.trim().to_lowercase();
+        let matches: Vec<&(String, String)> = communities
+            .iter()
+            .filter(|(_, name)| name.to_lowercase().starts_with(&wanted))
+            .collect();
+        match matches.as_slice() {
+            [(id, _)] => Ok(id.clone()),
+            [] => bail!("no community matches {query:?} (see `commonroom list`)"),
+            many => {
+                if let Some((id, _)) = many.iter().find(|(_, name)| name.to_lowercase() == wanted) {
+                    return Ok(id.clone());
+                }
+                let names: Vec<&str> = many.iter().map(|(_, n)| n.as_str()).collect();
+                bail!(
+                    "{query:?} matches several communities: {}",
+                    names.join(", ")
+                )
+            }
+        }
+    }
+}
+
+/// One community on a backend, with lazy lookups for resolving what the user typed.
+pub struct Target<'a> {
+    backend: RefCell<&'a mut dyn Backend>,
+    /// The community id.
+    pub id: String,
+    view: OnceCell<CommunityView>,
+}
+
+impl<'a> Target<'a> {
+    /// Resolves `query` to a community on `backend`.
+    pub fn open(backend: &'a mut dyn Backend, query: &str) -> Result<Self> {
+        let id = backend.resolve(query)?;
+        Ok(Self {
+            backend: RefCell::new(backend),
+            id,
+            view: OnceCell::new(),
+        })
+    }
+
+    /// The community as it is now (read once per command).
+    pub fn view(&self) -> Result<&CommunityView> {
+        if let Some(view) = self.view.get() {
+            return Ok(view);
+        }
+        let view = self.backend.borrow_mut().view(&self.id)?;
+        Ok(self.view.get_or_init(|| view))
+    }
+
+    /// Applies a command; returns once it is durable.
+    pub fn apply(&self, command: Command) -> Result<Applied> {
+        self.backend.borrow_mut().apply(&self.id, command)
+    }
+
+    /// The member this device acts as, or a clear error.
+    pub fn require_me(&self) -> Result<MemberId> {
+        self.backend
+            .borrow_mut()
+            .me(&self.id)?
+            .ok_or_else(|| anyhow!("this device has no member in the community; pass --member"))
+    }
+
+    fn ids(&self, kind: EntityKind) -> Result<Vec<String>> {
+        let v = self.view()?;
+        Ok(match kind {
+            EntityKind::Member => v.members.keys().map(|k| k.to_string()).collect(),
+            EntityKind::Event => v.events.keys().map(|k| k.to_string()).collect(),
+            EntityKind::Note => v.notes.keys().map(|k| k.to_string()).collect(),
+            EntityKind::Resource => v.resources.keys().map(|k| k.to_string()).collect(),
+            EntityKind::Theme => v.themes.keys().map(|k| k.to_string()).collect(),
+            EntityKind::Action => v.actions.keys().map(|k| k.to_string()).collect(),
+            EntityKind::Invite => Vec::new(),
+        })
+    }
+
+    /// Finds an entity id by exact id or unique id prefix.
+    pub fn resolve_id(&self, kind: EntityKind, query: &str) -> Result<String> {
+        let query = query.trim();
+        if query.is_empty() {
+            bail!("an empty {kind} id was given");
+        }
+        let ids = self.ids(kind)?;
+        if ids.iter().any(|id| id == query) {
+            return Ok(query.to_owned());
+        }
+        let matches: Vec<&String> = ids.iter().filter(|id| id.starts_with(query)).collect();
+        match matches.as_slice() {
+            [id] => Ok((*id).clone()),
+            [] => Err(anyhow!("no {kind} with id {query}")),
+            _ => bail!("{query:?} matches several {kind} ids; give more of the id"),
+        }
+    }
+
+    /// Finds a member by id, unique id prefix, or exact (case-insensitive) name.
+    pub fn resolve_member(&self, query: &str) -> Result<MemberId> {
+        if let Ok(id) = self.resolve_id(EntityKind::Member, query) {
+            return Ok(MemberId::new(id));
+        }
+        let wanted = query.trim().to_lowercase();
+        let found: Vec<&MemberId> = self
+            .view()?
+            .members
+            .values()
+            .filter(|m| m.name.to_lowercase() == wanted)
+            .map(|m| &m.id)
+            .collect();
+        match found.as_slice() {
+            [m] => Ok((*m).clone()),
+            [] => bail!("no member named or with id {query:?}"),
+            _ => bail!("several members are named {query:?}; use the member id"),
+        }
+    }
+
+    /// Finds a live theme by id, unique id prefix, or exact (case-insensitive) name.
+    pub fn resolve_theme(&self, query: &str) -> Result<ThemeId> {
+        if let Ok(id) = self.resolve_id(EntityKind::Theme, query) {
+            return Ok(ThemeId::new(id));
+        }
+        let wanted = query.trim().to_lowercase();
+        let found: Vec<&ThemeId> = self
+            .view()?
+            .themes
+            .values()
+            .filter(|t| !t.deleted && t.name.to_lowercase() == wanted)
+            .map(|t| &t.id)
+            .collect();
+        match found.as_slice() {
+            [t] => Ok((*t).clone()),
+            [] => bail!("no theme named or with id {query:?}"),
+            _ => bail!("several themes are named {query:?}; use the theme id"),
+        }
+    }
+}

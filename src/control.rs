@@ -1,0 +1,166 @@
+//! The local control socket: while a node runs on a data directory, other `commonroom`
+//! commands on that directory are carried out by the node instead of opening it themselves.
+//!
+//! Protocol: one JSON line `{"args": [...]}` in, one JSON line `{"code", "stdout", "stderr"}` out.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use clap::Parser;
+use commonroom_node::NodeHandle;
+use serde::{Deserialize, Serialize};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
+use tokio::runtime::Handle;
+
+use crate::cli::{Cli, Command};
+
+const SOCKET: &str = "control.sock";
+const MAX_REQUEST: u64 = 1024 * 1024;
+
+#[derive(Serialize, Deserialize)]
+struct Request {
+    args: Vec<String>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Response {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn socket_path(data_dir: &Path) -> PathBuf {
+    data_dir.join(SOCKET)
+}
+
+/// Removes the socket file (on shutdown).
+pub fn remove_socket(data_dir: &Path) {
+    let _ = std::fs::remove_file(socket_path(data_dir));
+}
+
+/// Starts answering on the control socket; returns the listening task.
+pub fn serve(
+    data_dir: &Path,
+    node: NodeHandle,
+    runtime: Handle,
+) -> Result<tokio::task::JoinHandle<()>> {
+    let path = socket_path(data_dir);
+    // A socket left by a killed node: we hold the data directory lock, so it is stale.
+    let _ = std::fs::remove_file(&path);
+    let listener = tokio::net::UnixListener::bind(&path)
+        .with_context(|| format!("listening on {}", path.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
+            .with_context(|| format!("restricting {}", path.display()))?;
+    }
+    Ok(tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let node = node.clone();
+            let runtime = runtime.clone();
+            tokio::spawn(async move {
+                if let Err(e) = answer(stream, node, runtime).await {
+                    tracing::debug!(error = %e, "control request failed");
+                }
+            });
+        }
+    }))
+}
+
+async fn answer(stream: tokio::net::UnixStream, node: NodeHandle, runtime: Handle) -> Result<()> {
+    let (read, mut write) = stream.into_split();
+    let mut line = String::new();
+    tokio::io::BufReader::new(read.take(MAX_REQUEST))
+        .read_line(&mut line)
+        .await?;
+    let request: Request = serde_json::from_str(&line).context("malformed control request")?;
+    let response = tokio::task::spawn_blocking(move || execute(request, &node, &runtime)).await?;
+    let mut text = serde_json::to_string(&response)?;
+    text.push('\n');
+    write.write_all(text.as_bytes()).await?;
+    Ok(())
+}
+
+fn execute(request: Request, node: &NodeHandle, runtime: &Handle) -> Response {
+    let mut argv = vec!["commonroom".to_owned()];
+    argv.extend(request.args);
+    let cli = match Cli::try_parse_from(argv) {
+        Ok(cli) => cli,
+        Err(e) => {
+            return Response {
+                code: 2,
+                stdout: String::new(),
+                stderr: e.to_string(),
+            };
+        }
+    };
+    let mut out = Vec::new();
+    let result = match cli.command {
+        Some(Command::Serve { .. }) | None => Err(anyhow::anyhow!(
+            "a node is already running on this data directory"
+        )),
+        Some(command) => crate::network::dispatch(node, runtime, command, &mut out),
+    };
+    let stdout = String::from_utf8_lossy(&out).into_owned();
+    match result {
+        Ok(()) => Response {
+            code: 0,
+            stdout,
+            stderr: String::new(),
+        },
+        Err(e) => Response {
+            code: 1,
+            stdout,
+            stderr: format!("error: {}\n", crate::one_line(&e)),
+        },
+    }
+}
+
+/// Sends this process's arguments to the node running on `data_dir`; prints its answer and
+/// returns its exit code.
+pub fn forward(data_dir: &Path, args: Vec<String>) -> Result<i32> {
+    let path = socket_path(data_dir);
+    let stream = std::os::unix::net::UnixStream::connect(&path).with_context(|| {
+        format!(
+            "the data directory {} is in use by another Commonroom process",
+            data_dir.display()
+        )
+    })?;
+    let args = absolutise_paths(args)?;
+    let mut request = serde_json::to_string(&Request { args })?;
+    request.push('\n');
+    (&stream).write_all(request.as_bytes())?;
+    let mut line = String::new();
+    BufReader::new(&stream).read_line(&mut line)?;
+    if line.is_empty() {
+        bail!("the running Commonroom node closed the control connection without answering");
+    }
+    let response: Response =
+        serde_json::from_str(&line).context("malformed answer from the running node")?;
+    std::io::stdout().write_all(response.stdout.as_bytes())?;
+    std::io::stderr().write_all(response.stderr.as_bytes())?;
+    Ok(response.code)
+}
+
+/// The node runs elsewhere: file arguments must not depend on this process's directory.
+fn absolutise_paths(args: Vec<String>) -> Result<Vec<String>> {
+    let cwd = std::env::current_dir()?;
+    let mut out = Vec::with_capacity(args.len());
+    let mut next_is_path = false;
+    for arg in args {
+        if next_is_path {
+            out.push(cwd.join(&arg).to_string_lossy().into_owned());
+            next_is_path = false;
+            continue;
+        }
+        if let Some(path) = arg.strip_prefix("--out=") {
+            out.push(format!("--out={}", cwd.join(path).to_string_lossy()));
+            continue;
+        }
+        next_is_path = arg == "--out";
+        out.push(arg);
+    }
+    Ok(out)
+}
