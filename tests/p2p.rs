@@ -1,0 +1,249 @@
+//! Real `commonroom` processes syncing over loopback (relays and mDNS off): serve, the
+//! control socket, invite and join, live edits, and a node killed mid-sync.
+#![allow(clippy::unwrap_used, reason = "tests fail loudly")]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const NET: [&str; 5] = ["--bind", "127.0.0.1:0", "--no-relay", "--no-mdns", ""];
+
+fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_commonroom")
+}
+
+fn run(dir: &Path, args: &[&str]) -> Output {
+    Command::new(bin())
+        .arg("--data-dir")
+        .arg(dir)
+        .args(args.iter().filter(|a| !a.is_empty()))
+        .output()
+        .unwrap()
+}
+
+fn ok(dir: &Path, args: &[&str]) -> String {
+    let out = run(dir, args);
+    assert!(
+        out.status.success(),
+        "`{}` failed: {}",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+/// A `commonroom serve` process, killed when dropped.
+struct Serve {
+    child: Child,
+    dir: PathBuf,
+}
+
+impl Serve {
+    fn start(dir: &Path) -> Self {
+        let mut child = Command::new(bin())
+            .arg("--data-dir")
+            .arg(dir)
+            .arg("serve")
+            .args(&NET[..4])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        assert!(line.starts_with("ready "), "serve printed {line:?}");
+        Self {
+            child,
+            dir: dir.to_path_buf(),
+        }
+    }
+
+    fn kill(mut self) {
+        self.child.kill().unwrap(); // SIGKILL
+        self.child.wait().unwrap();
+    }
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = &self.dir;
+    }
+}
+
+fn show(dir: &Path, community: &str) -> serde_json::Value {
+    serde_json::from_str(&ok(dir, &["show", community, "--json"])).unwrap()
+}
+
+fn note_texts(dir: &Path, community: &str) -> Vec<String> {
+    let v = show(dir, community);
+    let mut texts: Vec<String> = v["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["text"].as_str().unwrap().to_owned())
+        .collect();
+    texts.sort();
+    texts
+}
+
+fn eventually(what: &str, limit: Duration, mut check: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if check() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("timed out after {limit:?} waiting for: {what}");
+}
+
+#[test]
+fn two_processes_invite_join_and_sync_live() {
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let id = ok(a.path(), &["create", "Family Support CoP", "--me", "Alex"]);
+    ok(
+        a.path(),
+        &["note", "add", "family", "--text", "written before serving"],
+    );
+    let serve_a = Serve::start(a.path());
+    // Commands on a served directory go through the control socket.
+    ok(
+        a.path(),
+        &["note", "add", "family", "--text", "written while serving"],
+    );
+    let ticket = ok(a.path(), &["invite", "family"]);
+    assert!(ticket.starts_with("commonroom1"));
+
+    let joined = ok(
+        b.path(),
+        &[
+            "join", &ticket, "--me", "Sam", "--focus", "housing", NET[0], NET[1], NET[2], NET[3],
+        ],
+    );
+    assert_eq!(joined, id);
+    assert_eq!(
+        note_texts(b.path(), &id),
+        note_texts(a.path(), &id),
+        "the joiner has the whole community"
+    );
+    let v = show(b.path(), &id);
+    assert!(
+        v["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["name"] == "Sam" && m["focus"][0] == "housing")
+    );
+
+    // The invite is spent.
+    let c = tempfile::tempdir().unwrap();
+    let again = run(
+        c.path(),
+        &[
+            "join", &ticket, "--me", "Cai", NET[0], NET[1], NET[2], NET[3],
+        ],
+    );
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already been used"));
+
+    // Apart, then live: B edits offline, then serves; both sides converge and stay live.
+    ok(b.path(), &["note", "add", &id, "--text", "Sam, offline"]);
+    let serve_b = Serve::start(b.path());
+    eventually(
+        "B's offline note reaches A",
+        Duration::from_secs(30),
+        || note_texts(a.path(), &id).contains(&"Sam, offline".to_string()),
+    );
+    ok(a.path(), &["note", "add", &id, "--text", "Alex, live"]);
+    eventually("A's live note reaches B", Duration::from_secs(30), || {
+        note_texts(b.path(), &id).contains(&"Alex, live".to_string())
+    });
+    let peers = ok(a.path(), &["peers", &id]);
+    assert!(peers.contains("Sam") && peers.contains("online"), "{peers}");
+    let synced = ok(b.path(), &["sync", &id, "--timeout", "10"]);
+    assert!(synced.contains("synced with 1 of 1"), "{synced}");
+    assert_eq!(show(a.path(), &id)["heads"], show(b.path(), &id)["heads"]);
+    drop(serve_a);
+    drop(serve_b);
+}
+
+#[test]
+fn a_node_killed_mid_sync_loses_nothing_and_finishes_after_restart() {
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let id = ok(a.path(), &["create", "Big CoP", "--me", "Alex"]);
+    // A sizeable history so the first sync takes a while.
+    for i in 0..150 {
+        ok(
+            a.path(),
+            &[
+                "note",
+                "add",
+                &id,
+                "--text",
+                &format!("note {i}: {}", "waiting lists are long ".repeat(8)),
+            ],
+        );
+    }
+    let serve_a = Serve::start(a.path());
+    let expected = note_texts(a.path(), &id);
+
+    let mut killed_at_least_once = false;
+    for delay_ms in [30u64, 120, 400] {
+        if b.path().join("communities").join(&id).exists() {
+            break;
+        }
+        let ticket = ok(a.path(), &["invite", &id]);
+        let mut join = Command::new(bin())
+            .arg("--data-dir")
+            .arg(b.path())
+            .args(["join", &ticket, "--me", "Sam"])
+            .args(&NET[..4])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        if join.try_wait().unwrap().is_none() {
+            killed_at_least_once = true;
+        }
+        join.kill().unwrap();
+        join.wait().unwrap();
+    }
+    assert!(
+        killed_at_least_once,
+        "the joiner was killed while still working"
+    );
+    // Also kill the serving side once, mid-whatever, and restart it.
+    serve_a.kill();
+    let _serve_a = Serve::start(a.path());
+    assert_eq!(
+        note_texts(a.path(), &id),
+        expected,
+        "the killed server lost nothing"
+    );
+
+    if !b.path().join("communities").join(&id).exists() {
+        // Killed before the inviter answered: join again, as a person would.
+        let ticket = ok(a.path(), &["invite", &id]);
+        ok(
+            b.path(),
+            &[
+                "join", &ticket, "--me", "Sam", NET[0], NET[1], NET[2], NET[3],
+            ],
+        );
+    }
+    let _serve_b = Serve::start(b.path());
+    eventually(
+        "B completes the sync after restarts",
+        Duration::from_secs(45),
+        || {
+            run(b.path(), &["show", &id, "--json"]).status.success()
+                && note_texts(b.path(), &id) == expected
+        },
+    );
+}
