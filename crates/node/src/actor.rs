@@ -1076,16 +1076,23 @@ impl Actor {
                     .unwrap_or_default();
                 (m, name)
             });
-            let online = self
-                .live
-                .values()
-                .any(|l| l.community == community && l.peer == endpoint);
+            let mut online = false;
+            let mut traffic = crate::handle::Traffic::default();
+            let header = commonroom_proto::frame::HEADER_LEN as u64;
+            for live in self.live.values().filter(|l| l.community == community && l.peer == endpoint) {
+                online = true;
+                traffic.messages_out += live.session.messages_out;
+                traffic.messages_in += live.session.messages_in;
+                traffic.bytes_out += live.session.bytes_out + header * live.session.messages_out;
+                traffic.bytes_in += live.session.bytes_in + header * live.session.messages_in;
+            }
             out.push(PeerInfo {
                 endpoint,
                 member,
                 online,
                 last_sync: known.last_sync,
                 addrs: known.addrs,
+                traffic,
             });
         }
         out.sort_by_key(|p| (p.member.as_ref().map(|m| m.1.clone()), p.endpoint));

@@ -38,6 +38,21 @@ pub struct PeerInfo {
     pub last_sync: Option<i64>,
     /// Addresses it was last seen at.
     pub addrs: Vec<std::net::SocketAddr>,
+    /// Traffic of the live sync sessions with this device (zero when offline).
+    pub traffic: Traffic,
+}
+
+/// Sync messages and payload bytes exchanged over live sessions.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Traffic {
+    /// Messages sent.
+    pub messages_out: u64,
+    /// Messages received.
+    pub messages_in: u64,
+    /// Bytes sent on the wire, frame headers included.
+    pub bytes_out: u64,
+    /// Bytes received on the wire, frame headers included.
+    pub bytes_in: u64,
 }
 
 /// What a `sync` achieved.

@@ -18,4 +18,4 @@ mod peers;
 pub use commonroom_net::{NetConfig, RelayChoice};
 pub use error::NodeError;
 pub use event::Event;
-pub use handle::{Node, NodeConfig, NodeHandle, PeerInfo, SyncReport};
+pub use handle::{Node, NodeConfig, NodeHandle, PeerInfo, SyncReport, Traffic};

@@ -1,0 +1,251 @@
+//! Sync benchmark on the generated "five years of a 200-member CoP".
+//!
+//! Run: `cargo bench -p commonroom-node --bench sync`. Each figure is set against a baseline
+//! measured in the same run:
+//! (a) a fresh member's full sync (join) over real iroh between two processes, vs the
+//!     in-process `automerge::sync` of the same document (target ratio <= 1.3);
+//! (b) one-edit propagation between two live nodes, p50 and p99 over 300 edits
+//!     (targets: p50 <= 5 ms, p99 <= 25 ms on loopback);
+//! (c) bytes on the wire per single edit vs the in-process sync bytes for the same edit
+//!     (target ratio <= 1.5).
+#![allow(clippy::unwrap_used, reason = "a benchmark fails loudly")]
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Command as Process, Stdio};
+use std::time::{Duration, Instant};
+
+use commonroom_model::automerge::AutoCommit;
+use commonroom_model::commands::NewNote;
+use commonroom_model::generate::{Spec, generate};
+use commonroom_model::{Command, CommunityDoc, Ctx, MemberId, NoteId, Timestamp};
+use commonroom_node::{Event, NetConfig, Node, NodeConfig, NodeHandle};
+use commonroom_proto::SyncSession;
+use commonroom_store::DataDir;
+
+const CHILD: &str = "COMMONROOM_BENCH_INVITER_DIR";
+const EDITS: usize = 300;
+
+fn note(i: usize) -> Command {
+    Command::AddNote(NewNote {
+        id: NoteId::generate(),
+        text: format!("Edit {i}: the waiting list at the family hub is shorter this month"),
+        event: None,
+        theme: None,
+        position: None,
+        anonymous: false,
+    })
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+fn percentile(samples: &mut [Duration], p: f64) -> Duration {
+    samples.sort();
+    samples[((samples.len() as f64 - 1.0) * p).round() as usize]
+}
+
+/// Writes the generated community into `dir` as this device's, with the founder as "me".
+fn prepare_inviter(dir: &Path, spec: &Spec) -> String {
+    let mut doc = generate(spec).with_fresh_actor();
+    let data = DataDir::open(dir).unwrap();
+    let device = commonroom_proto::invite::public_key_of(&data.device_secret().unwrap());
+    let founder = doc.community().unwrap().created_by.unwrap();
+    doc.apply(
+        &Ctx { by: Some(founder.clone()), now: Timestamp::now() },
+        Command::LinkDevice {
+            member: founder.clone(),
+            device: device.iter().map(|b| format!("{b:02x}")).collect(),
+            label: "bench".into(),
+        },
+    )
+    .unwrap();
+    let id = doc.id().unwrap().to_string();
+    let store = data.create_community(&id, doc.automerge_mut()).unwrap();
+    store.write_local("me", founder.as_str()).unwrap();
+    id
+}
+
+async fn start(dir: &Path) -> Node {
+    Node::start(NodeConfig { data_dir: dir.to_path_buf(), net: NetConfig::loopback(), connect_to_peers: true })
+        .await
+        .unwrap()
+}
+
+/// Child process: serve the prepared community, print one invite ticket, run until stdin closes.
+fn child(dir: &str) {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let node = start(Path::new(dir)).await;
+        let handle = node.handle();
+        let id = handle.list().await.unwrap()[0].0.clone();
+        let ticket = handle.invite(id, Duration::from_secs(3600)).await.unwrap();
+        println!("{}", ticket.encode());
+        std::io::stdout().flush().unwrap();
+        tokio::task::spawn_blocking(|| {
+            let mut line = String::new();
+            let _ = std::io::stdin().read_line(&mut line);
+        })
+        .await
+        .unwrap();
+        node.shutdown().await;
+    });
+}
+
+/// In-process automerge sync from a full document to an empty one; returns time, bytes, messages.
+fn in_process_full_sync(doc: &mut AutoCommit) -> (Duration, u64, u64) {
+    let mut empty = AutoCommit::new();
+    let (mut sa, mut sb) = (SyncSession::new(), SyncSession::new());
+    let start = Instant::now();
+    loop {
+        let mut quiet = true;
+        if let Some(m) = sa.generate(doc) {
+            sb.receive(&mut empty, &m).unwrap();
+            quiet = false;
+        }
+        if let Some(m) = sb.generate(&mut empty) {
+            sa.receive(doc, &m).unwrap();
+            quiet = false;
+        }
+        if quiet {
+            break;
+        }
+    }
+    let took = start.elapsed();
+    assert_eq!(doc.get_heads(), empty.get_heads());
+    (took, sa.bytes_out + sb.bytes_out, sa.messages_out + sb.messages_out)
+}
+
+/// In-process: two synced documents, one edit, sync until quiet; returns bytes and messages.
+fn in_process_edit_bytes(doc: &mut CommunityDoc) -> (u64, u64) {
+    let mut other = CommunityDoc::from_automerge_unchecked(AutoCommit::load(&doc.save()).unwrap());
+    let (mut sa, mut sb) = (SyncSession::new(), SyncSession::new());
+    let exchange = |a: &mut CommunityDoc, b: &mut CommunityDoc, sa: &mut SyncSession, sb: &mut SyncSession| loop {
+        let mut quiet = true;
+        if let Some(m) = sa.generate(a.automerge_mut()) {
+            sb.receive(b.automerge_mut(), &m).unwrap();
+            quiet = false;
+        }
+        if let Some(m) = sb.generate(b.automerge_mut()) {
+            sa.receive(a.automerge_mut(), &m).unwrap();
+            quiet = false;
+        }
+        if quiet {
+            break;
+        }
+    };
+    exchange(doc, &mut other, &mut sa, &mut sb);
+    let (bytes0, msgs0) = (sa.bytes_out + sb.bytes_out, sa.messages_out + sb.messages_out);
+    let ctx = Ctx { by: Some(MemberId::new("bench")), now: Timestamp::now() };
+    doc.apply(&ctx, note(0)).unwrap();
+    exchange(doc, &mut other, &mut sa, &mut sb);
+    (sa.bytes_out + sb.bytes_out - bytes0, sa.messages_out + sb.messages_out - msgs0)
+}
+
+async fn traffic(handle: &NodeHandle, community: &str) -> (u64, u64) {
+    let peers = handle.peers(community.to_owned()).await.unwrap();
+    let t = peers.iter().find(|p| p.online).map(|p| p.traffic).unwrap_or_default();
+    (t.bytes_out + t.bytes_in, t.messages_out + t.messages_in)
+}
+
+fn main() {
+    if let Ok(dir) = std::env::var(CHILD) {
+        child(&dir);
+        return;
+    }
+    let spec = Spec::default();
+    println!("# Commonroom sync benchmark");
+    println!("community: {} members, {} events, {} notes, {} changes", spec.members, spec.events, spec.notes, spec.changes());
+
+    // Baselines in this process.
+    let mut full = generate(&spec);
+    let (baseline, base_bytes, base_msgs) = in_process_full_sync(full.automerge_mut());
+    println!("(a) baseline: in-process automerge full sync {:.0} ms, {} KB in {base_msgs} messages", ms(baseline), base_bytes / 1024);
+    let (edit_bytes, edit_msgs) = in_process_edit_bytes(&mut full);
+    println!("(c) baseline: in-process sync of one edit: {edit_bytes} bytes in {edit_msgs} messages");
+
+    // (a) A fresh member joins a node running in another process.
+    let inviter = tempfile::tempdir().unwrap();
+    let community = prepare_inviter(inviter.path(), &spec);
+    let mut child = Process::new(std::env::current_exe().unwrap())
+        .env(CHILD, inviter.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut ticket = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut ticket).unwrap();
+    let ticket = commonroom_proto::Ticket::decode(ticket.trim()).unwrap();
+
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let joiner = tempfile::tempdir().unwrap();
+        let b = start(joiner.path()).await;
+        let hb = b.handle();
+        let t = Instant::now();
+        hb.join(ticket, "Newcomer".into(), vec![]).await.unwrap();
+        let joined = t.elapsed();
+        let (wire, msgs) = traffic(&hb, &community).await;
+        println!(
+            "(a) fresh member's full sync over iroh between two processes (join, verify, sync, store durably): {:.0} ms, {} KB in {msgs} messages: ratio {:.2} (target <= 1.3)",
+            ms(joined),
+            wire / 1024,
+            joined.as_secs_f64() / baseline.as_secs_f64()
+        );
+        b.shutdown().await;
+    });
+    drop(child.stdin.take());
+    let _ = child.wait();
+
+    // (b) and (c): two live nodes on loopback.
+    runtime.block_on(async {
+        let (da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let community = prepare_inviter(da.path(), &spec);
+        let a = start(da.path()).await;
+        let b = start(db.path()).await;
+        let (ha, hb) = (a.handle(), b.handle());
+        let ticket = ha.invite(community.clone(), Duration::from_secs(3600)).await.unwrap();
+        hb.join(ticket, "Live".into(), vec![]).await.unwrap();
+        let mut events = hb.subscribe();
+        // Warm up, then let the sessions settle.
+        for i in 0..20 {
+            ha.apply(community.clone(), note(i)).await.unwrap();
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        while events.try_recv().is_ok() {}
+        let (bytes0, msgs0) = traffic(&ha, &community).await;
+        let mut latencies = Vec::with_capacity(EDITS);
+        for i in 0..EDITS {
+            let t = Instant::now();
+            ha.apply(community.clone(), note(i)).await.unwrap();
+            loop {
+                match tokio::time::timeout(Duration::from_secs(10), events.recv()).await {
+                    Ok(Ok(Event::Changed { remote: true, .. })) => break,
+                    Ok(Ok(_)) => continue,
+                    other => panic!("edit {i} did not arrive: {other:?}"),
+                }
+            }
+            latencies.push(t.elapsed());
+            // Let the acknowledgement finish so each edit is measured alone.
+            tokio::time::sleep(Duration::from_millis(3)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let (bytes1, msgs1) = traffic(&ha, &community).await;
+        let p50 = percentile(&mut latencies, 0.50);
+        let p99 = percentile(&mut latencies, 0.99);
+        println!(
+            "(b) one-edit propagation between two live nodes (durable on A, sent, durable on B), {EDITS} edits: p50 {:.2} ms (target <= 5), p99 {:.2} ms (target <= 25)",
+            ms(p50),
+            ms(p99)
+        );
+        let per_edit = (bytes1 - bytes0) as f64 / EDITS as f64;
+        let msgs_per_edit = (msgs1 - msgs0) as f64 / EDITS as f64;
+        println!(
+            "(c) bytes on the wire per edit (frames incl. headers, both directions): {per_edit:.0} bytes in {msgs_per_edit:.1} messages vs in-process {edit_bytes} bytes: ratio {:.2} (target <= 1.5)",
+            per_edit / edit_bytes as f64
+        );
+        a.shutdown().await;
+        b.shutdown().await;
+    });
+}
