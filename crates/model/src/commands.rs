@@ -379,9 +379,13 @@ pub struct Applied {
     pub changed: bool,
 }
 
-/// The change message recorded with each commit: `{"by":MEMBER,"op":OP}` as JSON.
+/// The change message recorded with each commit: `{"by":MEMBER,"op":OP,"id":ID}` as JSON.
 pub(crate) fn commit_message(by: Option<&MemberId>, op: &str) -> String {
     serde_json::json!({ "by": by.map(MemberId::as_str), "op": op }).to_string()
+}
+
+fn commit_message_for(by: Option<&MemberId>, op: &str, id: &str) -> String {
+    serde_json::json!({ "by": by.map(MemberId::as_str), "op": op, "id": id }).to_string()
 }
 
 fn clean_name(field: &'static str, value: &str) -> Result<String, CommandError> {
@@ -511,7 +515,7 @@ impl CommunityDoc {
                     CommitOptions::default().with_time(0)
                 } else {
                     CommitOptions::default()
-                        .with_message(commit_message(ctx.by.as_ref(), &op))
+                        .with_message(commit_message_for(ctx.by.as_ref(), &op, &id))
                         .with_time(ctx.now.millis())
                 };
                 let changed = self.doc.commit_with(options).is_some();

@@ -38,12 +38,17 @@ pub struct Touched {
     pub collections: std::collections::BTreeSet<String>,
     /// Entities touched, as `(collection, id)`.
     pub entities: std::collections::BTreeSet<(String, String)>,
+    /// Some change did not say what it touched (anonymous notes, or another program):
+    /// anything may have changed.
+    pub unknown: bool,
 }
 
 impl Touched {
     /// Whether membership (members, their devices, removals) may have changed.
     pub fn membership(&self) -> bool {
-        self.collections.contains("members") || self.collections.contains("removals")
+        self.unknown
+            || self.collections.contains("members")
+            || self.collections.contains("removals")
     }
 
     /// Whether nothing was touched.
@@ -148,6 +153,56 @@ impl CommunityDoc {
                 touched.entities.insert((root_key.clone(), id));
             }
             touched.collections.insert(root_key);
+        }
+        touched
+    }
+
+    /// What the changes after `before` touched, read from their change messages: cheap,
+    /// proportional to the number of new changes. A change without a readable message
+    /// sets [`Touched::unknown`]. (Messages are written by the sender, so a dishonest peer
+    /// can mislabel a change; callers that enforce rules also re-check periodically.)
+    pub fn touched_since(&mut self, before: &[ChangeHash]) -> Touched {
+        let mut touched = Touched::default();
+        for change in self.doc.get_changes(before) {
+            let parsed = change
+                .message()
+                .and_then(|m| serde_json::from_str::<serde_json::Value>(m).ok());
+            let op = parsed
+                .as_ref()
+                .and_then(|v| v.get("op"))
+                .and_then(|v| v.as_str());
+            let Some(op) = op else {
+                touched.unknown = true;
+                continue;
+            };
+            let collection = match op.split('.').next().unwrap_or_default() {
+                "community" => "community",
+                "member" | "device" => "members",
+                "event" => "events",
+                "note" => "notes",
+                "resource" => "resources",
+                "theme" => "themes",
+                "action" => "actions",
+                "invite" => "invites",
+                _ => {
+                    touched.unknown = true;
+                    continue;
+                }
+            };
+            if op == "member.remove" {
+                touched.collections.insert("removals".into());
+            }
+            if op == "member.join" {
+                touched.collections.insert("invites".into());
+            }
+            touched.collections.insert(collection.into());
+            if let Some(id) = parsed
+                .as_ref()
+                .and_then(|v| v.get("id"))
+                .and_then(|v| v.as_str())
+            {
+                touched.entities.insert((collection.into(), id.to_owned()));
+            }
         }
         touched
     }

@@ -53,7 +53,10 @@ fn prepare_inviter(dir: &Path, spec: &Spec) -> String {
     let device = commonroom_proto::invite::public_key_of(&data.device_secret().unwrap());
     let founder = doc.community().unwrap().created_by.unwrap();
     doc.apply(
-        &Ctx { by: Some(founder.clone()), now: Timestamp::now() },
+        &Ctx {
+            by: Some(founder.clone()),
+            now: Timestamp::now(),
+        },
         Command::LinkDevice {
             member: founder.clone(),
             device: device.iter().map(|b| format!("{b:02x}")).collect(),
@@ -68,9 +71,13 @@ fn prepare_inviter(dir: &Path, spec: &Spec) -> String {
 }
 
 async fn start(dir: &Path) -> Node {
-    Node::start(NodeConfig { data_dir: dir.to_path_buf(), net: NetConfig::loopback(), connect_to_peers: true })
-        .await
-        .unwrap()
+    Node::start(NodeConfig {
+        data_dir: dir.to_path_buf(),
+        net: NetConfig::loopback(),
+        connect_to_peers: true,
+    })
+    .await
+    .unwrap()
 }
 
 /// Child process: serve the prepared community, print one invite ticket, run until stdin closes.
@@ -114,14 +121,21 @@ fn in_process_full_sync(doc: &mut AutoCommit) -> (Duration, u64, u64) {
     }
     let took = start.elapsed();
     assert_eq!(doc.get_heads(), empty.get_heads());
-    (took, sa.bytes_out + sb.bytes_out, sa.messages_out + sb.messages_out)
+    (
+        took,
+        sa.bytes_out + sb.bytes_out,
+        sa.messages_out + sb.messages_out,
+    )
 }
 
 /// In-process: two synced documents, one edit, sync until quiet; returns bytes and messages.
 fn in_process_edit_bytes(doc: &mut CommunityDoc) -> (u64, u64) {
     let mut other = CommunityDoc::from_automerge_unchecked(AutoCommit::load(&doc.save()).unwrap());
     let (mut sa, mut sb) = (SyncSession::new(), SyncSession::new());
-    let exchange = |a: &mut CommunityDoc, b: &mut CommunityDoc, sa: &mut SyncSession, sb: &mut SyncSession| loop {
+    let exchange = |a: &mut CommunityDoc,
+                    b: &mut CommunityDoc,
+                    sa: &mut SyncSession,
+                    sb: &mut SyncSession| loop {
         let mut quiet = true;
         if let Some(m) = sa.generate(a.automerge_mut()) {
             sb.receive(b.automerge_mut(), &m).unwrap();
@@ -136,16 +150,29 @@ fn in_process_edit_bytes(doc: &mut CommunityDoc) -> (u64, u64) {
         }
     };
     exchange(doc, &mut other, &mut sa, &mut sb);
-    let (bytes0, msgs0) = (sa.bytes_out + sb.bytes_out, sa.messages_out + sb.messages_out);
-    let ctx = Ctx { by: Some(MemberId::new("bench")), now: Timestamp::now() };
+    let (bytes0, msgs0) = (
+        sa.bytes_out + sb.bytes_out,
+        sa.messages_out + sb.messages_out,
+    );
+    let ctx = Ctx {
+        by: Some(MemberId::new("bench")),
+        now: Timestamp::now(),
+    };
     doc.apply(&ctx, note(0)).unwrap();
     exchange(doc, &mut other, &mut sa, &mut sb);
-    (sa.bytes_out + sb.bytes_out - bytes0, sa.messages_out + sb.messages_out - msgs0)
+    (
+        sa.bytes_out + sb.bytes_out - bytes0,
+        sa.messages_out + sb.messages_out - msgs0,
+    )
 }
 
 async fn traffic(handle: &NodeHandle, community: &str) -> (u64, u64) {
     let peers = handle.peers(community.to_owned()).await.unwrap();
-    let t = peers.iter().find(|p| p.online).map(|p| p.traffic).unwrap_or_default();
+    let t = peers
+        .iter()
+        .find(|p| p.online)
+        .map(|p| p.traffic)
+        .unwrap_or_default();
     (t.bytes_out + t.bytes_in, t.messages_out + t.messages_in)
 }
 
@@ -156,14 +183,26 @@ fn main() {
     }
     let spec = Spec::default();
     println!("# Commonroom sync benchmark");
-    println!("community: {} members, {} events, {} notes, {} changes", spec.members, spec.events, spec.notes, spec.changes());
+    println!(
+        "community: {} members, {} events, {} notes, {} changes",
+        spec.members,
+        spec.events,
+        spec.notes,
+        spec.changes()
+    );
 
     // Baselines in this process.
     let mut full = generate(&spec);
     let (baseline, base_bytes, base_msgs) = in_process_full_sync(full.automerge_mut());
-    println!("(a) baseline: in-process automerge full sync {:.0} ms, {} KB in {base_msgs} messages", ms(baseline), base_bytes / 1024);
+    println!(
+        "(a) baseline: in-process automerge full sync {:.0} ms, {} KB in {base_msgs} messages",
+        ms(baseline),
+        base_bytes / 1024
+    );
     let (edit_bytes, edit_msgs) = in_process_edit_bytes(&mut full);
-    println!("(c) baseline: in-process sync of one edit: {edit_bytes} bytes in {edit_msgs} messages");
+    println!(
+        "(c) baseline: in-process sync of one edit: {edit_bytes} bytes in {edit_msgs} messages"
+    );
 
     // (a) A fresh member joins a node running in another process.
     let inviter = tempfile::tempdir().unwrap();
@@ -175,7 +214,9 @@ fn main() {
         .spawn()
         .unwrap();
     let mut ticket = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut ticket).unwrap();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut ticket)
+        .unwrap();
     let ticket = commonroom_proto::Ticket::decode(ticket.trim()).unwrap();
 
     let runtime = tokio::runtime::Runtime::new().unwrap();

@@ -99,7 +99,58 @@ struct Open {
     store: CommunityStore,
     me: Option<MemberId>,
     peers: KnownPeers,
+    /// The known-peer list changed since it was last written.
+    peers_dirty: bool,
+    /// When the document last changed (compaction waits for a quiet moment).
+    last_change: Instant,
+    /// The community has arrived (its schema is readable); stays true once set.
+    ready: bool,
+    /// The heads the gate was last computed at, and when.
+    gate_checked: (Vec<commonroom_model::automerge::ChangeHash>, Instant),
 }
+
+impl Open {
+    fn new(
+        doc: CommunityDoc,
+        mut store: CommunityStore,
+        me: Option<MemberId>,
+        peers: KnownPeers,
+    ) -> Self {
+        store.set_compact_on_persist(false);
+        let ready = doc.is_ready();
+        Self {
+            doc,
+            store,
+            me,
+            peers,
+            peers_dirty: false,
+            last_change: Instant::now(),
+            ready,
+            gate_checked: (Vec::new(), Instant::now()),
+        }
+    }
+
+    /// Housekeeping when nothing is urgent: write the known-peer list, compact when quiet.
+    fn housekeeping(&mut self) {
+        if self.peers_dirty {
+            self.peers_dirty = false;
+            if let Err(e) = self.store.write_local("peers", &self.peers.to_text()) {
+                tracing::warn!(error = %e, "could not save the known-peer list");
+            }
+        }
+        if self.last_change.elapsed() >= QUIET_BEFORE_COMPACTING
+            && let Err(e) = self.store.maybe_compact(self.doc.automerge_mut())
+        {
+            tracing::warn!(error = %e, "compaction failed; the chunks stay and will be retried");
+        }
+    }
+}
+
+/// How often the gate is recomputed from the document when it changed, whatever the change messages said.
+const GATE_RECHECK: Duration = Duration::from_secs(5);
+
+/// How long a community must be quiet before its chunks are compacted.
+const QUIET_BEFORE_COMPACTING: Duration = Duration::from_secs(2);
 
 /// One live sync connection.
 struct Live {
@@ -235,8 +286,7 @@ impl Actor {
         for problem in &loaded.problems {
             tracing::warn!("{problem}; the rest of the community loaded");
         }
-        let mut doc = CommunityDoc::from_automerge_unchecked(loaded.doc).with_fresh_actor();
-        doc.track_changes();
+        let doc = CommunityDoc::from_automerge_unchecked(loaded.doc).with_fresh_actor();
         let me = loaded.store.read_local("me")?.map(MemberId::new);
         let peers = KnownPeers::parse(loaded.store.read_local("peers")?.as_deref());
         for (peer, known) in &peers.peers {
@@ -244,15 +294,8 @@ impl Actor {
                 self.bound.learn(peer, known.addrs.iter().copied());
             }
         }
-        self.communities.insert(
-            id.to_owned(),
-            Open {
-                doc,
-                store: loaded.store,
-                me,
-                peers,
-            },
-        );
+        self.communities
+            .insert(id.to_owned(), Open::new(doc, loaded.store, me, peers));
         self.refresh_gate(id);
         Ok(())
     }
@@ -279,9 +322,7 @@ impl Actor {
         let revoked: Vec<ConnId> = self
             .live
             .iter()
-            .filter(|(_, l)| {
-                l.community == community && open.doc.is_ready() && !admitted.contains(&l.peer)
-            })
+            .filter(|(_, l)| l.community == community && open.ready && !admitted.contains(&l.peer))
             .map(|(id, _)| *id)
             .collect();
         for id in revoked {
@@ -314,6 +355,10 @@ impl Actor {
         }
         // Dropping the senders ends every connection task; the stores are durable already.
         self.live.clear();
+        for open in self.communities.values_mut() {
+            open.last_change = Instant::now() - QUIET_BEFORE_COMPACTING;
+            open.housekeeping();
+        }
     }
 
     fn handle(&mut self, msg: Msg) {
@@ -421,7 +466,7 @@ impl Actor {
                 match *result {
                     Ok((conn, send, recv)) => {
                         self.mark_retry(&community, peer, FIRST_RETRY);
-                        self.register(community, peer, Vec::new(), conn, send, recv);
+                        self.register(community, peer, Vec::new(), conn, send, recv, true);
                     }
                     Err(e) => {
                         tracing::debug!(peer = %peer.fmt_short(), error = %e, "could not reach peer");
@@ -457,7 +502,7 @@ impl Actor {
 
     fn ready(&mut self, community: &str) -> Result<&mut Open, NodeError> {
         let open = self.open(community)?;
-        if !open.doc.is_ready() {
+        if !open.ready {
             return Err(NodeError::NotYetSynced(community.to_owned()));
         }
         Ok(open)
@@ -486,15 +531,9 @@ impl Actor {
             .create_community(id.as_str(), doc.automerge_mut())?;
         store.write_local("me", founder.as_str())?;
         store.write_local("name", &doc.community()?.name)?;
-        doc.track_changes();
         self.communities.insert(
             id.to_string(),
-            Open {
-                doc,
-                store,
-                me: Some(founder),
-                peers: KnownPeers::default(),
-            },
+            Open::new(doc, store, Some(founder), KnownPeers::default()),
         );
         self.refresh_gate(id.as_str());
         let _ = self.events.send(Event::CommunityAdded {
@@ -510,22 +549,31 @@ impl Actor {
             by: open.me.clone(),
             now: now(),
         };
+        let before = open.doc.heads();
         let applied = open.doc.apply(&ctx, command)?;
         open.store.persist(open.doc.automerge_mut())?;
-        if let Ok(c) = open.doc.community() {
-            let _ = open.store.write_local("name", &c.name);
-        }
-        self.after_change(community, false);
+        open.last_change = Instant::now();
+        self.after_change(community, &before, false);
         Ok(applied)
     }
 
     /// After a durable change: refresh the gate if needed, tell observers, push to peers.
-    fn after_change(&mut self, community: &str, remote: bool) {
+    fn after_change(
+        &mut self,
+        community: &str,
+        before: &[commonroom_model::automerge::ChangeHash],
+        remote: bool,
+    ) {
         let Some(open) = self.communities.get_mut(community) else {
             return;
         };
-        let touched = open.doc.take_changes();
-        if touched.membership() || !remote {
+        let touched = open.doc.touched_since(before);
+        if touched.collections.contains("community")
+            && let Ok(c) = open.doc.community()
+        {
+            let _ = open.store.write_local("name", &c.name);
+        }
+        if touched.membership() {
             self.refresh_gate(community);
         }
         let _ = self.events.send(Event::Changed {
@@ -569,7 +617,8 @@ impl Actor {
         let Some(open) = self.communities.get_mut(&community) else {
             return;
         };
-        let was_ready = open.doc.is_ready();
+        let was_ready = open.ready;
+        let before = open.doc.heads();
         let changed = match live.session.receive(open.doc.automerge_mut(), bytes) {
             Ok(changed) => changed,
             Err(e) => {
@@ -579,6 +628,7 @@ impl Actor {
             }
         };
         if changed {
+            open.last_change = Instant::now();
             // Durable before it is relayed or reported.
             if let Err(e) = open.store.persist(open.doc.automerge_mut()) {
                 tracing::error!(error = %e, "could not save changes from a peer");
@@ -586,13 +636,13 @@ impl Actor {
                 return;
             }
             if !was_ready && open.doc.is_ready() {
+                open.ready = true;
                 if let Ok(c) = open.doc.community() {
                     let _ = open.store.write_local("name", &c.name);
                 }
-                open.doc.track_changes();
                 self.refresh_gate(&community);
             }
-            self.after_change(&community, true);
+            self.after_change(&community, &before, true);
         } else {
             self.push(&community);
         }
@@ -611,7 +661,7 @@ impl Actor {
             live.reported_in_sync = true;
             let entry = open.peers.peers.entry(hex(&live.peer)).or_default();
             entry.last_sync = Some(now().millis());
-            let _ = open.store.write_local("peers", &open.peers.to_text());
+            open.peers_dirty = true;
             let _ = self.events.send(Event::Synced {
                 community: live.community.clone(),
                 peer: live.peer,
@@ -629,6 +679,7 @@ impl Actor {
         conn: Connection,
         send: SendStream,
         recv: RecvStream,
+        initiator: bool,
     ) {
         let Some(open) = self.communities.get_mut(&community) else {
             conn.close(commonroom_net::close::REFUSED.into(), b"unknown community");
@@ -651,13 +702,15 @@ impl Actor {
             entry.addrs = addrs;
         }
         entry.last_seen = Some(now().millis());
-        let _ = open.store.write_local("peers", &open.peers.to_text());
+        open.peers_dirty = true;
 
         let id = self.next_conn;
         self.next_conn += 1;
         let (tx, rx) = mpsc::channel(OUTGOING_QUEUE);
         let mut session = SyncSession::new();
-        if let Some(first) = session.generate(open.doc.automerge_mut()) {
+        // Only the side that dialed opens the exchange; if both did, each would answer the
+        // other's opening and the bulk of the changes would cross the wire twice.
+        if initiator && let Some(first) = session.generate(open.doc.automerge_mut()) {
             let _ = tx.try_send(first);
         }
         self.live.insert(
@@ -684,7 +737,7 @@ impl Actor {
                 send,
                 recv,
             } => {
-                self.register(community, peer, peer_addrs, conn, send, recv);
+                self.register(community, peer, peer_addrs, conn, send, recv, false);
             }
             Inbound::Join {
                 peer,
@@ -757,11 +810,12 @@ impl Actor {
             device: hex(&peer),
             device_label: format!("{}'s device", request.name.trim()),
         };
+        let before = open.doc.heads();
         open.doc.apply(&ctx, command).map_err(|e| e.to_string())?;
         open.store
             .persist(open.doc.automerge_mut())
             .map_err(|e| format!("the inviter could not save: {e}"))?;
-        self.after_change(&community, false);
+        self.after_change(&community, &before, false);
         tracing::info!(community, member = %member, "a new member joined with an invite");
         Ok(member)
     }
@@ -884,12 +938,7 @@ impl Actor {
         let community = ticket.community.clone();
         self.communities.insert(
             community.clone(),
-            Open {
-                doc,
-                store,
-                me: Some(MemberId::new(joined.member)),
-                peers,
-            },
+            Open::new(doc, store, Some(MemberId::new(joined.member)), peers),
         );
         let _ = self.events.send(Event::CommunityAdded {
             community: community.clone(),
@@ -908,7 +957,7 @@ impl Actor {
         let Some(open) = self.communities.get(community) else {
             return Vec::new();
         };
-        let mut peers: Vec<EndpointId> = if open.doc.is_ready() {
+        let mut peers: Vec<EndpointId> = if open.ready {
             self.gate.devices(community)
         } else {
             open.peers
@@ -973,6 +1022,19 @@ impl Actor {
     }
 
     fn tick(&mut self) {
+        for open in self.communities.values_mut() {
+            open.housekeeping();
+        }
+        // Backstop for mislabelled changes: recompute the gate now and then if anything changed.
+        let stale: Vec<String> = self
+            .communities
+            .iter_mut()
+            .filter(|(_, o)| o.ready && o.gate_checked.1.elapsed() >= GATE_RECHECK)
+            .filter_map(|(id, o)| (o.doc.heads() != o.gate_checked.0).then(|| id.clone()))
+            .collect();
+        for community in stale {
+            self.refresh_gate(&community);
+        }
         if !self.connect_to_peers {
             return;
         }
@@ -1024,7 +1086,7 @@ impl Actor {
             let ready = self
                 .communities
                 .get(&waiter.community)
-                .is_some_and(|o| o.doc.is_ready());
+                .is_some_and(|o| o.ready);
             let in_sync = self
                 .live
                 .values()
@@ -1079,7 +1141,11 @@ impl Actor {
             let mut online = false;
             let mut traffic = crate::handle::Traffic::default();
             let header = commonroom_proto::frame::HEADER_LEN as u64;
-            for live in self.live.values().filter(|l| l.community == community && l.peer == endpoint) {
+            for live in self
+                .live
+                .values()
+                .filter(|l| l.community == community && l.peer == endpoint)
+            {
                 online = true;
                 traffic.messages_out += live.session.messages_out;
                 traffic.messages_in += live.session.messages_in;

@@ -66,6 +66,7 @@ pub struct CommunityStore {
     snapshots: Vec<(u64, PathBuf)>,
     saved_heads: Vec<ChangeHash>,
     compact_after: usize,
+    compact_on_persist: bool,
 }
 
 fn file_name(prefix: &str, seq: u64) -> String {
@@ -88,6 +89,7 @@ pub(crate) fn create(dir: PathBuf, doc: &mut AutoCommit) -> Result<CommunityStor
         snapshots: Vec::new(),
         saved_heads: Vec::new(),
         compact_after: DEFAULT_COMPACT_AFTER,
+        compact_on_persist: true,
     };
     store.compact(doc)?;
     Ok(store)
@@ -163,6 +165,7 @@ pub(crate) fn load(id: &str, dir: PathBuf) -> Result<Loaded, StoreError> {
         snapshots: good_snapshots,
         saved_heads,
         compact_after: DEFAULT_COMPACT_AFTER,
+        compact_on_persist: true,
     };
     store.maybe_compact(&mut doc)?;
     Ok(Loaded {
@@ -211,6 +214,13 @@ impl CommunityStore {
         self.compact_after = chunks.max(1);
     }
 
+    /// Whether `persist` compacts by itself when enough chunks accumulated (the default).
+    /// A long-running node turns this off and calls [`CommunityStore::maybe_compact`] when
+    /// the community is quiet, keeping compaction off the path of live edits.
+    pub fn set_compact_on_persist(&mut self, on: bool) {
+        self.compact_on_persist = on;
+    }
+
     /// Number of change chunks on disk.
     pub fn chunk_count(&self) -> usize {
         self.chunks.len()
@@ -230,7 +240,9 @@ impl CommunityStore {
         self.next_seq += 1;
         self.chunks.push((seq, self.dir.join(name)));
         self.saved_heads = doc.get_heads();
-        self.maybe_compact(doc)?;
+        if self.compact_on_persist {
+            self.maybe_compact(doc)?;
+        }
         Ok(true)
     }
 
