@@ -31,6 +31,9 @@ pub const COLLECTIONS: &[&str] = &[
     "stories",
 ];
 
+/// Above this many new changes, [`CommunityDoc::touched_since`] reports [`Touched::unknown`].
+const MAX_LABELLED_CHANGES: usize = 256;
+
 /// What a batch of changes touched: root collections and `(collection, id)` entities.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Touched {
@@ -163,7 +166,14 @@ impl CommunityDoc {
     /// can mislabel a change; callers that enforce rules also re-check periodically.)
     pub fn touched_since(&mut self, before: &[ChangeHash]) -> Touched {
         let mut touched = Touched::default();
-        for change in self.doc.get_changes(before) {
+        let changes = self.doc.get_changes(before);
+        if changes.len() > MAX_LABELLED_CHANGES {
+            // A large batch (a first sync, a long absence): reading every label costs more
+            // than treating everything as changed.
+            touched.unknown = true;
+            return touched;
+        }
+        for change in changes {
             let parsed = change
                 .message()
                 .and_then(|m| serde_json::from_str::<serde_json::Value>(m).ok());

@@ -128,8 +128,9 @@ fn in_process_full_sync(doc: &mut AutoCommit) -> (Duration, u64, u64) {
     )
 }
 
-/// In-process: two synced documents, one edit, sync until quiet; returns bytes and messages.
-fn in_process_edit_bytes(doc: &mut CommunityDoc) -> (u64, u64) {
+/// In-process: two synced documents, one edit, sync until quiet; returns bytes, messages
+/// and the median time of one edit's propagation (apply on A, generate, receive on B).
+fn in_process_edit_bytes(doc: &mut CommunityDoc) -> (u64, u64, Duration) {
     let mut other = CommunityDoc::from_automerge_unchecked(AutoCommit::load(&doc.save()).unwrap());
     let (mut sa, mut sb) = (SyncSession::new(), SyncSession::new());
     let exchange = |a: &mut CommunityDoc,
@@ -160,10 +161,18 @@ fn in_process_edit_bytes(doc: &mut CommunityDoc) -> (u64, u64) {
     };
     doc.apply(&ctx, note(0)).unwrap();
     exchange(doc, &mut other, &mut sa, &mut sb);
-    (
-        sa.bytes_out + sb.bytes_out - bytes0,
-        sa.messages_out + sb.messages_out - msgs0,
-    )
+    let bytes = sa.bytes_out + sb.bytes_out - bytes0;
+    let msgs = sa.messages_out + sb.messages_out - msgs0;
+    let mut times = Vec::new();
+    for i in 0..50 {
+        let t = Instant::now();
+        doc.apply(&ctx, note(i)).unwrap();
+        let m = sa.generate(doc.automerge_mut()).unwrap();
+        sb.receive(other.automerge_mut(), &m).unwrap();
+        times.push(t.elapsed());
+        exchange(doc, &mut other, &mut sa, &mut sb);
+    }
+    (bytes, msgs, percentile(&mut times, 0.5))
 }
 
 async fn traffic(handle: &NodeHandle, community: &str) -> (u64, u64) {
@@ -199,9 +208,13 @@ fn main() {
         ms(baseline),
         base_bytes / 1024
     );
-    let (edit_bytes, edit_msgs) = in_process_edit_bytes(&mut full);
+    let (edit_bytes, edit_msgs, edit_time) = in_process_edit_bytes(&mut full);
     println!(
         "(c) baseline: in-process sync of one edit: {edit_bytes} bytes in {edit_msgs} messages"
+    );
+    println!(
+        "(b) baseline: in-process apply on A + sync message + receive on B, no disk, no network: p50 {:.2} ms",
+        ms(edit_time)
     );
 
     // (a) A fresh member joins a node running in another process.

@@ -161,6 +161,18 @@ struct Live {
     reported_in_sync: bool,
 }
 
+/// A sync connection that passed its handshake, to be run.
+struct Established {
+    community: String,
+    peer: EndpointId,
+    peer_addrs: Vec<std::net::SocketAddr>,
+    conn: Connection,
+    send: SendStream,
+    recv: RecvStream,
+    /// We dialed (and so open the exchange).
+    initiator: bool,
+}
+
 /// Reconnection state for one (community, peer).
 struct Backoff {
     next: Instant,
@@ -466,7 +478,15 @@ impl Actor {
                 match *result {
                     Ok((conn, send, recv)) => {
                         self.mark_retry(&community, peer, FIRST_RETRY);
-                        self.register(community, peer, Vec::new(), conn, send, recv, true);
+                        self.register(Established {
+                            community,
+                            peer,
+                            peer_addrs: Vec::new(),
+                            conn,
+                            send,
+                            recv,
+                            initiator: true,
+                        });
                     }
                     Err(e) => {
                         tracing::debug!(peer = %peer.fmt_short(), error = %e, "could not reach peer");
@@ -551,6 +571,10 @@ impl Actor {
         };
         let before = open.doc.heads();
         let applied = open.doc.apply(&ctx, command)?;
+        // Offer the change to peers while it is written: if this device crashed before the
+        // write completed, the peers would simply send it back.
+        self.push(community);
+        let open = self.ready(community)?;
         open.store.persist(open.doc.automerge_mut())?;
         open.last_change = Instant::now();
         self.after_change(community, &before, false);
@@ -619,18 +643,33 @@ impl Actor {
         };
         let was_ready = open.ready;
         let before = open.doc.heads();
-        let changed = match live.session.receive(open.doc.automerge_mut(), bytes) {
-            Ok(changed) => changed,
+        let everything_saved = open.store.has_saved(&before);
+        let received = match live
+            .session
+            .receive_with_changes(open.doc.automerge_mut(), bytes)
+        {
+            Ok(received) => received,
             Err(e) => {
                 tracing::info!(peer = %live.peer.fmt_short(), error = %e, "closing connection after a bad sync message");
                 self.live.remove(&id);
                 return;
             }
         };
-        if changed {
+        // Changes waiting for a missing dependency are kept too (they are not in the heads).
+        let pending = !received.changed
+            && !received.raw_changes.is_empty()
+            && !open.doc.automerge_mut().get_missing_deps(&[]).is_empty();
+        if received.changed || pending {
             open.last_change = Instant::now();
-            // Durable before it is relayed or reported.
-            if let Err(e) = open.store.persist(open.doc.automerge_mut()) {
+            // Durable before it is relayed or reported: the received bytes are stored as they
+            // came (no re-encoding); compaction turns them into a snapshot when quiet.
+            let saved = if everything_saved {
+                open.store
+                    .persist_received(&received.raw_changes, open.doc.automerge_mut())
+            } else {
+                open.store.persist(open.doc.automerge_mut()).map(|_| ())
+            };
+            if let Err(e) = saved {
                 tracing::error!(error = %e, "could not save changes from a peer");
                 self.live.remove(&id);
                 return;
@@ -640,9 +679,13 @@ impl Actor {
                 if let Ok(c) = open.doc.community() {
                     let _ = open.store.write_local("name", &c.name);
                 }
-                self.refresh_gate(&community);
+                // The gate is computed by `after_change` (a whole community touches members).
             }
-            self.after_change(&community, &before, true);
+            if received.changed {
+                self.after_change(&community, &before, true);
+            } else {
+                self.push(&community);
+            }
         } else {
             self.push(&community);
         }
@@ -671,16 +714,16 @@ impl Actor {
         }
     }
 
-    fn register(
-        &mut self,
-        community: String,
-        peer: EndpointId,
-        peer_addrs: Vec<std::net::SocketAddr>,
-        conn: Connection,
-        send: SendStream,
-        recv: RecvStream,
-        initiator: bool,
-    ) {
+    fn register(&mut self, established: Established) {
+        let Established {
+            community,
+            peer,
+            peer_addrs,
+            conn,
+            send,
+            recv,
+            initiator,
+        } = established;
         let Some(open) = self.communities.get_mut(&community) else {
             conn.close(commonroom_net::close::REFUSED.into(), b"unknown community");
             return;
@@ -737,7 +780,15 @@ impl Actor {
                 send,
                 recv,
             } => {
-                self.register(community, peer, peer_addrs, conn, send, recv, false);
+                self.register(Established {
+                    community,
+                    peer,
+                    peer_addrs,
+                    conn,
+                    send,
+                    recv,
+                    initiator: false,
+                });
             }
             Inbound::Join {
                 peer,

@@ -18,4 +18,4 @@ pub use frame::{
     PROTOCOL_VERSION,
 };
 pub use invite::{InviteError, InviteKey, Ticket, public_key_of, verify_join};
-pub use session::{SessionError, SyncSession};
+pub use session::{Received, SessionError, SyncSession};

@@ -14,6 +14,15 @@ pub enum SessionError {
     Apply(#[from] automerge::AutomergeError),
 }
 
+/// What a received message brought.
+#[derive(Debug)]
+pub struct Received {
+    /// Whether the document gained changes.
+    pub changed: bool,
+    /// The changes the message carried, concatenated (empty if none).
+    pub raw_changes: Vec<u8>,
+}
+
 /// Sync state with one peer over one connection. Create a new one for every connection.
 #[derive(Debug)]
 pub struct SyncSession {
@@ -57,12 +66,29 @@ impl SyncSession {
 
     /// Applies a message from the peer; returns whether the document gained changes.
     pub fn receive(&mut self, doc: &mut AutoCommit, bytes: &[u8]) -> Result<bool, SessionError> {
+        Ok(self.receive_with_changes(doc, bytes)?.changed)
+    }
+
+    /// Applies a message from the peer and also returns the changes it carried, as bytes
+    /// `AutoCommit::load_incremental` accepts, so they can be stored without re-encoding.
+    pub fn receive_with_changes(
+        &mut self,
+        doc: &mut AutoCommit,
+        bytes: &[u8],
+    ) -> Result<Received, SessionError> {
         let message = Message::decode(bytes).map_err(|e| SessionError::Decode(e.to_string()))?;
         self.messages_in += 1;
         self.bytes_in += bytes.len() as u64;
+        let mut raw_changes = Vec::with_capacity(message.changes.iter().map(<[u8]>::len).sum());
+        for chunk in message.changes.iter() {
+            raw_changes.extend_from_slice(chunk);
+        }
         let before = doc.get_heads();
         doc.sync().receive_sync_message(&mut self.state, message)?;
-        Ok(doc.get_heads() != before)
+        Ok(Received {
+            changed: doc.get_heads() != before,
+            raw_changes,
+        })
     }
 
     /// Whether both sides are known to have the same heads.

@@ -246,6 +246,39 @@ impl CommunityStore {
         Ok(true)
     }
 
+    /// Whether every change up to `heads` is already on disk.
+    pub fn has_saved(&self, heads: &[ChangeHash]) -> bool {
+        let mut a = self.saved_heads.clone();
+        let mut b = heads.to_vec();
+        a.sort();
+        b.sort();
+        a == b
+    }
+
+    /// Stores changes exactly as received from a peer (no re-encoding); durable when this returns.
+    ///
+    /// Only valid when everything before them was saved ([`CommunityStore::has_saved`] with
+    /// the heads before receiving); afterwards the store counts `doc`'s heads as saved.
+    pub fn persist_received(
+        &mut self,
+        raw_changes: &[u8],
+        doc: &mut AutoCommit,
+    ) -> Result<(), StoreError> {
+        if raw_changes.is_empty() {
+            return Ok(());
+        }
+        let seq = self.next_seq;
+        let name = file_name(CHUNK_PREFIX, seq);
+        write_durably(&self.dir, &name, &frame::encode(raw_changes), 0o600)?;
+        self.next_seq += 1;
+        self.chunks.push((seq, self.dir.join(name)));
+        self.saved_heads = doc.get_heads();
+        if self.compact_on_persist {
+            self.maybe_compact(doc)?;
+        }
+        Ok(())
+    }
+
     /// Compacts if enough chunks have accumulated.
     pub fn maybe_compact(&mut self, doc: &mut AutoCommit) -> Result<(), StoreError> {
         if self.chunks.len() >= self.compact_after {
