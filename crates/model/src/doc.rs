@@ -32,7 +32,7 @@ pub const COLLECTIONS: &[&str] = &[
 ];
 
 /// Above this many new changes, [`CommunityDoc::touched_since`] reports [`Touched::unknown`].
-const MAX_LABELLED_CHANGES: usize = 256;
+pub const MAX_LABELLED_CHANGES: usize = 256;
 
 /// What a batch of changes touched: root collections and `(collection, id)` entities.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -52,6 +52,14 @@ impl Touched {
         self.unknown
             || self.collections.contains("members")
             || self.collections.contains("removals")
+    }
+
+    /// Everything may have changed (a first sync, a large batch).
+    pub fn everything() -> Self {
+        Self {
+            unknown: true,
+            ..Self::default()
+        }
     }
 
     /// Whether nothing was touched.
@@ -363,19 +371,43 @@ impl CommunityDoc {
     /// Endpoint ids (hex) of the linked devices of members who have not been removed: the
     /// only peers that may sync this community. Empty (admitting nobody) if unreadable.
     pub fn admitted_devices(&self) -> std::collections::BTreeSet<String> {
-        let Ok((members, _)) = self.all::<crate::entities::Member>() else {
-            return Default::default();
+        // Read only what the gate needs (device keys and their unlink marks), without
+        // hydrating whole members: this runs whenever membership may have changed.
+        let mut admitted = std::collections::BTreeSet::new();
+        let (Ok(members), Ok(removals)) = (
+            self.collection_obj("members"),
+            self.collection_obj("removals"),
+        ) else {
+            return admitted;
         };
-        let Ok(removals) = self.removals() else {
-            return Default::default();
+        let object = |parent: &ObjId, key: &str| match self.doc.get(parent, key) {
+            Ok(Some((automerge::Value::Object(ObjType::Map), obj))) => Some(obj),
+            _ => None,
         };
-        members
-            .iter()
-            .filter(|m| !removals.contains_key(&m.id))
-            .flat_map(|m| m.devices.iter())
-            .filter(|(_, device)| device.unlinked_at.is_none())
-            .map(|(id, _)| id.clone())
-            .collect()
+        for member in self.doc.keys(&members) {
+            if matches!(self.doc.get(&removals, member.as_str()), Ok(Some(_))) {
+                continue;
+            }
+            let Some(member_obj) = object(&members, &member) else {
+                continue;
+            };
+            let Some(devices) = object(&member_obj, "devices") else {
+                continue;
+            };
+            for device in self.doc.keys(&devices) {
+                let Some(device_obj) = object(&devices, &device) else {
+                    continue;
+                };
+                let unlinked = matches!(
+                    self.doc.get(&device_obj, "unlinked_at"),
+                    Ok(Some((automerge::Value::Scalar(v), _))) if !v.is_null()
+                );
+                if !unlinked {
+                    admitted.insert(device);
+                }
+            }
+        }
+        admitted
     }
 
     /// The member a device belongs to, if any (removed members included).

@@ -8,7 +8,7 @@ use commonroom_model::commands::{
 };
 use commonroom_model::entities::{Event, Note};
 use commonroom_model::{
-    ActionId, Command, CommandError, CommunityView, Day, EntityKind, EventFormat, EventId,
+    ActionId, Command, CommandError, CommunityView, Ctx, Day, EntityKind, EventFormat, EventId,
     MemberId, NoteId, ThemeId, Timestamp,
 };
 
@@ -412,4 +412,116 @@ fn refused_commands_leave_the_document_untouched() {
     );
     assert!(err.is_err());
     assert_eq!(f.doc.heads(), before);
+}
+
+#[test]
+fn the_gate_admits_linked_devices_of_active_members_only() {
+    let mut f = common::fixture();
+    let c = common::ctx(&f.founder, 5);
+    let (d1, d2, d3) = ("a".repeat(64), "b".repeat(64), "c".repeat(64));
+    assert!(
+        f.doc.admitted_devices().is_empty(),
+        "no devices, nobody admitted"
+    );
+    for (member, device) in [(&f.founder, &d1), (&f.member, &d2), (&f.member, &d3)] {
+        f.doc
+            .apply(
+                &c,
+                Command::LinkDevice {
+                    member: member.clone(),
+                    device: device.clone(),
+                    label: "laptop".into(),
+                },
+            )
+            .unwrap();
+    }
+    let all: Vec<String> = f.doc.admitted_devices().into_iter().collect();
+    assert_eq!(all, [d1.clone(), d2.clone(), d3.clone()]);
+    f.doc
+        .apply(
+            &c,
+            Command::UnlinkDevice {
+                member: f.member.clone(),
+                device: d3.clone(),
+            },
+        )
+        .unwrap();
+    assert!(
+        !f.doc.admitted_devices().contains(&d3),
+        "an unlinked device is refused"
+    );
+    f.doc
+        .apply(
+            &c,
+            Command::RemoveMember {
+                id: f.member.clone(),
+                reason: None,
+            },
+        )
+        .unwrap();
+    let left: Vec<String> = f.doc.admitted_devices().into_iter().collect();
+    assert_eq!(left, [d1], "a removed member's devices are refused");
+    let bad = f.doc.apply(
+        &c,
+        Command::LinkDevice {
+            member: f.founder.clone(),
+            device: "not-hex".into(),
+            label: "x".into(),
+        },
+    );
+    assert!(bad.is_err());
+}
+
+#[test]
+fn invites_are_one_time_and_expire() {
+    use commonroom_model::commands::NewMember;
+    let mut f = common::fixture();
+    let c = common::ctx(&f.founder, 5);
+    let key = "d".repeat(64);
+    let expires = Timestamp::from_millis(common::T0 + 60 * 60_000);
+    f.doc
+        .apply(
+            &c,
+            Command::CreateInvite {
+                public_key: key.clone(),
+                expires_at: expires,
+            },
+        )
+        .unwrap();
+    let join = |id: &str| Command::Join {
+        invite: key.clone(),
+        member: NewMember {
+            id: MemberId::new(id),
+            name: "Jo".into(),
+            organisation: None,
+            roles: vec![],
+            focus: vec!["SEND".into()],
+            contact: None,
+        },
+        device: "e".repeat(64),
+        device_label: "Jo's laptop".into(),
+    };
+    let late = Ctx::clone(&common::ctx(&f.founder, 61));
+    assert!(
+        f.doc
+            .apply(&late, join("jo"))
+            .unwrap_err()
+            .to_string()
+            .contains("expired")
+    );
+    let before = f.doc.heads();
+    f.doc.apply(&c, join("jo")).unwrap();
+    let touched = f.doc.touched_since(&before);
+    assert!(
+        touched.membership() && touched.collections.contains("invites"),
+        "{touched:?}"
+    );
+    assert!(f.doc.admitted_devices().contains(&"e".repeat(64)));
+    assert!(
+        f.doc
+            .apply(&c, join("jo-2"))
+            .unwrap_err()
+            .to_string()
+            .contains("already been used")
+    );
 }

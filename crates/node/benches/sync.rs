@@ -202,7 +202,15 @@ fn main() {
 
     // Baselines in this process.
     let mut full = generate(&spec);
-    let (baseline, base_bytes, base_msgs) = in_process_full_sync(full.automerge_mut());
+    // The node serves the community as loaded from its data directory, so the baseline
+    // syncs the same document loaded from its saved bytes.
+    let mut loaded = AutoCommit::load(&full.save()).unwrap();
+    let (baseline, base_bytes, base_msgs) = in_process_full_sync(&mut loaded);
+    let (in_memory, _, _) = in_process_full_sync(full.automerge_mut());
+    println!(
+        "(a) reference: the same sync from the generator's in-memory document: {:.0} ms",
+        ms(in_memory)
+    );
     println!(
         "(a) baseline: in-process automerge full sync {:.0} ms, {} KB in {base_msgs} messages",
         ms(baseline),

@@ -7,6 +7,7 @@ use commonroom_model::commands::NewMember;
 use commonroom_model::entities::Invite;
 use commonroom_model::{
     Applied, Command, CommunityDoc, CommunityId, CommunityView, Ctx, MemberId, Role, Timestamp,
+    Touched,
 };
 use commonroom_net::dial::{dial_join, dial_sync};
 use commonroom_net::handlers::refuse;
@@ -577,7 +578,7 @@ impl Actor {
         let open = self.ready(community)?;
         open.store.persist(open.doc.automerge_mut())?;
         open.last_change = Instant::now();
-        self.after_change(community, &before, false);
+        self.after_change(community, &before, 1, false);
         Ok(applied)
     }
 
@@ -586,12 +587,17 @@ impl Actor {
         &mut self,
         community: &str,
         before: &[commonroom_model::automerge::ChangeHash],
+        new_changes: usize,
         remote: bool,
     ) {
         let Some(open) = self.communities.get_mut(community) else {
             return;
         };
-        let touched = open.doc.touched_since(before);
+        let touched = if new_changes > commonroom_model::doc::MAX_LABELLED_CHANGES {
+            Touched::everything()
+        } else {
+            open.doc.touched_since(before)
+        };
         if touched.collections.contains("community")
             && let Ok(c) = open.doc.community()
         {
@@ -682,7 +688,7 @@ impl Actor {
                 // The gate is computed by `after_change` (a whole community touches members).
             }
             if received.changed {
-                self.after_change(&community, &before, true);
+                self.after_change(&community, &before, received.change_count, true);
             } else {
                 self.push(&community);
             }
@@ -866,7 +872,7 @@ impl Actor {
         open.store
             .persist(open.doc.automerge_mut())
             .map_err(|e| format!("the inviter could not save: {e}"))?;
-        self.after_change(&community, &before, false);
+        self.after_change(&community, &before, 1, false);
         tracing::info!(community, member = %member, "a new member joined with an invite");
         Ok(member)
     }

@@ -21,6 +21,8 @@ pub struct Received {
     pub changed: bool,
     /// The changes the message carried, concatenated (empty if none).
     pub raw_changes: Vec<u8>,
+    /// How many changes (or change chunks) the message carried.
+    pub change_count: usize,
 }
 
 /// Sync state with one peer over one connection. Create a new one for every connection.
@@ -79,6 +81,7 @@ impl SyncSession {
         let message = Message::decode(bytes).map_err(|e| SessionError::Decode(e.to_string()))?;
         self.messages_in += 1;
         self.bytes_in += bytes.len() as u64;
+        let change_count = message.changes.len();
         let mut raw_changes = Vec::with_capacity(message.changes.iter().map(<[u8]>::len).sum());
         for chunk in message.changes.iter() {
             raw_changes.extend_from_slice(chunk);
@@ -88,6 +91,7 @@ impl SyncSession {
         Ok(Received {
             changed: doc.get_heads() != before,
             raw_changes,
+            change_count,
         })
     }
 
