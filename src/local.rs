@@ -78,21 +78,17 @@ impl Backend for Local {
         let id = CommunityId::generate();
         let founder = MemberId::generate();
         let now = Timestamp::now();
-        let mut doc =
-            commonroom_model::start_community(id.clone(), name, me, founder.clone(), now)?
-                .with_fresh_actor();
         let device = commonroom_proto::invite::public_key_of(&self.dir.device_secret()?);
-        doc.apply(
-            &Ctx {
-                by: Some(founder.clone()),
-                now,
-            },
-            Command::LinkDevice {
-                member: founder.clone(),
-                device: device.iter().map(|b| format!("{b:02x}")).collect(),
-                label: format!("{me}'s device"),
-            },
-        )?;
+        let device: String = device.iter().map(|b| format!("{b:02x}")).collect();
+        let mut doc = commonroom_model::start_community(
+            id.clone(),
+            name,
+            me,
+            founder.clone(),
+            Some(&device),
+            now,
+        )?
+        .with_fresh_actor();
         let store = self
             .dir
             .create_community(id.as_str(), doc.automerge_mut())?;

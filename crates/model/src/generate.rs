@@ -219,6 +219,7 @@ fn try_generate(spec: &Spec) -> Result<CommunityDoc, crate::CommandError> {
         "Family Support CoP",
         "Alex Morgan",
         founder.clone(),
+        None,
         clock,
     )?;
     let actor_of = |member: usize, seed: u64| {

@@ -24,14 +24,14 @@ pub use labels::{EventFormat, Role, RsvpAnswer};
 pub use time::{Day, Timestamp};
 pub use view::CommunityView;
 
-/// Starts a new community with its founder as the first member (a facilitator).
-///
-/// Returns the document and the founder's member id.
+/// Starts a new community with its founder as the first member (a facilitator), on the
+/// founder's device when its endpoint id (hex) is given, so that device passes the gate.
 pub fn start_community(
     id: CommunityId,
     name: &str,
     founder_name: &str,
     founder_id: MemberId,
+    founder_device: Option<&str>,
     now: Timestamp,
 ) -> Result<CommunityDoc, CommandError> {
     let name_clean = name.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -57,7 +57,7 @@ pub fn start_community(
             now,
         },
         Command::AddMember(commands::NewMember {
-            id: founder_id,
+            id: founder_id.clone(),
             name: founder_name.to_owned(),
             organisation: None,
             roles: vec![Role::Facilitator],
@@ -65,5 +65,18 @@ pub fn start_community(
             contact: None,
         }),
     )?;
+    if let Some(device) = founder_device {
+        doc.apply(
+            &Ctx {
+                by: Some(founder_id.clone()),
+                now,
+            },
+            Command::LinkDevice {
+                member: founder_id,
+                device: device.to_owned(),
+                label: format!("{}'s device", founder_name.trim()),
+            },
+        )?;
+    }
     Ok(doc)
 }

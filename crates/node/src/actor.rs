@@ -533,20 +533,16 @@ impl Actor {
         let id = CommunityId::generate();
         let founder = MemberId::generate();
         let now = now();
-        let mut doc =
-            commonroom_model::start_community(id.clone(), name, me, founder.clone(), now)?
-                .with_fresh_actor();
-        doc.apply(
-            &Ctx {
-                by: Some(founder.clone()),
-                now,
-            },
-            Command::LinkDevice {
-                member: founder.clone(),
-                device: hex(&self.own_id),
-                label: format!("{me}'s device"),
-            },
-        )?;
+        let device = hex(&self.own_id);
+        let mut doc = commonroom_model::start_community(
+            id.clone(),
+            name,
+            me,
+            founder.clone(),
+            Some(&device),
+            now,
+        )?
+        .with_fresh_actor();
         let store = self
             .data
             .create_community(id.as_str(), doc.automerge_mut())?;

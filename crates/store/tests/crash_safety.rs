@@ -72,6 +72,7 @@ fn killed_writers_never_lose_acknowledged_changes() {
             "Crash test CoP",
             "Writer",
             MemberId::new("writer"),
+            None,
             Timestamp::now(),
         )
         .unwrap();

@@ -20,6 +20,7 @@ fn setup(dir: &Path) -> CommunityDoc {
         "Damage CoP",
         "Me",
         me.clone(),
+        None,
         Timestamp::now(),
     )
     .unwrap();

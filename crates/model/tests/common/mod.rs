@@ -33,6 +33,7 @@ pub fn fixture() -> Fixture {
         "Family Support CoP",
         "Alex",
         founder.clone(),
+        None,
         Timestamp::from_millis(T0),
     )
     .unwrap();
