@@ -147,6 +147,9 @@ impl Open {
     }
 }
 
+/// Bytes per change assumed when a message's size hints at how many changes it carries.
+const LABEL_BYTES_PER_CHANGE: usize = 256;
+
 /// How often the gate is recomputed from the document when it changed, whatever the change messages said.
 const GATE_RECHECK: Duration = Duration::from_secs(5);
 
@@ -589,11 +592,14 @@ impl Actor {
         let Some(open) = self.communities.get_mut(community) else {
             return;
         };
-        let touched = if new_changes > commonroom_model::doc::MAX_LABELLED_CHANGES {
-            Touched::everything()
-        } else {
-            open.doc.touched_since(before)
-        };
+        // A first sync or a large batch (which may arrive as one compressed document chunk):
+        // reading every change's label would cost more than treating everything as changed.
+        let touched =
+            if before.is_empty() || new_changes > commonroom_model::doc::MAX_LABELLED_CHANGES {
+                Touched::everything()
+            } else {
+                open.doc.touched_since(before)
+            };
         if touched.collections.contains("community")
             && let Ok(c) = open.doc.community()
         {
@@ -684,7 +690,14 @@ impl Actor {
                 // The gate is computed by `after_change` (a whole community touches members).
             }
             if received.changed {
-                self.after_change(&community, &before, received.change_count, true);
+                self.after_change(
+                    &community,
+                    &before,
+                    received
+                        .change_count
+                        .max(received.raw_changes.len() / LABEL_BYTES_PER_CHANGE),
+                    true,
+                );
             } else {
                 self.push(&community);
             }
