@@ -25,7 +25,12 @@ impl DataDir {
     /// Fails with [`StoreError::Locked`] if another process has it open.
     pub fn open(root: impl AsRef<Path>) -> Result<Self, StoreError> {
         let root = root.as_ref().to_path_buf();
+        let existed = root.is_dir();
         create_dir_durably(&root)?;
+        if !existed {
+            // Community notes are private to the members: only this user may read the directory.
+            restrict_dir(&root)?;
+        }
         let lock_path = root.join(".lock");
         let lock = OpenOptions::new()
             .create(true)
@@ -140,6 +145,18 @@ impl DataDir {
         }
         community::load(id, dir)
     }
+}
+
+fn restrict_dir(path: &Path) -> Result<(), StoreError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(path, fs::Permissions::from_mode(0o700))
+            .map_err(StoreError::io("restricting permissions of", path))?;
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
 }
 
 fn restrict_permissions(path: &Path) -> Result<(), StoreError> {
