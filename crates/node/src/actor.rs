@@ -79,6 +79,10 @@ pub(crate) enum Msg {
         id: ConnId,
         bytes: Vec<u8>,
     },
+    Snapshot {
+        id: ConnId,
+        bytes: Vec<u8>,
+    },
     Closed {
         id: ConnId,
     },
@@ -160,7 +164,9 @@ const QUIET_BEFORE_COMPACTING: Duration = Duration::from_secs(2);
 struct Live {
     community: String,
     peer: EndpointId,
-    tx: mpsc::Sender<Vec<u8>>,
+    tx: mpsc::Sender<Frame>,
+    /// The peer's first message has been looked at (for the snapshot shortcut).
+    first_seen: bool,
     session: SyncSession,
     reported_in_sync: bool,
 }
@@ -462,6 +468,7 @@ impl Actor {
             }
             Msg::Shutdown => {}
             Msg::Incoming { id, bytes } => self.incoming(id, &bytes),
+            Msg::Snapshot { id, bytes } => self.snapshot(id, &bytes),
             Msg::Closed { id } => {
                 if let Some(live) = self.live.remove(&id) {
                     self.mark_retry(&live.community, live.peer, FIRST_RETRY);
@@ -628,7 +635,7 @@ impl Actor {
             .filter(|(_, l)| l.community == community)
         {
             if let Some(bytes) = live.session.generate(open.doc.automerge_mut())
-                && live.tx.try_send(bytes).is_err()
+                && live.tx.try_send(Frame::Sync(bytes)).is_err()
             {
                 stuck.push(*id);
             }
@@ -649,6 +656,24 @@ impl Actor {
         let Some(open) = self.communities.get_mut(&community) else {
             return;
         };
+        if !live.first_seen {
+            live.first_seen = true;
+            if open.ready && SyncSession::from_empty_peer(bytes) {
+                // A new member: send the whole community in one piece; it answers with a fresh
+                // opening once loaded, and sync goes on from there.
+                let snapshot = match open.store.snapshot_bytes() {
+                    Ok(Some(stored)) => stored,
+                    _ => open.doc.save(),
+                };
+                live.session = SyncSession::new();
+                live.session.messages_out += 1;
+                live.session.bytes_out += snapshot.len() as u64;
+                if live.tx.try_send(Frame::Snapshot(snapshot)).is_err() {
+                    self.live.remove(&id);
+                }
+                return;
+            }
+        }
         let was_ready = open.ready;
         let before = open.doc.heads();
         let everything_saved = open.store.has_saved(&before);
@@ -705,6 +730,56 @@ impl Actor {
             self.push(&community);
         }
         self.note_sync_state(id);
+    }
+
+    /// A whole community from a peer, for a device that does not have it yet.
+    fn snapshot(&mut self, id: ConnId, bytes: &[u8]) {
+        let Some(live) = self.live.get_mut(&id) else {
+            return;
+        };
+        let community = live.community.clone();
+        let Some(open) = self.communities.get_mut(&community) else {
+            return;
+        };
+        if open.ready {
+            // Only a device waiting for its first copy takes a snapshot.
+            tracing::info!(peer = %live.peer.fmt_short(), "ignoring an unrequested snapshot");
+            return;
+        }
+        let before = open.doc.heads();
+        if let Err(e) = open.doc.automerge_mut().load_incremental(bytes) {
+            tracing::info!(peer = %live.peer.fmt_short(), error = %e, "closing connection after a bad snapshot");
+            self.live.remove(&id);
+            return;
+        }
+        let saved = if open.store.has_saved(&before) {
+            open.store.persist_received(bytes, open.doc.automerge_mut())
+        } else {
+            open.store.persist(open.doc.automerge_mut()).map(|_| ())
+        };
+        if let Err(e) = saved {
+            tracing::error!(error = %e, "could not save a community received from a peer");
+            self.live.remove(&id);
+            return;
+        }
+        open.last_change = Instant::now();
+        if open.doc.is_ready() {
+            open.ready = true;
+            if let Ok(c) = open.doc.community() {
+                let _ = open.store.write_local("name", &c.name);
+            }
+        }
+        // Reopen the exchange from what we now have; the peer sends only what the snapshot lacked.
+        live.session = SyncSession::new();
+        live.session.messages_in += 1;
+        live.session.bytes_in += bytes.len() as u64;
+        if let Some(opening) = live.session.generate(open.doc.automerge_mut())
+            && live.tx.try_send(Frame::Sync(opening)).is_err()
+        {
+            self.live.remove(&id);
+            return;
+        }
+        self.after_change(&community, &before, usize::MAX, true);
     }
 
     fn note_sync_state(&mut self, id: ConnId) {
@@ -769,7 +844,7 @@ impl Actor {
         // Only the side that dialed opens the exchange; if both did, each would answer the
         // other's opening and the bulk of the changes would cross the wire twice.
         if initiator && let Some(first) = session.generate(open.doc.automerge_mut()) {
-            let _ = tx.try_send(first);
+            let _ = tx.try_send(Frame::Sync(first));
         }
         self.live.insert(
             id,
@@ -777,6 +852,7 @@ impl Actor {
                 community: community.clone(),
                 peer,
                 tx,
+                first_seen: false,
                 session,
                 reported_in_sync: false,
             },

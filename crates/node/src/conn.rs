@@ -20,7 +20,7 @@ pub(crate) async fn run(
     conn: Connection,
     mut send: SendStream,
     mut recv: RecvStream,
-    mut outgoing: mpsc::Receiver<Vec<u8>>,
+    mut outgoing: mpsc::Receiver<Frame>,
     actor: mpsc::Sender<Msg>,
 ) {
     let reader = async {
@@ -31,6 +31,11 @@ pub(crate) async fn run(
                         return "node stopped".to_owned();
                     }
                 }
+                Ok(Some(Frame::Snapshot(bytes))) => {
+                    if actor.send(Msg::Snapshot { id, bytes }).await.is_err() {
+                        return "node stopped".to_owned();
+                    }
+                }
                 Ok(Some(other)) => return format!("unexpected frame {other:?}"),
                 Ok(None) => return "peer finished".to_owned(),
                 Err(e) => return e.to_string(),
@@ -38,8 +43,8 @@ pub(crate) async fn run(
         }
     };
     let writer = async {
-        while let Some(bytes) = outgoing.recv().await {
-            if let Err(e) = write_frame(&mut send, &Frame::Sync(bytes)).await {
+        while let Some(frame) = outgoing.recv().await {
+            if let Err(e) = write_frame(&mut send, &frame).await {
                 return e.to_string();
             }
         }

@@ -26,6 +26,7 @@ const KIND_REFUSE: u8 = 3;
 const KIND_SYNC: u8 = 4;
 const KIND_JOIN: u8 = 5;
 const KIND_JOINED: u8 = 6;
+const KIND_SNAPSHOT: u8 = 7;
 
 /// Why bytes from a peer are not a valid frame.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -107,6 +108,9 @@ pub enum Frame {
     Join(JoinRequest),
     /// The join was accepted; the joiner now syncs the community.
     Joined(JoinReply),
+    /// A whole saved document, sent once to a peer that has nothing yet (a new member), so it
+    /// loads the community in one piece instead of applying every change; sync continues after.
+    Snapshot(Vec<u8>),
 }
 
 /// A parsed, size-checked frame header.
@@ -124,7 +128,7 @@ impl Header {
         let len = u32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
         let kind = bytes[4];
         let limit = match kind {
-            KIND_SYNC => MAX_SYNC_LEN,
+            KIND_SYNC | KIND_SNAPSHOT => MAX_SYNC_LEN,
             KIND_HELLO | KIND_ACCEPT | KIND_REFUSE | KIND_JOIN | KIND_JOINED => MAX_CONTROL_LEN,
             other => return Err(FrameError::UnknownKind(other)),
         };
@@ -155,6 +159,7 @@ impl Frame {
             Frame::Sync(bytes) => (KIND_SYNC, bytes.clone()),
             Frame::Join(j) => (KIND_JOIN, serde_json::to_vec(j).unwrap_or_default()),
             Frame::Joined(j) => (KIND_JOINED, serde_json::to_vec(j).unwrap_or_default()),
+            Frame::Snapshot(bytes) => (KIND_SNAPSHOT, bytes.clone()),
         };
         let mut out = Vec::with_capacity(HEADER_LEN + payload.len());
         out.extend_from_slice(&(payload.len() as u32).to_be_bytes());
@@ -182,6 +187,7 @@ impl Frame {
             KIND_SYNC => Ok(Frame::Sync(payload.to_vec())),
             KIND_JOIN => Ok(Frame::Join(json("join", payload)?)),
             KIND_JOINED => Ok(Frame::Joined(json("joined", payload)?)),
+            KIND_SNAPSHOT => Ok(Frame::Snapshot(payload.to_vec())),
             other => Err(FrameError::UnknownKind(other)),
         }
     }

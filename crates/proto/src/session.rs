@@ -95,6 +95,11 @@ impl SyncSession {
         })
     }
 
+    /// Whether a sync message comes from a peer that has no changes at all (a new member).
+    pub fn from_empty_peer(bytes: &[u8]) -> bool {
+        Message::decode(bytes).is_ok_and(|m| m.heads.is_empty() && m.changes.is_empty())
+    }
+
     /// Whether both sides are known to have the same heads.
     pub fn in_sync(&self, doc: &mut AutoCommit) -> bool {
         let mut ours = doc.get_heads();

@@ -246,6 +246,21 @@ impl CommunityStore {
         Ok(true)
     }
 
+    /// The newest compacted snapshot as stored (checked), if there is one. Cheaper than a
+    /// fresh save for handing a whole community to a new member; it may lack the latest
+    /// chunks, which sync then sends.
+    pub fn snapshot_bytes(&self) -> Result<Option<Vec<u8>>, StoreError> {
+        let Some((_, path)) = self.snapshots.iter().max_by_key(|(seq, _)| *seq) else {
+            return Ok(None);
+        };
+        read_payload(path)
+            .map(Some)
+            .map_err(|reason| StoreError::Corrupt {
+                path: path.clone(),
+                reason,
+            })
+    }
+
     /// Whether every change up to `heads` is already on disk.
     pub fn has_saved(&self, heads: &[ChangeHash]) -> bool {
         let mut a = self.saved_heads.clone();
