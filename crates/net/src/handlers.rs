@@ -13,6 +13,7 @@ use tokio::sync::mpsc;
 
 use crate::framed::{read_frame_within, write_frame};
 use crate::gate::Gate;
+use crate::limits::StrangerLimit;
 use crate::{NetError, close};
 
 /// How long a peer has to open its stream and say hello.
@@ -75,13 +76,19 @@ fn protocol_error(conn: &Connection, error: &NetError) {
 #[derive(Clone, Debug)]
 pub struct SyncHandler {
     gate: Gate,
+    strangers: StrangerLimit,
     inbound: mpsc::Sender<Inbound>,
 }
 
 impl SyncHandler {
-    /// A handler that admits peers through `gate` and passes connections on `inbound`.
-    pub fn new(gate: Gate, inbound: mpsc::Sender<Inbound>) -> Self {
-        Self { gate, inbound }
+    /// A handler that admits peers through `gate` and passes connections on `inbound`;
+    /// devices the gate does not know share the `strangers` budget.
+    pub fn new(gate: Gate, strangers: StrangerLimit, inbound: mpsc::Sender<Inbound>) -> Self {
+        Self {
+            gate,
+            strangers,
+            inbound,
+        }
     }
 
     async fn handshake(&self, conn: Connection) -> Result<(), NetError> {
@@ -130,8 +137,30 @@ impl SyncHandler {
     }
 }
 
+/// Takes a stranger permit for a device the gate does not know; `Err` if the budget is spent
+/// (the connection is then closed at once).
+fn permit_for(
+    gate: &Gate,
+    strangers: &StrangerLimit,
+    conn: &Connection,
+) -> Result<Option<tokio::sync::OwnedSemaphorePermit>, ()> {
+    if gate.knows(&conn.remote_id()) {
+        return Ok(None);
+    }
+    match strangers.try_admit() {
+        Some(permit) => Ok(Some(permit)),
+        None => {
+            conn.close(close::REFUSED.into(), b"busy");
+            Err(())
+        }
+    }
+}
+
 impl ProtocolHandler for SyncHandler {
     async fn accept(&self, conn: Connection) -> Result<(), AcceptError> {
+        let Ok(_permit) = permit_for(&self.gate, &self.strangers, &conn) else {
+            return Ok(());
+        };
         if let Err(error) = self.handshake(conn.clone()).await {
             protocol_error(&conn, &error);
         }
@@ -142,13 +171,20 @@ impl ProtocolHandler for SyncHandler {
 /// Handles `commonroom/join/1`: reads the join request and hands it to the node.
 #[derive(Clone, Debug)]
 pub struct JoinHandler {
+    gate: Gate,
+    strangers: StrangerLimit,
     inbound: mpsc::Sender<Inbound>,
 }
 
 impl JoinHandler {
-    /// A handler that passes join requests on `inbound`.
-    pub fn new(inbound: mpsc::Sender<Inbound>) -> Self {
-        Self { inbound }
+    /// A handler that passes join requests on `inbound`; joiners unknown to `gate` share
+    /// the `strangers` budget.
+    pub fn new(gate: Gate, strangers: StrangerLimit, inbound: mpsc::Sender<Inbound>) -> Self {
+        Self {
+            gate,
+            strangers,
+            inbound,
+        }
     }
 
     async fn handshake(&self, conn: Connection) -> Result<(), NetError> {
@@ -193,6 +229,9 @@ impl JoinHandler {
 
 impl ProtocolHandler for JoinHandler {
     async fn accept(&self, conn: Connection) -> Result<(), AcceptError> {
+        let Ok(_permit) = permit_for(&self.gate, &self.strangers, &conn) else {
+            return Ok(());
+        };
         if let Err(error) = self.handshake(conn.clone()).await {
             protocol_error(&conn, &error);
         }

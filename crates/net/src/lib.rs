@@ -14,12 +14,14 @@ pub mod endpoint;
 pub mod framed;
 pub mod gate;
 pub mod handlers;
+pub mod limits;
 
 pub use config::{NetConfig, RelayChoice};
 pub use endpoint::{Bound, bind};
 pub use gate::Gate;
 pub use handlers::{Inbound, JoinHandler, SyncHandler};
 pub use iroh::{EndpointAddr, EndpointId};
+pub use limits::StrangerLimit;
 
 /// Why a network operation failed.
 #[derive(Debug, thiserror::Error)]

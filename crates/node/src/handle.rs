@@ -87,12 +87,16 @@ impl Node {
         let (inbound_tx, inbound_rx) = mpsc::channel::<Inbound>(64);
         let actor = Actor::start(&config, tx.clone(), events.clone()).await?;
         let endpoint = actor.endpoint().clone();
+        let strangers = commonroom_net::StrangerLimit::default();
         let router = Router::builder(endpoint.clone())
             .accept(
                 ALPN_SYNC,
-                SyncHandler::new(actor.gate(), inbound_tx.clone()),
+                SyncHandler::new(actor.gate(), strangers.clone(), inbound_tx.clone()),
             )
-            .accept(ALPN_JOIN, JoinHandler::new(inbound_tx))
+            .accept(
+                ALPN_JOIN,
+                JoinHandler::new(actor.gate(), strangers, inbound_tx),
+            )
             .spawn();
         let endpoint_id = endpoint.id();
         let task = tokio::spawn(actor.run(rx, inbound_rx));
@@ -116,7 +120,7 @@ impl Node {
     pub async fn shutdown(self) {
         let _ = self.handle.tx.send(Msg::Shutdown).await;
         let _ = tokio::time::timeout(Duration::from_secs(5), self.actor).await;
-        let _ = tokio::time::timeout(Duration::from_secs(5), self.router.shutdown()).await;
+        let _ = tokio::time::timeout(Duration::from_secs(1), self.router.shutdown()).await;
     }
 }
 

@@ -227,3 +227,73 @@ async fn garbage_truncated_and_huge_frames_are_cut_off_and_the_node_serves_on() 
     a.shutdown().await;
     b.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crowd_of_strangers_cannot_starve_members() {
+    let da = tempfile::tempdir().unwrap();
+    let a = node(da.path()).await;
+    let ha = a.handle();
+    let id = ha
+        .create("Busy CoP".into(), "Alex".into())
+        .await
+        .unwrap()
+        .to_string();
+    let addrs = ha.addrs().await.unwrap();
+    let member_device = stranger(200).await;
+    let me = ha.me(id.clone()).await.unwrap().unwrap();
+    ha.apply(
+        id.clone(),
+        Command::LinkDevice {
+            member: me,
+            device: member_device.endpoint.id().to_string(),
+            label: "phone".into(),
+        },
+    )
+    .await
+    .unwrap();
+
+    // 40 strangers connect and say nothing, holding their handshakes open.
+    let mut crowd = Vec::new();
+    for seed in 0..40u8 {
+        let s = stranger(seed).await;
+        let conn = s
+            .endpoint
+            .connect(addr_of(ha.endpoint_id(), &addrs), ALPN_SYNC)
+            .await
+            .unwrap();
+        crowd.push((s, conn));
+    }
+    // Beyond the budget they are turned away at once...
+    let started = std::time::Instant::now();
+    let mut turned_away = 0;
+    for (_, conn) in &crowd {
+        if tokio::time::timeout(Duration::from_millis(50), conn.closed())
+            .await
+            .is_ok()
+        {
+            turned_away += 1;
+        }
+    }
+    assert!(
+        turned_away >= 40 - commonroom_net::limits::MAX_STRANGER_HANDSHAKES,
+        "{turned_away} of 40 silent strangers were turned away"
+    );
+    // ...while a member's device is still admitted at once.
+    let t = std::time::Instant::now();
+    let (conn, _send, _recv) = dial_sync(
+        &member_device,
+        addr_of(ha.endpoint_id(), &addrs),
+        &id,
+        vec![],
+    )
+    .await
+    .unwrap();
+    println!(
+        "member admitted in {:?} with {turned_away} strangers turned away in {:?}",
+        t.elapsed(),
+        started.elapsed()
+    );
+    assert!(t.elapsed() < Duration::from_secs(2));
+    conn.close(0u32.into(), b"done");
+    a.shutdown().await;
+}
