@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use automerge::ChangeHash;
 
-use crate::doc::CommunityDoc;
+use crate::doc::{CommunityDoc, Touched};
 use crate::entities::{Action, Community, Event, Member, Note, Removal, Resource, Theme};
 use crate::entity::Entity;
 use crate::error::DocumentError;
@@ -48,6 +48,28 @@ fn collect<T: Entity, K: Ord + From<String>>(
         .collect())
 }
 
+/// Re-reads one entity by key: updated if it exists, dropped if it does not.
+fn refresh_one<T: Entity, K: Ord + From<String>>(
+    map: &mut BTreeMap<K, T>,
+    doc: &CommunityDoc,
+    id: &str,
+) -> Result<(), DocumentError> {
+    match doc.get::<T>(id) {
+        Ok(Some(entity)) => {
+            map.insert(K::from(id.to_owned()), entity);
+        }
+        Ok(None) => {
+            map.remove(&K::from(id.to_owned()));
+        }
+        // An entity a peer wrote in a shape this build cannot read is left out, as in `hydrate`.
+        Err(DocumentError::Hydrate(_)) => {
+            map.remove(&K::from(id.to_owned()));
+        }
+        Err(e) => return Err(e),
+    }
+    Ok(())
+}
+
 impl CommunityView {
     /// Reads the whole community. This hydrates everything: use it for exports and cold
     /// command-line reads, not once per change in a running app.
@@ -67,6 +89,62 @@ impl CommunityView {
             heads,
             unreadable,
         })
+    }
+
+    /// Brings the snapshot up to date after changes, re-reading only what they touched
+    /// (see [`CommunityDoc::touched_since`]); anything unknown re-reads everything.
+    pub fn refresh(
+        &mut self,
+        doc: &mut CommunityDoc,
+        touched: &Touched,
+    ) -> Result<(), DocumentError> {
+        if touched.unknown {
+            *self = Self::hydrate(doc)?;
+            return Ok(());
+        }
+        let with_ids: std::collections::BTreeSet<&str> = touched
+            .entities
+            .iter()
+            .map(|(collection, _)| collection.as_str())
+            .collect();
+        for collection in &touched.collections {
+            match collection.as_str() {
+                "community" => self.community = doc.community()?,
+                "removals" => self.removals = doc.removals()?,
+                // A collection touched without naming its entities is re-read whole.
+                other if !with_ids.contains(other) => self.reread(doc, other)?,
+                _ => {}
+            }
+        }
+        for (collection, id) in &touched.entities {
+            match collection.as_str() {
+                "members" => refresh_one(&mut self.members, doc, id)?,
+                "events" => refresh_one(&mut self.events, doc, id)?,
+                "notes" => refresh_one(&mut self.notes, doc, id)?,
+                "resources" => refresh_one(&mut self.resources, doc, id)?,
+                "themes" => refresh_one(&mut self.themes, doc, id)?,
+                "actions" => refresh_one(&mut self.actions, doc, id)?,
+                _ => {}
+            }
+        }
+        let mut heads = doc.heads();
+        heads.sort();
+        self.heads = heads;
+        Ok(())
+    }
+
+    fn reread(&mut self, doc: &mut CommunityDoc, collection: &str) -> Result<(), DocumentError> {
+        let mut unreadable = 0;
+        match collection {
+            "members" => self.members = collect(doc, &mut unreadable)?,
+            "events" => self.events = collect(doc, &mut unreadable)?,
+            "notes" => self.notes = collect(doc, &mut unreadable)?,
+            "resources" => self.resources = collect(doc, &mut unreadable)?,
+            "themes" => self.themes = collect(doc, &mut unreadable)?,
+            "actions" => self.actions = collect(doc, &mut unreadable)?,
+            _ => {}
+        }
+        Ok(())
     }
 
     /// Whether the member has been removed from the community.

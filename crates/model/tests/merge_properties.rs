@@ -254,3 +254,39 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 32, ..ProptestConfig::default() })]
+
+    #[test]
+    fn an_incrementally_refreshed_view_matches_a_full_read(
+        local in proptest::collection::vec(op(), 0..24),
+        remote in proptest::collection::vec(op(), 0..12),
+    ) {
+        let mut f = common::fixture();
+        let mut other = common::replica(&mut f.doc, 7);
+        let mut view = CommunityView::hydrate(&mut f.doc).unwrap();
+        let mut known = Known {
+            members: vec![f.founder.clone(), f.member.clone()],
+            events: vec![f.event.clone()],
+            themes: vec![f.theme.clone()],
+            notes: Vec::new(),
+            actions: Vec::new(),
+        };
+        for (n, op) in local.iter().enumerate() {
+            let Some(cmd) = command(op, &mut known, 0, n) else { continue };
+            let before = f.doc.heads();
+            let _ = f.doc.apply(&common::ctx(&f.founder, 10 + n as i64), cmd);
+            let touched = f.doc.touched_since(&before);
+            view.refresh(&mut f.doc, &touched).unwrap();
+            prop_assert_eq!(export::json::to_value(&view), state(&mut f.doc));
+        }
+        // Changes arriving from a peer are refreshed the same way.
+        run_ops(&mut other, &remote, 1, &f);
+        let before = f.doc.heads();
+        f.doc.merge(&mut other).unwrap();
+        let touched = f.doc.touched_since(&before);
+        view.refresh(&mut f.doc, &touched).unwrap();
+        prop_assert_eq!(export::json::to_value(&view), state(&mut f.doc));
+    }
+}
