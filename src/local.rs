@@ -53,7 +53,10 @@ impl Local {
             }
             let doc = CommunityDoc::from_automerge(loaded.doc)
                 .with_context(|| format!("community {id} cannot be read"))?
-                .with_fresh_actor();
+                .with_actor(commonroom_proto::invite::actor_id(
+                    &self.dir.device_secret()?,
+                    id,
+                ));
             let me = loaded.store.read_local("me")?.map(MemberId::new);
             if let Ok(community) = doc.community()
                 && self.cached_name(id).as_deref() != Some(community.name.as_str())
@@ -88,7 +91,10 @@ impl Backend for Local {
             Some(&device),
             now,
         )?
-        .with_fresh_actor();
+        .with_actor(commonroom_proto::invite::actor_id(
+            &self.dir.device_secret()?,
+            id.as_str(),
+        ));
         let store = self
             .dir
             .create_community(id.as_str(), doc.automerge_mut())?;

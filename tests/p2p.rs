@@ -160,7 +160,7 @@ fn two_processes_invite_join_and_sync_live() {
         || note_texts(a.path(), &id).contains(&"Sam, offline".to_string()),
     );
     ok(a.path(), &["note", "add", &id, "--text", "Alex, live"]);
-    eventually("A's live note reaches B", Duration::from_secs(30), || {
+    eventually("A's live note reaches B", Duration::from_secs(60), || {
         note_texts(b.path(), &id).contains(&"Alex, live".to_string())
     });
     let peers = ok(a.path(), &["peers", &id]);

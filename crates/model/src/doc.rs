@@ -250,7 +250,17 @@ impl CommunityDoc {
         Ok(())
     }
 
-    /// Gives this replica a fresh random actor id (do this once per process that writes).
+    /// Sets this replica's actor id (a device's stable id in this community).
+    ///
+    /// Architecture invariant: a device writes a community under one stable actor, and a
+    /// change is durable locally before it is sent, so a crash can never make the device
+    /// reuse a sequence number a peer has already seen.
+    pub fn with_actor(mut self, actor: [u8; 16]) -> Self {
+        self.doc.set_actor(ActorId::from(actor.to_vec()));
+        self
+    }
+
+    /// Gives this replica a fresh random actor id (tests and generated communities).
     pub fn with_fresh_actor(mut self) -> Self {
         self.doc.set_actor(ActorId::random());
         self

@@ -205,6 +205,7 @@ pub(crate) struct Actor {
     bound: Bound,
     gate: Gate,
     own_id: EndpointId,
+    secret: [u8; 32],
     connect_to_peers: bool,
     communities: HashMap<String, Open>,
     live: HashMap<ConnId, Live>,
@@ -282,6 +283,7 @@ impl Actor {
             bound,
             gate: Gate::new(),
             own_id,
+            secret,
             connect_to_peers: config.connect_to_peers,
             communities: HashMap::new(),
             live: HashMap::new(),
@@ -308,7 +310,7 @@ impl Actor {
         for problem in &loaded.problems {
             tracing::warn!("{problem}; the rest of the community loaded");
         }
-        let doc = CommunityDoc::from_automerge_unchecked(loaded.doc).with_fresh_actor();
+        let doc = CommunityDoc::from_automerge_unchecked(loaded.doc).with_actor(self.actor_for(id));
         let me = loaded.store.read_local("me")?.map(MemberId::new);
         let peers = KnownPeers::parse(loaded.store.read_local("peers")?.as_deref());
         for (peer, known) in &peers.peers {
@@ -320,6 +322,11 @@ impl Actor {
             .insert(id.to_owned(), Open::new(doc, loaded.store, me, peers));
         self.refresh_gate(id);
         Ok(())
+    }
+
+    /// This device's stable actor id in a community.
+    fn actor_for(&self, community: &str) -> [u8; 16] {
+        commonroom_proto::invite::actor_id(&self.secret, community)
     }
 
     pub(crate) fn endpoint(&self) -> &Endpoint {
@@ -552,7 +559,7 @@ impl Actor {
             Some(&device),
             now,
         )?
-        .with_fresh_actor();
+        .with_actor(self.actor_for(id.as_str()));
         let store = self
             .data
             .create_community(id.as_str(), doc.automerge_mut())?;
@@ -578,10 +585,8 @@ impl Actor {
         };
         let before = open.doc.heads();
         let applied = open.doc.apply(&ctx, command)?;
-        // Offer the change to peers while it is written: if this device crashed before the
-        // write completed, the peers would simply send it back.
-        self.push(community);
-        let open = self.ready(community)?;
+        // Durable before it is offered to peers: with a stable actor id, a change a peer saw
+        // but this device lost would make the device reuse its sequence number.
         open.store.persist(open.doc.automerge_mut())?;
         open.last_change = Instant::now();
         self.after_change(community, &before, 1, false);
@@ -1050,7 +1055,7 @@ impl Actor {
                 return;
             }
         };
-        let mut doc = CommunityDoc::awaiting_sync().with_fresh_actor();
+        let mut doc = CommunityDoc::awaiting_sync().with_actor(self.actor_for(&ticket.community));
         let store = match self
             .data
             .create_community(&ticket.community, doc.automerge_mut())

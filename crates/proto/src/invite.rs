@@ -211,6 +211,18 @@ fn decode_hex<const N: usize>(text: &str) -> Option<[u8; N]> {
         .ok()
 }
 
+/// This device's Automerge actor id in a community: stable across restarts (so the number
+/// of actors does not grow with every launch), different per community, and not linkable
+/// to the device without its secret key. Derived from a deterministic Ed25519 signature.
+pub fn actor_id(secret: &[u8; 32], community: &str) -> [u8; 16] {
+    let mut statement = b"commonroom-actor-v1\0".to_vec();
+    statement.extend_from_slice(community.as_bytes());
+    let signature = SigningKey::from_bytes(secret).sign(&statement).to_bytes();
+    let mut actor = [0u8; 16];
+    actor.copy_from_slice(&signature[..16]);
+    actor
+}
+
 /// The Ed25519 public key (endpoint id) of a device's 32-byte secret key.
 pub fn public_key_of(secret: &[u8; 32]) -> [u8; 32] {
     SigningKey::from_bytes(secret).verifying_key().to_bytes()
@@ -253,6 +265,14 @@ mod tests {
             Ticket::decode(&format!("{text}aaaaaaaa")),
             Err(InviteError::Damaged(_))
         ));
+    }
+
+    #[test]
+    fn actor_ids_are_stable_per_device_and_community() {
+        let a = actor_id(&[1; 32], "c1");
+        assert_eq!(a, actor_id(&[1; 32], "c1"));
+        assert_ne!(a, actor_id(&[1; 32], "c2"));
+        assert_ne!(a, actor_id(&[2; 32], "c1"));
     }
 
     #[test]
