@@ -156,7 +156,7 @@ fn two_processes_invite_join_and_sync_live() {
     let serve_b = Serve::start(b.path());
     eventually(
         "B's offline note reaches A",
-        Duration::from_secs(30),
+        Duration::from_secs(60),
         || note_texts(a.path(), &id).contains(&"Sam, offline".to_string()),
     );
     ok(a.path(), &["note", "add", &id, "--text", "Alex, live"]);
@@ -240,7 +240,7 @@ fn a_node_killed_mid_sync_loses_nothing_and_finishes_after_restart() {
     let _serve_b = Serve::start(b.path());
     eventually(
         "B completes the sync after restarts",
-        Duration::from_secs(45),
+        Duration::from_secs(90),
         || {
             run(b.path(), &["show", &id, "--json"]).status.success()
                 && note_texts(b.path(), &id) == expected
