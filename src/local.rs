@@ -34,15 +34,7 @@ impl Local {
     }
 
     fn cached_name(&self, id: &str) -> Option<String> {
-        let path = self
-            .dir
-            .root()
-            .join("communities")
-            .join(id)
-            .join("local-name");
-        std::fs::read_to_string(path)
-            .ok()
-            .map(|s| s.trim().to_owned())
+        self.dir.read_local(id, "name").ok().flatten()
     }
 
     fn session(&mut self, id: &str) -> Result<&mut Session> {
@@ -78,29 +70,8 @@ impl Local {
 
 impl Backend for Local {
     fn create(&mut self, name: &str, me: &str) -> Result<CommunityId> {
-        let id = CommunityId::generate();
-        let founder = MemberId::generate();
-        let now = Timestamp::now();
-        let device = commonroom_proto::invite::public_key_of(&self.dir.device_secret()?);
-        let device: String = device.iter().map(|b| format!("{b:02x}")).collect();
-        let mut doc = commonroom_model::start_community(
-            id.clone(),
-            name,
-            me,
-            founder.clone(),
-            Some(&device),
-            now,
-        )?
-        .with_actor(commonroom_proto::invite::actor_id(
-            &self.dir.device_secret()?,
-            id.as_str(),
-        ));
-        let store = self
-            .dir
-            .create_community(id.as_str(), doc.automerge_mut())?;
-        store.write_local("me", founder.as_str())?;
-        store.write_local("name", &doc.community()?.name)?;
-        Ok(id)
+        let secret = self.dir.device_secret()?;
+        Ok(commonroom_node::found_community(&self.dir, &secret, name, me)?.id)
     }
 
     fn list(&mut self) -> Result<Vec<(String, String)>> {

@@ -50,12 +50,29 @@ pub enum Inbound {
     },
 }
 
-async fn accept_stream(conn: &Connection) -> Result<(SendStream, RecvStream), NetError> {
-    match tokio::time::timeout(HANDSHAKE_TIMEOUT, conn.accept_bi()).await {
-        Ok(Ok(pair)) => Ok(pair),
-        Ok(Err(e)) => Err(NetError::Connection(e.to_string())),
-        Err(_) => Err(NetError::Timeout(HANDSHAKE_TIMEOUT.as_secs())),
+/// Accepts the peer's stream and reads its first frame, each within the handshake timeout.
+async fn opening(conn: &Connection) -> Result<(SendStream, RecvStream, Frame), NetError> {
+    let (send, mut recv) = match tokio::time::timeout(HANDSHAKE_TIMEOUT, conn.accept_bi()).await {
+        Ok(Ok(pair)) => pair,
+        Ok(Err(e)) => return Err(NetError::Connection(e.to_string())),
+        Err(_) => return Err(NetError::Timeout(HANDSHAKE_TIMEOUT.as_secs())),
+    };
+    let first = read_frame_within(&mut recv, HANDSHAKE_TIMEOUT).await?;
+    Ok((send, recv, first))
+}
+
+/// Refuses a peer speaking another protocol version; returns whether it was refused.
+async fn refused_version(conn: &Connection, send: &mut SendStream, version: u32) -> bool {
+    if version == PROTOCOL_VERSION {
+        return false;
     }
+    refuse(
+        conn,
+        send,
+        &format!("protocol version {version} is not supported"),
+    )
+    .await;
+    true
 }
 
 /// Refuses politely: a reason, then the connection is closed.
@@ -93,22 +110,13 @@ impl SyncHandler {
 
     async fn handshake(&self, conn: Connection) -> Result<(), NetError> {
         let peer = conn.remote_id();
-        let (mut send, mut recv) = accept_stream(&conn).await?;
-        let hello = match read_frame_within(&mut recv, HANDSHAKE_TIMEOUT).await? {
-            Frame::Hello(hello) => hello,
-            other => {
-                return Err(NetError::Protocol(format!(
-                    "expected a hello, got {other:?}"
-                )));
-            }
+        let (mut send, recv, first) = opening(&conn).await?;
+        let Frame::Hello(hello) = first else {
+            return Err(NetError::Protocol(format!(
+                "expected a hello, got {first:?}"
+            )));
         };
-        if hello.version != PROTOCOL_VERSION {
-            refuse(
-                &conn,
-                &mut send,
-                &format!("protocol version {} is not supported", hello.version),
-            )
-            .await;
+        if refused_version(&conn, &mut send, hello.version).await {
             return Ok(());
         }
         if !self.gate.admits(&hello.community, &peer) {
@@ -137,33 +145,39 @@ impl SyncHandler {
     }
 }
 
-/// Takes a stranger permit for a device the gate does not know; `Err` if the budget is spent
-/// (the connection is then closed at once).
-fn permit_for(
+/// Runs a handshake, holding a stranger permit when the gate does not know the device (or
+/// closing the connection at once when the budget is spent); a broken handshake closes it.
+async fn guarded(
     gate: &Gate,
     strangers: &StrangerLimit,
     conn: &Connection,
-) -> Result<Option<tokio::sync::OwnedSemaphorePermit>, ()> {
-    if gate.knows(&conn.remote_id()) {
-        return Ok(None);
-    }
-    match strangers.try_admit() {
-        Some(permit) => Ok(Some(permit)),
-        None => {
-            conn.close(close::REFUSED.into(), b"busy");
-            Err(())
+    handshake: impl Future<Output = Result<(), NetError>>,
+) {
+    let _permit = if gate.knows(&conn.remote_id()) {
+        None
+    } else {
+        match strangers.try_admit() {
+            Some(permit) => Some(permit),
+            None => {
+                conn.close(close::REFUSED.into(), b"busy");
+                return;
+            }
         }
+    };
+    if let Err(error) = handshake.await {
+        protocol_error(conn, &error);
     }
 }
 
 impl ProtocolHandler for SyncHandler {
     async fn accept(&self, conn: Connection) -> Result<(), AcceptError> {
-        let Ok(_permit) = permit_for(&self.gate, &self.strangers, &conn) else {
-            return Ok(());
-        };
-        if let Err(error) = self.handshake(conn.clone()).await {
-            protocol_error(&conn, &error);
-        }
+        guarded(
+            &self.gate,
+            &self.strangers,
+            &conn,
+            self.handshake(conn.clone()),
+        )
+        .await;
         Ok(())
     }
 }
@@ -189,22 +203,13 @@ impl JoinHandler {
 
     async fn handshake(&self, conn: Connection) -> Result<(), NetError> {
         let peer = conn.remote_id();
-        let (mut send, mut recv) = accept_stream(&conn).await?;
-        let request = match read_frame_within(&mut recv, HANDSHAKE_TIMEOUT).await? {
-            Frame::Join(request) => request,
-            other => {
-                return Err(NetError::Protocol(format!(
-                    "expected a join request, got {other:?}"
-                )));
-            }
+        let (mut send, _recv, first) = opening(&conn).await?;
+        let Frame::Join(request) = first else {
+            return Err(NetError::Protocol(format!(
+                "expected a join request, got {first:?}"
+            )));
         };
-        if request.version != PROTOCOL_VERSION {
-            refuse(
-                &conn,
-                &mut send,
-                &format!("protocol version {} is not supported", request.version),
-            )
-            .await;
+        if refused_version(&conn, &mut send, request.version).await {
             return Ok(());
         }
         if self
@@ -229,12 +234,13 @@ impl JoinHandler {
 
 impl ProtocolHandler for JoinHandler {
     async fn accept(&self, conn: Connection) -> Result<(), AcceptError> {
-        let Ok(_permit) = permit_for(&self.gate, &self.strangers, &conn) else {
-            return Ok(());
-        };
-        if let Err(error) = self.handshake(conn.clone()).await {
-            protocol_error(&conn, &error);
-        }
+        guarded(
+            &self.gate,
+            &self.strangers,
+            &conn,
+            self.handshake(conn.clone()),
+        )
+        .await;
         Ok(())
     }
 }

@@ -19,7 +19,7 @@ use commonroom_model::automerge::AutoCommit;
 use commonroom_model::commands::NewNote;
 use commonroom_model::generate::{Spec, generate};
 use commonroom_model::{Command, CommunityDoc, Ctx, MemberId, NoteId, Timestamp};
-use commonroom_node::{Event, NetConfig, Node, NodeConfig, NodeHandle};
+use commonroom_node::{Event, Node, NodeConfig, NodeHandle};
 use commonroom_proto::SyncSession;
 use commonroom_store::DataDir;
 
@@ -71,13 +71,7 @@ fn prepare_inviter(dir: &Path, spec: &Spec) -> String {
 }
 
 async fn start(dir: &Path) -> Node {
-    Node::start(NodeConfig {
-        data_dir: dir.to_path_buf(),
-        net: NetConfig::loopback(),
-        connect_to_peers: true,
-    })
-    .await
-    .unwrap()
+    Node::start(NodeConfig::loopback(dir)).await.unwrap()
 }
 
 /// How many fresh members join in (a); the medians are compared.

@@ -22,6 +22,7 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 use crate::conn::{self, ConnId, OUTGOING_QUEUE};
 use crate::error::NodeError;
 use crate::event::Event;
+use crate::found::{Founded, found_community};
 use crate::handle::{NodeConfig, PeerInfo, SyncReport};
 use crate::peers::KnownPeers;
 
@@ -133,6 +134,29 @@ impl Open {
             ready,
             gate_checked: (Vec::new(), Instant::now()),
         }
+    }
+
+    /// Makes changes just received from a peer durable: stored as the bytes came when
+    /// everything before them was already on disk, otherwise by writing all that is missing.
+    /// Notes a community that has just arrived whole.
+    fn save_received(
+        &mut self,
+        everything_saved_before: bool,
+        raw: &[u8],
+    ) -> Result<(), commonroom_store::StoreError> {
+        if everything_saved_before {
+            self.store.persist_received(raw, self.doc.automerge_mut())?;
+        } else {
+            self.store.persist(self.doc.automerge_mut())?;
+        }
+        self.last_change = Instant::now();
+        if !self.ready && self.doc.is_ready() {
+            self.ready = true;
+            if let Ok(c) = self.doc.community() {
+                let _ = self.store.write_local("name", &c.name);
+            }
+        }
+        Ok(())
     }
 
     /// Housekeeping when nothing is urgent: write the known-peer list, compact when quiet.
@@ -547,24 +571,12 @@ impl Actor {
     }
 
     fn create(&mut self, name: &str, me: &str) -> Result<CommunityId, NodeError> {
-        let id = CommunityId::generate();
-        let founder = MemberId::generate();
-        let now = now();
-        let device = hex(&self.own_id);
-        let mut doc = commonroom_model::start_community(
-            id.clone(),
-            name,
-            me,
-            founder.clone(),
-            Some(&device),
-            now,
-        )?
-        .with_actor(self.actor_for(id.as_str()));
-        let store = self
-            .data
-            .create_community(id.as_str(), doc.automerge_mut())?;
-        store.write_local("me", founder.as_str())?;
-        store.write_local("name", &doc.community()?.name)?;
+        let Founded {
+            id,
+            doc,
+            store,
+            founder,
+        } = found_community(&self.data, &self.secret, name, me)?;
         self.communities.insert(
             id.to_string(),
             Open::new(doc, store, Some(founder), KnownPeers::default()),
@@ -679,7 +691,6 @@ impl Actor {
                 return;
             }
         }
-        let was_ready = open.ready;
         let before = open.doc.heads();
         let everything_saved = open.store.has_saved(&before);
         let received = match live
@@ -698,27 +709,14 @@ impl Actor {
             && !received.raw_changes.is_empty()
             && !open.doc.automerge_mut().get_missing_deps(&[]).is_empty();
         if received.changed || pending {
-            open.last_change = Instant::now();
             // Durable before it is relayed or reported: the received bytes are stored as they
             // came (no re-encoding); compaction turns them into a snapshot when quiet.
-            let saved = if everything_saved {
-                open.store
-                    .persist_received(&received.raw_changes, open.doc.automerge_mut())
-            } else {
-                open.store.persist(open.doc.automerge_mut()).map(|_| ())
-            };
-            if let Err(e) = saved {
+            if let Err(e) = open.save_received(everything_saved, &received.raw_changes) {
                 tracing::error!(error = %e, "could not save changes from a peer");
                 self.live.remove(&id);
                 return;
             }
-            if !was_ready && open.doc.is_ready() {
-                open.ready = true;
-                if let Ok(c) = open.doc.community() {
-                    let _ = open.store.write_local("name", &c.name);
-                }
-                // The gate is computed by `after_change` (a whole community touches members).
-            }
+            // A community arriving whole touches members, so `after_change` computes the gate.
             if received.changed {
                 self.after_change(
                     &community,
@@ -752,27 +750,16 @@ impl Actor {
             return;
         }
         let before = open.doc.heads();
+        let everything_saved = open.store.has_saved(&before);
         if let Err(e) = open.doc.automerge_mut().load_incremental(bytes) {
             tracing::info!(peer = %live.peer.fmt_short(), error = %e, "closing connection after a bad snapshot");
             self.live.remove(&id);
             return;
         }
-        let saved = if open.store.has_saved(&before) {
-            open.store.persist_received(bytes, open.doc.automerge_mut())
-        } else {
-            open.store.persist(open.doc.automerge_mut()).map(|_| ())
-        };
-        if let Err(e) = saved {
+        if let Err(e) = open.save_received(everything_saved, bytes) {
             tracing::error!(error = %e, "could not save a community received from a peer");
             self.live.remove(&id);
             return;
-        }
-        open.last_change = Instant::now();
-        if open.doc.is_ready() {
-            open.ready = true;
-            if let Ok(c) = open.doc.community() {
-                let _ = open.store.write_local("name", &c.name);
-            }
         }
         // Reopen the exchange from what we now have; the peer sends only what the snapshot lacked.
         live.session = SyncSession::new();

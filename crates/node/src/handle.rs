@@ -25,6 +25,18 @@ pub struct NodeConfig {
     pub connect_to_peers: bool,
 }
 
+impl NodeConfig {
+    /// A node on `data_dir` bound to loopback with relays and mDNS off, connecting to its
+    /// peers by itself: what tests and benchmarks use.
+    pub fn loopback(data_dir: &std::path::Path) -> Self {
+        Self {
+            data_dir: data_dir.to_path_buf(),
+            net: NetConfig::loopback(),
+            connect_to_peers: true,
+        }
+    }
+}
+
 /// A peer device as `peers` reports it.
 #[derive(Clone, Debug)]
 pub struct PeerInfo {

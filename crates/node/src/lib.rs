@@ -12,10 +12,12 @@ mod actor;
 mod conn;
 mod error;
 mod event;
+mod found;
 mod handle;
 mod peers;
 
 pub use commonroom_net::{NetConfig, RelayChoice};
 pub use error::NodeError;
 pub use event::Event;
+pub use found::{Founded, found_community};
 pub use handle::{Node, NodeConfig, NodeHandle, PeerInfo, SyncReport, Traffic};

@@ -175,6 +175,16 @@ pub(crate) fn load(id: &str, dir: PathBuf) -> Result<Loaded, StoreError> {
     })
 }
 
+/// Reads the device-local setting `name` of the community stored in `dir`, if set.
+pub(crate) fn read_local(dir: &Path, name: &str) -> Result<Option<String>, StoreError> {
+    let path = dir.join(format!("local-{name}"));
+    match fs::read_to_string(&path) {
+        Ok(text) => Ok(Some(text.trim().to_owned())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(StoreError::io("reading", &path)(e)),
+    }
+}
+
 fn read_payload(path: &Path) -> Result<Vec<u8>, String> {
     let bytes = fs::read(path).map_err(|e| format!("cannot be read: {e}"))?;
     frame::decode(&bytes).map(<[u8]>::to_vec)
@@ -331,12 +341,7 @@ impl CommunityStore {
 
     /// Reads a small device-local setting (not synced), if set.
     pub fn read_local(&self, name: &str) -> Result<Option<String>, StoreError> {
-        let path = self.dir.join(format!("local-{name}"));
-        match fs::read_to_string(&path) {
-            Ok(text) => Ok(Some(text.trim().to_owned())),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(StoreError::io("reading", &path)(e)),
-        }
+        read_local(&self.dir, name)
     }
 
     /// Writes a small device-local setting durably.

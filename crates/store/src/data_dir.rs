@@ -124,6 +124,12 @@ impl DataDir {
         self.community_dir(id).map(|d| d.is_dir()).unwrap_or(false)
     }
 
+    /// Reads a device-local setting of a stored community (such as its cached name) without
+    /// loading the community.
+    pub fn read_local(&self, id: &str, name: &str) -> Result<Option<String>, StoreError> {
+        community::read_local(&self.community_dir(id)?, name)
+    }
+
     /// Stores a new community: its first snapshot is durable when this returns.
     pub fn create_community(
         &self,

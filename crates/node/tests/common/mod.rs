@@ -6,16 +6,10 @@ use std::time::{Duration, Instant};
 
 use commonroom_model::commands::NewNote;
 use commonroom_model::{Command, NoteId};
-use commonroom_node::{NetConfig, Node, NodeConfig, NodeHandle};
+use commonroom_node::{Node, NodeConfig, NodeHandle};
 
 pub async fn node(dir: &Path) -> Node {
-    Node::start(NodeConfig {
-        data_dir: dir.to_path_buf(),
-        net: NetConfig::loopback(),
-        connect_to_peers: true,
-    })
-    .await
-    .unwrap()
+    Node::start(NodeConfig::loopback(dir)).await.unwrap()
 }
 
 pub fn note(text: &str) -> Command {
