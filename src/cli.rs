@@ -14,7 +14,11 @@ pub struct Cli {
     #[arg(long, global = true, env = "COMMONROOM_DATA_DIR", value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
 
-    /// What to do.
+    /// Network settings for the desktop app (when no command is given).
+    #[command(flatten)]
+    pub net: NetArgs,
+
+    /// What to do (with no command, the desktop app opens).
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -32,6 +36,13 @@ pub enum Command {
         /// What the community is about.
         #[arg(long)]
         domain: Option<String>,
+    },
+    /// Create the sample community (a family-support CoP with members, events, notes,
+    /// themes and actions) to explore; prints its id.
+    Sample {
+        /// Your name in it.
+        #[arg(long, default_value = "You")]
+        me: String,
     },
     /// One line per community: id and name.
     List,

@@ -7,12 +7,13 @@ mod local;
 mod network;
 mod node_backend;
 mod run;
+mod window;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use clap::{CommandFactory, Parser};
+use clap::Parser;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
@@ -53,7 +54,7 @@ fn real_main(cli: cli::Cli) -> Result<ExitCode> {
         None => default_data_dir()?,
     };
     let Some(command) = cli.command else {
-        cli::Cli::command().print_help()?;
+        window::open(&data_dir, &cli.net)?;
         return Ok(ExitCode::SUCCESS);
     };
     if let cli::Command::Serve { net } = &command {

@@ -32,9 +32,10 @@ impl Backend for NodeBackend {
     }
 
     fn view(&mut self, community: &str) -> Result<CommunityView> {
-        Ok(self
+        let view = self
             .runtime
-            .block_on(self.node.view(community.to_owned()))?)
+            .block_on(self.node.view(community.to_owned()))?;
+        Ok(std::sync::Arc::unwrap_or_clone(view))
     }
 
     fn me(&mut self, community: &str) -> Result<Option<MemberId>> {

@@ -42,6 +42,16 @@ pub fn run(
             }
             writeln!(out, "{id}")?;
         }
+        C::Sample { me } => {
+            let id = local.create(commonroom_model::sample::SAMPLE_NAME, &me)?;
+            let founder = local
+                .me(id.as_str())?
+                .ok_or_else(|| anyhow!("the new community has no member for this device"))?;
+            for command in commonroom_model::sample::sample_commands(&founder, Timestamp::now()) {
+                local.apply(id.as_str(), command)?;
+            }
+            writeln!(out, "{id}")?;
+        }
         C::List => {
             for (id, name) in local.list()? {
                 writeln!(out, "{id}  {name}")?;

@@ -82,6 +82,16 @@ impl Hydrate for Timestamp {
 pub struct Day(NaiveDate);
 
 impl Day {
+    /// The day (UTC) an instant falls on.
+    pub fn from_timestamp(instant: Timestamp) -> Self {
+        Self(instant.to_utc().date_naive())
+    }
+
+    /// The day from a calendar date.
+    pub fn from_date(date: NaiveDate) -> Self {
+        Self(date)
+    }
+
     /// Parses `YYYY-MM-DD`.
     pub fn parse(text: &str) -> Result<Self, CommandError> {
         NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")

@@ -1,6 +1,7 @@
 //! The actor: owns every open community and every sync session; the only writer of the data directory.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use commonroom_model::commands::NewMember;
@@ -46,7 +47,7 @@ pub(crate) enum Msg {
     },
     View {
         community: String,
-        reply: Reply<CommunityView>,
+        reply: Reply<Arc<CommunityView>>,
     },
     Me {
         community: String,
@@ -113,9 +114,33 @@ struct Open {
     ready: bool,
     /// The heads the gate was last computed at, and when.
     gate_checked: (Vec<commonroom_model::automerge::ChangeHash>, Instant),
+    /// The materialised view, once someone asked for it; kept current from what each
+    /// change touched, so the window never waits for a whole-community read per change.
+    view: Option<Arc<CommunityView>>,
 }
 
 impl Open {
+    /// The materialised view, read whole the first time it is asked for.
+    fn view(&mut self) -> Result<Arc<CommunityView>, NodeError> {
+        if let Some(view) = &self.view {
+            return Ok(Arc::clone(view));
+        }
+        let view = Arc::new(CommunityView::hydrate(&mut self.doc)?);
+        self.view = Some(Arc::clone(&view));
+        Ok(view)
+    }
+
+    /// Brings the materialised view up to date after a change (copying it first if a
+    /// reader still holds the previous snapshot).
+    fn refresh_view(&mut self, touched: &Touched) {
+        if let Some(view) = &mut self.view
+            && let Err(error) = Arc::make_mut(view).refresh(&mut self.doc, touched)
+        {
+            tracing::warn!(%error, "could not refresh the view; it will be read again");
+            self.view = None;
+        }
+    }
+
     fn new(
         doc: CommunityDoc,
         mut store: CommunityStore,
@@ -133,6 +158,7 @@ impl Open {
             last_change: Instant::now(),
             ready,
             gate_checked: (Vec::new(), Instant::now()),
+            view: None,
         }
     }
 
@@ -443,9 +469,7 @@ impl Actor {
                 let _ = reply.send(self.apply(&community, command));
             }
             Msg::View { community, reply } => {
-                let result = self
-                    .ready(&community)
-                    .and_then(|open| Ok(CommunityView::hydrate(&mut open.doc)?));
+                let result = self.ready(&community).and_then(|open| open.view());
                 let _ = reply.send(result);
             }
             Msg::Me { community, reply } => {
@@ -629,6 +653,7 @@ impl Actor {
         {
             let _ = open.store.write_local("name", &c.name);
         }
+        open.refresh_view(&touched);
         if touched.membership() {
             self.refresh_gate(community);
         }

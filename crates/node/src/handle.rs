@@ -1,6 +1,7 @@
 //! [`Node`] and its cheap, cloneable [`NodeHandle`].
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use commonroom_model::{Applied, Command, CommunityId, CommunityView, MemberId};
@@ -179,8 +180,9 @@ impl NodeHandle {
         .await
     }
 
-    /// A full snapshot of a community.
-    pub async fn view(&self, community: String) -> Result<CommunityView, NodeError> {
+    /// A snapshot of a whole community. The node keeps it current as changes arrive, so
+    /// asking again after an [`Event::Changed`] is cheap (the first ask reads everything).
+    pub async fn view(&self, community: String) -> Result<Arc<CommunityView>, NodeError> {
         self.ask(|reply| Msg::View { community, reply }).await
     }
 

@@ -1,0 +1,379 @@
+//! [`CommonroomApp`]: the window's shell (community switcher, side bar, status bar, dialogs)
+//! around the screens, and its `eframe::App` implementation.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use commonroom_model::Timestamp;
+use egui::{Key, KeyboardShortcut, Modifiers, Ui};
+use serde::{Deserialize, Serialize};
+
+use crate::bridge::Bridge;
+use crate::here::{Here, Nav};
+use crate::screens::Screens;
+use crate::state::{Data, Notice};
+use crate::tabs::Tab;
+
+/// Where eframe keeps [`Prefs`].
+const PREFS_KEY: &str = "commonroom-prefs";
+
+/// Window preferences eframe persists between runs (never written into a community).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Prefs {
+    /// The community shown last.
+    pub current: Option<String>,
+    /// The screen shown last.
+    pub tab: Tab,
+    /// Dark, light, or follow the system.
+    pub theme: egui::ThemePreference,
+    /// Text and widget scale.
+    pub zoom: f32,
+}
+
+impl Default for Prefs {
+    fn default() -> Self {
+        Self {
+            current: None,
+            tab: Tab::Home,
+            theme: egui::ThemePreference::System,
+            zoom: 1.0,
+        }
+    }
+}
+
+/// The Commonroom desktop app.
+pub struct CommonroomApp {
+    bridge: Bridge,
+    data: Data,
+    prefs: Prefs,
+    screens: Screens,
+    /// Communities whose snapshot, member and peers were asked for.
+    loaded: HashSet<String>,
+    /// Show the "start or join" page even though communities exist.
+    adding: bool,
+    /// The search dialog is open.
+    searching: bool,
+    /// The invite dialog is open.
+    inviting: bool,
+    /// The first frame has not yet been drawn.
+    first_frame: bool,
+}
+
+impl CommonroomApp {
+    /// An app over a bridge to a running node, with preferences from the last run.
+    pub fn new(bridge: Bridge, prefs: Prefs) -> Self {
+        Self {
+            bridge,
+            data: Data::default(),
+            prefs,
+            screens: Screens::default(),
+            loaded: HashSet::new(),
+            adding: false,
+            searching: false,
+            inviting: false,
+            first_frame: true,
+        }
+    }
+
+    /// An app created by eframe, reading preferences from its storage.
+    pub fn from_creation_context(cc: &eframe::CreationContext<'_>, bridge: Bridge) -> Self {
+        let prefs = cc
+            .storage
+            .and_then(|storage| eframe::get_value(storage, PREFS_KEY))
+            .unwrap_or_default();
+        Self::new(bridge, prefs)
+    }
+
+    /// What the window knows (for tests and benchmarks).
+    pub fn data(&self) -> &Data {
+        &self.data
+    }
+
+    /// The screens' state (selections, scopes), for tests and benchmarks that set them up.
+    pub fn screens_mut(&mut self) -> &mut Screens {
+        &mut self.screens
+    }
+
+    /// The window's preferences.
+    pub fn prefs(&self) -> &Prefs {
+        &self.prefs
+    }
+
+    /// The community shown, if any.
+    pub fn current(&self) -> Option<&str> {
+        self.prefs
+            .current
+            .as_deref()
+            .filter(|id| self.data.communities.contains_key(*id))
+    }
+
+    /// Shows a community and a screen.
+    pub fn show(&mut self, community: &str, tab: Tab) {
+        self.prefs.current = Some(community.to_owned());
+        self.prefs.tab = tab;
+        self.adding = false;
+    }
+
+    /// Draws one frame of the whole window.
+    pub fn frame_ui(&mut self, ui: &mut Ui) {
+        if self.first_frame {
+            self.first_frame = false;
+            self.bridge.set_repaint(ui.ctx());
+            ui.ctx().set_theme(self.prefs.theme);
+            ui.ctx().set_zoom_factor(self.prefs.zoom);
+            self.bridge.list();
+        }
+        self.absorb();
+        self.shortcuts(ui);
+        let current = self.current().map(str::to_owned);
+        self.data.tick(current.as_deref(), &self.bridge);
+        ui.ctx()
+            .request_repaint_after(std::time::Duration::from_secs(5));
+
+        egui::Panel::top("top_bar").show(ui, |ui| self.top_bar_ui(ui, current.as_deref()));
+        egui::Panel::bottom("status_bar").show(ui, |ui| {
+            crate::screens::status::status_ui(ui, &self.data, current.as_deref())
+        });
+        let Some(id) = current.filter(|_| !self.adding) else {
+            egui::CentralPanel::default_margins().show(ui, |ui| {
+                let cancel = self.adding && self.current().is_some();
+                if self
+                    .screens
+                    .first_run
+                    .first_run_ui(ui, &mut self.data, &self.bridge, cancel)
+                {
+                    self.adding = false;
+                }
+            });
+            return;
+        };
+        egui::Panel::left("tabs")
+            .resizable(true)
+            .default_size(150.0)
+            .show(ui, |ui| self.tabs_ui(ui));
+        let state = self.data.communities.get(&id);
+        let Some(view) = state.and_then(|s| s.view.clone()) else {
+            let error = state.and_then(|s| s.view_error.clone());
+            egui::CentralPanel::default_margins().show(ui, |ui| match error {
+                Some(error) if error.contains("not been received") => {
+                    ui.spinner();
+                    ui.label("Waiting for this community to arrive from a peer…");
+                }
+                Some(error) => {
+                    ui.colored_label(ui.visuals().error_fg_color, error);
+                }
+                None => {
+                    ui.horizontal(|ui| {
+                        ui.spinner();
+                        ui.label("Opening the community…");
+                    });
+                }
+            });
+            return;
+        };
+        let me = state.and_then(|s| s.me.clone());
+        let mut here = Here::new(&id, &view, me.as_ref(), Timestamp::now());
+        egui::CentralPanel::default_margins().show(ui, |ui| {
+            self.screens.screen_ui(ui, self.prefs.tab, &mut here);
+        });
+        if self.searching {
+            self.searching =
+                crate::screens::search::search_ui(ui.ctx(), &mut self.screens.search, &mut here);
+        }
+        if self.inviting {
+            self.inviting =
+                crate::screens::invite::invite_ui(ui.ctx(), &id, &here, self.data.tickets.get(&id));
+        }
+        let Here { commands, nav, .. } = here;
+        for (what, command) in commands {
+            self.data.apply(&self.bridge, &id, what, command);
+        }
+        if let Some(nav) = nav {
+            self.navigate(nav);
+        }
+    }
+
+    fn navigate(&mut self, nav: Nav) {
+        self.prefs.tab = nav.tab;
+        if let Some(select) = nav.select {
+            self.screens.select(nav.tab, select);
+        }
+    }
+
+    /// Folds in what the node sent, and loads the community about to be shown.
+    fn absorb(&mut self) {
+        let updates = self.bridge.drain();
+        self.data.absorb(updates, &self.bridge);
+        match self.data.opened.take() {
+            Some(Ok(id)) => {
+                self.show(&id, Tab::Home);
+                self.screens.first_run = Default::default();
+            }
+            Some(Err(error)) => self.screens.first_run.error = Some(error),
+            None => {}
+        }
+        if self.current().is_none()
+            && let Some(first) = self.data.communities.keys().next().cloned()
+        {
+            self.prefs.current = Some(first);
+        }
+        if let Some(id) = self.current().map(str::to_owned)
+            && self.loaded.insert(id.clone())
+        {
+            self.data.load(&id, &self.bridge);
+        }
+    }
+
+    fn shortcuts(&mut self, ui: &mut Ui) {
+        let pressed = |ui: &mut Ui, key: Key| {
+            ui.input_mut(|i| i.consume_shortcut(&KeyboardShortcut::new(Modifiers::COMMAND, key)))
+        };
+        if self.current().is_none() {
+            return;
+        }
+        if pressed(ui, Key::K) {
+            self.searching = true;
+            self.screens.search.focus = true;
+        }
+        if pressed(ui, Key::I) {
+            self.open_invite();
+        }
+        if pressed(ui, Key::N) {
+            self.screens.start_new(self.prefs.tab);
+        }
+        for tab in Tab::ALL {
+            if pressed(ui, tab.key()) {
+                self.prefs.tab = tab;
+            }
+        }
+        if ui.input(|i| i.key_pressed(Key::Escape)) {
+            self.searching = false;
+            self.inviting = false;
+        }
+    }
+
+    fn open_invite(&mut self) {
+        if let Some(id) = self.current().map(str::to_owned) {
+            self.data.tickets.remove(&id);
+            self.bridge.invite(&id);
+            self.inviting = true;
+        }
+    }
+
+    fn top_bar_ui(&mut self, ui: &mut Ui, current: Option<&str>) {
+        ui.horizontal(|ui| {
+            ui.heading("Commonroom");
+            ui.separator();
+            if let Some(current) = current {
+                let label = ui.label("Community");
+                let name = self
+                    .data
+                    .communities
+                    .get(current)
+                    .map(|c| c.name.clone())
+                    .unwrap_or_default();
+                let mut chosen = current.to_owned();
+                egui::ComboBox::from_id_salt("community_switcher")
+                    .selected_text(name)
+                    .width(260.0)
+                    .show_ui(ui, |ui| {
+                        for (id, state) in &self.data.communities {
+                            ui.selectable_value(&mut chosen, id.clone(), &state.name);
+                        }
+                    })
+                    .response
+                    .labelled_by(label.id);
+                if chosen != current {
+                    self.show(&chosen, self.prefs.tab);
+                }
+                if ui
+                    .button("➕ Start or join another")
+                    .on_hover_text("Start a community, join one with an invite, or open the sample")
+                    .clicked()
+                {
+                    self.adding = true;
+                }
+                ui.separator();
+                if ui.button("🔍 Search").on_hover_text("Ctrl+K").clicked() {
+                    self.searching = true;
+                    self.screens.search.focus = true;
+                }
+                if ui.button("✉ Invite").on_hover_text("Ctrl+I").clicked() {
+                    self.open_invite();
+                }
+            }
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                self.appearance_ui(ui);
+            });
+        });
+    }
+
+    fn appearance_ui(&mut self, ui: &mut Ui) {
+        if ui
+            .button("A+")
+            .on_hover_text("Larger text (Ctrl+plus)")
+            .clicked()
+        {
+            self.prefs.zoom = (self.prefs.zoom + 0.1).min(3.0);
+            ui.ctx().set_zoom_factor(self.prefs.zoom);
+        }
+        if ui
+            .button("A−")
+            .on_hover_text("Smaller text (Ctrl+minus)")
+            .clicked()
+        {
+            self.prefs.zoom = (self.prefs.zoom - 0.1).max(0.5);
+            ui.ctx().set_zoom_factor(self.prefs.zoom);
+        }
+        let dark = ui.visuals().dark_mode;
+        let (icon, hint, next) = if dark {
+            ("☀", "Light theme", egui::ThemePreference::Light)
+        } else {
+            ("🌙", "Dark theme", egui::ThemePreference::Dark)
+        };
+        if ui.button(icon).on_hover_text(hint).clicked() {
+            self.prefs.theme = next;
+            ui.ctx().set_theme(next);
+        }
+        // Keyboard zoom (Ctrl+plus/minus) changes the factor too: remember it.
+        self.prefs.zoom = ui.ctx().zoom_factor();
+    }
+
+    fn tabs_ui(&mut self, ui: &mut Ui) {
+        ui.add_space(6.0);
+        for tab in Tab::ALL {
+            let response = ui
+                .selectable_label(self.prefs.tab == tab, tab.title())
+                .on_hover_text(format!(
+                    "Ctrl+{}",
+                    Tab::ALL.iter().position(|t| *t == tab).unwrap_or(0) + 1
+                ));
+            if response.clicked() {
+                self.prefs.tab = tab;
+            }
+        }
+    }
+
+    /// The status notice, if one is showing (for tests).
+    pub fn notice(&self) -> Option<&Notice> {
+        self.data.notice.as_ref().map(|(n, _)| n)
+    }
+
+    /// A snapshot of the shown community (for tests and benchmarks).
+    pub fn view(&self) -> Option<Arc<commonroom_model::CommunityView>> {
+        self.current()
+            .and_then(|id| self.data.communities.get(id))
+            .and_then(|c| c.view.clone())
+    }
+}
+
+impl eframe::App for CommonroomApp {
+    fn ui(&mut self, ui: &mut Ui, _frame: &mut eframe::Frame) {
+        self.frame_ui(ui);
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        eframe::set_value(storage, PREFS_KEY, &self.prefs);
+    }
+}

@@ -1,0 +1,249 @@
+//! The window's line to the node: commands go out as tasks on the tokio runtime, answers and
+//! node events come back through one bounded channel, each followed by a repaint request.
+//!
+//! Architecture invariant: nothing here blocks the UI thread. Every call returns at once;
+//! its answer arrives later as an [`Update`] drained at the start of a frame.
+
+use std::future::Future;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use commonroom_model::{Applied, Command, CommunityView, MemberId};
+use commonroom_node::{Event, NodeHandle, PeerInfo};
+use tokio::sync::{broadcast, mpsc};
+
+/// How many answers and events may wait for the next frame before senders wait.
+const CHANNEL_CAPACITY: usize = 1024;
+
+/// How long an invite made from the window stays valid.
+pub const INVITE_VALID_FOR: Duration = Duration::from_secs(7 * 24 * 60 * 60);
+
+/// Something the node answered or reported.
+#[derive(Debug)]
+pub enum Update {
+    /// The communities on this device (id, name).
+    Communities(Vec<(String, String)>),
+    /// A fresh snapshot of a community.
+    View(String, Result<Arc<CommunityView>, String>),
+    /// Which member this device is in a community.
+    Me(String, Option<MemberId>),
+    /// The known peers of a community.
+    Peers(String, Vec<PeerInfo>),
+    /// A command finished (the string names what was done, for messages).
+    Applied {
+        /// The community.
+        community: String,
+        /// What was asked, in words.
+        what: String,
+        /// The outcome.
+        result: Result<Applied, String>,
+    },
+    /// A community was started, joined or filled with the sample (its id), or why not.
+    Opened(Result<String, String>),
+    /// An invite ticket for a community, or why none could be made.
+    Invite(String, Result<String, String>),
+    /// Something happened in the node.
+    Node(Event),
+    /// Events were dropped because the window fell behind: re-read everything.
+    Lagged,
+}
+
+/// Wakes the window when an update arrives (once the window's context is known).
+#[derive(Clone, Default)]
+struct Repaint(Arc<OnceLock<egui::Context>>);
+
+impl Repaint {
+    fn request(&self) {
+        if let Some(ctx) = self.0.get() {
+            ctx.request_repaint();
+        }
+    }
+}
+
+/// The window's handle on the node and the runtime it runs on.
+pub struct Bridge {
+    node: NodeHandle,
+    runtime: tokio::runtime::Handle,
+    repaint: Repaint,
+    tx: mpsc::Sender<Update>,
+    rx: mpsc::Receiver<Update>,
+}
+
+impl Bridge {
+    /// Connects to a running node and starts forwarding its events to the window.
+    pub fn new(node: NodeHandle, runtime: tokio::runtime::Handle) -> Self {
+        let (tx, rx) = mpsc::channel(CHANNEL_CAPACITY);
+        let bridge = Self {
+            node,
+            runtime,
+            repaint: Repaint::default(),
+            tx,
+            rx,
+        };
+        bridge.forward_events();
+        bridge
+    }
+
+    fn forward_events(&self) {
+        let mut events = self.node.subscribe();
+        let tx = self.tx.clone();
+        let repaint = self.repaint.clone();
+        self.runtime.spawn(async move {
+            loop {
+                let update = match events.recv().await {
+                    Ok(event) => Update::Node(event),
+                    Err(broadcast::error::RecvError::Lagged(_)) => Update::Lagged,
+                    Err(broadcast::error::RecvError::Closed) => break,
+                };
+                if tx.send(update).await.is_err() {
+                    break;
+                }
+                repaint.request();
+            }
+        });
+    }
+
+    /// The window to wake when updates arrive (the first context given is kept).
+    pub fn set_repaint(&self, ctx: &egui::Context) {
+        let _ = self.repaint.0.set(ctx.clone());
+    }
+
+    /// Answers and events that arrived since the last call.
+    pub fn drain(&mut self) -> Vec<Update> {
+        let mut out = Vec::new();
+        while let Ok(update) = self.rx.try_recv() {
+            out.push(update);
+        }
+        out
+    }
+
+    /// Runs `work` on the runtime and delivers its update.
+    fn spawn<F>(&self, work: impl FnOnce(NodeHandle) -> F)
+    where
+        F: Future<Output = Update> + Send + 'static,
+    {
+        let tx = self.tx.clone();
+        let repaint = self.repaint.clone();
+        let work = work(self.node.clone());
+        self.runtime.spawn(async move {
+            let update = work.await;
+            if tx.send(update).await.is_ok() {
+                repaint.request();
+            }
+        });
+    }
+
+    /// Asks for the list of communities.
+    pub fn list(&self) {
+        self.spawn(
+            |node| async move { Update::Communities(node.list().await.unwrap_or_default()) },
+        );
+    }
+
+    /// Asks for a community's snapshot and this device's member in it.
+    pub fn view(&self, community: &str) {
+        let community = community.to_owned();
+        self.spawn(|node| async move {
+            let view = node
+                .view(community.clone())
+                .await
+                .map_err(|e| e.to_string());
+            Update::View(community, view)
+        });
+    }
+
+    /// Asks which member this device is in a community.
+    pub fn me(&self, community: &str) {
+        let community = community.to_owned();
+        self.spawn(|node| async move {
+            let me = node.me(community.clone()).await.ok().flatten();
+            Update::Me(community, me)
+        });
+    }
+
+    /// Asks for a community's known peers.
+    pub fn peers(&self, community: &str) {
+        let community = community.to_owned();
+        self.spawn(|node| async move {
+            let peers = node.peers(community.clone()).await.unwrap_or_default();
+            Update::Peers(community, peers)
+        });
+    }
+
+    /// Applies a command; `what` describes it in words for the status line.
+    pub fn apply(&self, community: &str, what: impl Into<String>, command: Command) {
+        let community = community.to_owned();
+        let what = what.into();
+        self.spawn(|node| async move {
+            let result = node
+                .apply(community.clone(), command)
+                .await
+                .map_err(|e| e.to_string());
+            Update::Applied {
+                community,
+                what,
+                result,
+            }
+        });
+    }
+
+    /// Starts a community with this device's member as founder.
+    pub fn create(&self, name: String, me: String) {
+        self.spawn(|node| async move {
+            Update::Opened(
+                node.create(name, me)
+                    .await
+                    .map(|id| id.to_string())
+                    .map_err(|e| e.to_string()),
+            )
+        });
+    }
+
+    /// Starts the sample community and fills it (see [`commonroom_model::sample`]).
+    pub fn create_sample(&self, me: String) {
+        self.spawn(|node| async move {
+            let name = commonroom_model::sample::SAMPLE_NAME.to_owned();
+            let result = async {
+                let id = node.create(name, me).await?.to_string();
+                if let Some(founder) = node.me(id.clone()).await? {
+                    let now = commonroom_model::Timestamp::now();
+                    for command in commonroom_model::sample::sample_commands(&founder, now) {
+                        node.apply(id.clone(), command).await?;
+                    }
+                }
+                Ok::<_, commonroom_node::NodeError>(id)
+            }
+            .await;
+            Update::Opened(result.map_err(|e| e.to_string()))
+        });
+    }
+
+    /// Joins a community with an invite ticket (checked here first, for a clear message).
+    pub fn join(&self, ticket: &str, me: String) {
+        let ticket = commonroom_proto::Ticket::decode(ticket.trim());
+        self.spawn(|node| async move {
+            let result = match ticket {
+                Err(error) => Err(format!("This invite is not valid: {error}")),
+                Ok(ticket) => node
+                    .join(ticket, me, Vec::new())
+                    .await
+                    .map(|id| id.to_string())
+                    .map_err(|e| e.to_string()),
+            };
+            Update::Opened(result)
+        });
+    }
+
+    /// Makes an invite ticket for a community.
+    pub fn invite(&self, community: &str) {
+        let community = community.to_owned();
+        self.spawn(|node| async move {
+            let ticket = node
+                .invite(community.clone(), INVITE_VALID_FOR)
+                .await
+                .map(|t| t.encode())
+                .map_err(|e| e.to_string());
+            Update::Invite(community, ticket)
+        });
+    }
+}

@@ -1,0 +1,428 @@
+//! Events: a list (coming up and past) or a month calendar, the event page with RSVP and
+//! check-in, and the create/edit form.
+
+use chrono::{Datelike, Local, NaiveDate};
+use commonroom_model::commands::{EventPatch, NewEvent};
+use commonroom_model::entities::Event;
+use commonroom_model::{Command, EventFormat, EventId, MemberId, RsvpAnswer};
+use egui::{RichText, Ui};
+
+use crate::here::Here;
+use crate::tabs::Tab;
+use crate::widgets::{
+    card_frame, labelled_multiline, labelled_text, member_picker, parse_local, primary_button, when,
+};
+
+/// List or calendar.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Layout {
+    /// Coming up, then past.
+    #[default]
+    List,
+    /// A month grid.
+    Month,
+}
+
+/// The events screen's state.
+#[derive(Default)]
+pub struct EventsScreen {
+    /// List or month.
+    pub layout: Layout,
+    /// The month shown in the calendar (first day), once chosen.
+    pub month: Option<NaiveDate>,
+    /// The selected event.
+    pub selected: Option<EventId>,
+    /// An open create or edit form.
+    pub form: Option<EventForm>,
+}
+
+/// The create/edit event form.
+#[derive(Clone, Debug, Default)]
+pub struct EventForm {
+    /// The event being edited (`None` creates one).
+    pub editing: Option<EventId>,
+    /// Title.
+    pub title: String,
+    /// Format.
+    pub format: EventFormat,
+    /// Date, `YYYY-MM-DD`.
+    pub date: String,
+    /// Start time, `HH:MM`.
+    pub start: String,
+    /// End time, `HH:MM`.
+    pub end: String,
+    /// Venue.
+    pub venue: String,
+    /// Agenda.
+    pub agenda: String,
+    /// Facilitator.
+    pub facilitator: Option<MemberId>,
+    /// Note-taker.
+    pub note_taker: Option<MemberId>,
+    /// Why the last save was refused.
+    pub error: Option<String>,
+}
+
+impl EventForm {
+    fn from_event(event: &Event) -> Self {
+        let start = event.start.to_utc().with_timezone(&Local);
+        Self {
+            editing: Some(event.id.clone()),
+            title: event.title.clone(),
+            format: event.format.clone(),
+            date: start.format("%Y-%m-%d").to_string(),
+            start: start.format("%H:%M").to_string(),
+            end: event
+                .end
+                .map(|e| e.to_utc().with_timezone(&Local).format("%H:%M").to_string())
+                .unwrap_or_default(),
+            venue: event.venue.clone().unwrap_or_default(),
+            agenda: event.agenda.as_str().to_owned(),
+            facilitator: event.facilitator.clone(),
+            note_taker: event.note_taker.clone(),
+            error: None,
+        }
+    }
+}
+
+fn format_picker(ui: &mut Ui, format: &mut EventFormat) {
+    ui.horizontal(|ui| {
+        let label = ui.label("Format");
+        egui::ComboBox::from_id_salt("event_format")
+            .selected_text(format.title().to_owned())
+            .show_ui(ui, |ui| {
+                for f in EventFormat::ALL {
+                    ui.selectable_value(format, f.clone(), f.title());
+                }
+            })
+            .response
+            .labelled_by(label.id);
+    });
+}
+
+impl EventsScreen {
+    /// Opens an empty "new event" form (a week from today, 18:00–20:00).
+    pub fn start_new(&mut self) {
+        let day = Local::now().date_naive() + chrono::Days::new(7);
+        self.form = Some(EventForm {
+            date: day.format("%Y-%m-%d").to_string(),
+            start: "18:00".into(),
+            end: "20:00".into(),
+            ..Default::default()
+        });
+    }
+
+    /// Draws the events screen.
+    pub fn events_ui(&mut self, ui: &mut Ui, here: &mut Here<'_>) {
+        ui.horizontal(|ui| {
+            ui.heading("Events");
+            if ui.button("➕ New event").on_hover_text("Ctrl+N").clicked() {
+                self.start_new();
+            }
+            ui.separator();
+            ui.selectable_value(&mut self.layout, Layout::List, "List");
+            ui.selectable_value(&mut self.layout, Layout::Month, "Month");
+        });
+        ui.separator();
+        if let Some(form) = &mut self.form {
+            if form_ui(ui, form, here) {
+                self.form = None;
+            }
+            return;
+        }
+        egui::Panel::right("event_detail")
+            .resizable(true)
+            .default_size(380.0)
+            .show(ui, |ui| {
+                egui::ScrollArea::vertical()
+                    .id_salt("event_detail_scroll")
+                    .show(ui, |ui| self.detail_ui(ui, here));
+            });
+        match self.layout {
+            Layout::List => self.list_ui(ui, here),
+            Layout::Month => self.month_ui(ui, here),
+        }
+    }
+
+    fn list_ui(&mut self, ui: &mut Ui, here: &Here<'_>) {
+        egui::ScrollArea::vertical()
+            .id_salt("event_list")
+            .show(ui, |ui| {
+                let upcoming = here.view.upcoming_events(here.now);
+                ui.strong(format!("Coming up ({})", upcoming.len()));
+                for event in upcoming {
+                    self.row_ui(ui, event);
+                }
+                ui.add_space(8.0);
+                let past = here.view.past_events(here.now);
+                ui.strong(format!("Past ({})", past.len()));
+                for event in past {
+                    self.row_ui(ui, event);
+                }
+            });
+    }
+
+    fn row_ui(&mut self, ui: &mut Ui, event: &Event) {
+        let selected = self.selected.as_ref() == Some(&event.id);
+        let text = format!(
+            "{} · {} · {}",
+            when(event.start),
+            event.title,
+            event.format.title()
+        );
+        if ui.selectable_label(selected, text).clicked() {
+            self.selected = Some(event.id.clone());
+        }
+    }
+
+    fn month_ui(&mut self, ui: &mut Ui, here: &Here<'_>) {
+        let today = Local::now().date_naive();
+        let month = self
+            .month
+            .unwrap_or_else(|| today.with_day(1).unwrap_or(today));
+        ui.horizontal(|ui| {
+            if ui.button("◀").on_hover_text("Previous month").clicked() {
+                self.month = month.checked_sub_months(chrono::Months::new(1));
+            }
+            ui.strong(month.format("%B %Y").to_string());
+            if ui.button("▶").on_hover_text("Next month").clicked() {
+                self.month = month.checked_add_months(chrono::Months::new(1));
+            }
+        });
+        let events: Vec<&Event> = here
+            .view
+            .events_by_start()
+            .into_iter()
+            .filter(|e| {
+                let day = e.start.to_utc().with_timezone(&Local).date_naive();
+                day.year() == month.year() && day.month() == month.month()
+            })
+            .collect();
+        let lead = month.weekday().num_days_from_monday() as i64;
+        egui::Grid::new("month_grid")
+            .striped(true)
+            .min_col_width(90.0)
+            .min_row_height(48.0)
+            .show(ui, |ui| {
+                for name in ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"] {
+                    ui.strong(name);
+                }
+                ui.end_row();
+                for cell in 0..42_i64 {
+                    let day = month + chrono::Duration::days(cell - lead);
+                    ui.vertical(|ui| {
+                        if day.month() == month.month() {
+                            let text = RichText::new(day.day().to_string());
+                            ui.label(if day == today {
+                                text.strong().underline()
+                            } else {
+                                text
+                            });
+                            for event in events.iter().filter(|e| {
+                                e.start.to_utc().with_timezone(&Local).date_naive() == day
+                            }) {
+                                if ui.small_button(&event.title).clicked() {
+                                    self.selected = Some(event.id.clone());
+                                }
+                            }
+                        }
+                    });
+                    if cell % 7 == 6 {
+                        ui.end_row();
+                    }
+                }
+            });
+    }
+
+    fn detail_ui(&mut self, ui: &mut Ui, here: &mut Here<'_>) {
+        let Some(event) = self
+            .selected
+            .as_ref()
+            .and_then(|id| here.view.events.get(id))
+        else {
+            ui.weak("Select an event to see its agenda, RSVPs and attendance.");
+            return;
+        };
+        ui.heading(&event.title);
+        ui.label(format!("{} · {}", event.format.title(), when(event.start)));
+        if let Some(venue) = &event.venue {
+            ui.label(format!("Where: {venue}"));
+        }
+        if let Some(f) = &event.facilitator {
+            ui.label(format!("Facilitator: {}", here.view.member_name(f)));
+        }
+        if let Some(n) = &event.note_taker {
+            ui.label(format!("Note-taker: {}", here.view.member_name(n)));
+        }
+        card_frame(ui).show(ui, |ui| {
+            ui.strong("Agenda");
+            let agenda = event.agenda.as_str();
+            ui.label(if agenda.trim().is_empty() {
+                "No agenda yet."
+            } else {
+                agenda
+            });
+        });
+        ui.horizontal(|ui| {
+            if ui.button("✏ Edit event").clicked() {
+                self.form = Some(EventForm::from_event(event));
+            }
+            let notes = here.view.notes_by_event(&event.id).len();
+            if ui.button(format!("Notes board ({notes})")).clicked() {
+                here.go(Tab::Notes, Some(event.id.to_string()));
+            }
+        });
+        ui.separator();
+        rsvp_ui(ui, event, here);
+        ui.separator();
+        attendance_ui(ui, event, here);
+    }
+}
+
+fn rsvp_ui(ui: &mut Ui, event: &Event, here: &mut Here<'_>) {
+    let count = |answer: RsvpAnswer| event.rsvps.values().filter(|a| **a == answer).count();
+    ui.strong(format!(
+        "RSVPs: {} yes, {} maybe, {} no",
+        count(RsvpAnswer::Yes),
+        count(RsvpAnswer::Maybe),
+        count(RsvpAnswer::No)
+    ));
+    let Some(me) = here.me.cloned() else { return };
+    let mine = event.rsvps.get(&me).cloned();
+    ui.horizontal(|ui| {
+        ui.label("Will you come?");
+        for (answer, text) in [
+            (RsvpAnswer::Yes, "Yes, I'll come"),
+            (RsvpAnswer::Maybe, "Maybe"),
+            (RsvpAnswer::No, "Can't come"),
+        ] {
+            if ui
+                .selectable_label(mine.as_ref() == Some(&answer), text)
+                .clicked()
+            {
+                here.send(
+                    "RSVP saved",
+                    Command::Rsvp {
+                        event: event.id.clone(),
+                        member: me.clone(),
+                        answer: Some(answer),
+                    },
+                );
+            }
+        }
+    });
+}
+
+fn attendance_ui(ui: &mut Ui, event: &Event, here: &mut Here<'_>) {
+    ui.strong(format!("Attendance: {} checked in", event.attendance.len()));
+    egui::CollapsingHeader::new("Check people in")
+        .id_salt(("check_in", event.id.as_str()))
+        .show(ui, |ui| {
+            for member in here.view.active_members() {
+                let mut present = event.attendance.contains(&member.id);
+                let rsvp = event
+                    .rsvps
+                    .get(&member.id)
+                    .map(|a| format!(" (RSVP {a})"))
+                    .unwrap_or_default();
+                if ui
+                    .checkbox(&mut present, format!("{}{rsvp}", member.name))
+                    .changed()
+                {
+                    here.send(
+                        if present {
+                            "Checked in"
+                        } else {
+                            "Check-in undone"
+                        },
+                        Command::CheckIn {
+                            event: event.id.clone(),
+                            member: member.id.clone(),
+                            present,
+                        },
+                    );
+                }
+            }
+        });
+}
+
+fn form_ui(ui: &mut Ui, form: &mut EventForm, here: &mut Here<'_>) -> bool {
+    ui.heading(if form.editing.is_some() {
+        "Edit event"
+    } else {
+        "New event"
+    });
+    labelled_text(ui, "Title", &mut form.title);
+    format_picker(ui, &mut form.format);
+    labelled_text(ui, "Date (YYYY-MM-DD)", &mut form.date);
+    labelled_text(ui, "Starts (HH:MM)", &mut form.start);
+    labelled_text(ui, "Ends (HH:MM)", &mut form.end);
+    labelled_text(ui, "Venue or link", &mut form.venue);
+    member_picker(ui, "Facilitator", here.view, &mut form.facilitator);
+    member_picker(ui, "Note-taker", here.view, &mut form.note_taker);
+    labelled_multiline(ui, "Agenda", &mut form.agenda, 5);
+    if let Some(error) = &form.error {
+        ui.colored_label(ui.visuals().error_fg_color, error);
+    }
+    let mut done = false;
+    ui.horizontal(|ui| {
+        if primary_button(ui, "Save event").clicked() {
+            match build(form) {
+                Ok(command) => {
+                    here.send("Event saved", command);
+                    done = true;
+                }
+                Err(error) => form.error = Some(error),
+            }
+        }
+        if ui.button("Cancel").clicked() {
+            done = true;
+        }
+    });
+    done
+}
+
+fn build(form: &EventForm) -> Result<Command, String> {
+    if form.title.trim().is_empty() {
+        return Err("An event needs a title.".into());
+    }
+    let start = parse_local(&form.date, &form.start)?;
+    let end = if form.end.trim().is_empty() {
+        None
+    } else {
+        Some(parse_local(&form.date, &form.end)?)
+    };
+    if end.is_some_and(|e| e < start) {
+        return Err("The event ends before it starts.".into());
+    }
+    let venue = form.venue.trim();
+    let venue = (!venue.is_empty()).then(|| venue.to_owned());
+    Ok(match &form.editing {
+        None => Command::AddEvent(NewEvent {
+            id: EventId::generate(),
+            title: form.title.trim().into(),
+            format: form.format.clone(),
+            start,
+            end,
+            venue,
+            call_link: None,
+            agenda: form.agenda.clone(),
+            facilitator: form.facilitator.clone(),
+            note_taker: form.note_taker.clone(),
+        }),
+        Some(id) => Command::EditEvent(
+            id.clone(),
+            EventPatch {
+                title: Some(form.title.trim().into()),
+                format: Some(form.format.clone()),
+                start: Some(start),
+                end: Some(end),
+                venue: Some(venue),
+                agenda: Some(form.agenda.clone()),
+                facilitator: Some(form.facilitator.clone()),
+                note_taker: Some(form.note_taker.clone()),
+                ..Default::default()
+            },
+        ),
+    })
+}

@@ -1,0 +1,84 @@
+//! The Invite dialog: a one-use ticket as text (with a copy button) and as a QR code.
+
+use egui::{Color32, Context, Sense, Ui, Vec2};
+
+use crate::here::Here;
+
+/// Draws the dialog; returns whether it stays open.
+pub fn invite_ui(
+    ctx: &Context,
+    community: &str,
+    here: &Here<'_>,
+    ticket: Option<&Result<String, String>>,
+) -> bool {
+    let mut open = true;
+    egui::Window::new("Invite someone")
+        .id(egui::Id::unique(("invite", community)))
+        .collapsible(false)
+        .resizable(false)
+        .open(&mut open)
+        .show(ctx, |ui| {
+            ui.label(format!(
+                "Send this invite to one person you want in {}. It works once, for 7 days.",
+                here.view.community.name
+            ));
+            ui.label("They paste it into “Join with an invite”; your Commonroom must be open and reachable (same Wi-Fi is enough).");
+            ui.add_space(8.0);
+            match ticket {
+                None => {
+                    ui.horizontal(|ui| {
+                        ui.spinner();
+                        ui.label("Making an invite…");
+                    });
+                }
+                Some(Err(error)) => {
+                    ui.colored_label(ui.visuals().error_fg_color, error);
+                }
+                Some(Ok(ticket)) => ticket_ui(ui, ticket),
+            }
+        });
+    open
+}
+
+fn ticket_ui(ui: &mut Ui, ticket: &str) {
+    let label = ui.label("Invite ticket");
+    let mut shown = ticket.to_owned();
+    ui.add(
+        egui::TextEdit::multiline(&mut shown)
+            .desired_rows(3)
+            .desired_width(420.0)
+            .font(egui::TextStyle::Monospace),
+    )
+    .labelled_by(label.id);
+    if ui.button("📋 Copy invite").clicked() {
+        ui.ctx().copy_text(ticket.to_owned());
+    }
+    ui.add_space(8.0);
+    qr_ui(ui, ticket);
+}
+
+/// Paints `text` as a QR code (dark modules on white, with a quiet zone).
+fn qr_ui(ui: &mut Ui, text: &str) {
+    let Ok(code) = qrcode::QrCode::new(text.as_bytes()) else {
+        ui.weak("(too long for a QR code)");
+        return;
+    };
+    let width = code.width();
+    let colours = code.to_colors();
+    let quiet = 4;
+    let modules = width + 2 * quiet;
+    let module = (240.0 / modules as f32).max(2.0);
+    let side = module * modules as f32;
+    let (response, painter) = ui.allocate_painter(Vec2::splat(side), Sense::hover());
+    let rect = response.rect;
+    painter.rect_filled(rect, 0.0, Color32::WHITE);
+    for (index, colour) in colours.iter().enumerate() {
+        if *colour == qrcode::Color::Dark {
+            let x = (index % width + quiet) as f32 * module;
+            let y = (index / width + quiet) as f32 * module;
+            let cell = egui::Rect::from_min_size(rect.min + Vec2::new(x, y), Vec2::splat(module));
+            painter.rect_filled(cell, 0.0, Color32::BLACK);
+        }
+    }
+    response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Image, true, "Invite QR code"));
+}

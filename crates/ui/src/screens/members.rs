@@ -1,0 +1,303 @@
+//! The member directory: search and filters, a virtualised list, profiles, and editing
+//! (including "this is me").
+
+use commonroom_model::commands::{MemberPatch, NewMember};
+use commonroom_model::entities::Member;
+use commonroom_model::{Command, MemberId, Role};
+use egui::Ui;
+
+use crate::here::Here;
+use crate::widgets::{labelled_text, matches, primary_button, split_list};
+
+/// Height of one row in the member list.
+const ROW_HEIGHT: f32 = 22.0;
+
+/// The member directory's state.
+#[derive(Default)]
+pub struct MembersScreen {
+    /// Search text.
+    pub search: String,
+    /// Only members with this role.
+    pub role: Option<Role>,
+    /// Only members with this focus area.
+    pub focus: Option<String>,
+    /// The selected member.
+    pub selected: Option<MemberId>,
+    /// An open add or edit form.
+    pub form: Option<MemberForm>,
+}
+
+/// The add/edit member form.
+#[derive(Clone, Debug, Default)]
+pub struct MemberForm {
+    /// The member being edited (`None` adds one).
+    pub editing: Option<MemberId>,
+    /// Display name.
+    pub name: String,
+    /// Organisation.
+    pub organisation: String,
+    /// Roles.
+    pub roles: Vec<Role>,
+    /// Focus areas, comma separated.
+    pub focus: String,
+    /// Contact.
+    pub contact: String,
+    /// Lived experience (self-declared, only offered on one's own profile).
+    pub lived_experience: bool,
+}
+
+impl MemberForm {
+    fn from_member(member: &Member) -> Self {
+        Self {
+            editing: Some(member.id.clone()),
+            name: member.name.clone(),
+            organisation: member.organisation.clone().unwrap_or_default(),
+            roles: member.roles.iter().cloned().collect(),
+            focus: member.focus.iter().cloned().collect::<Vec<_>>().join(", "),
+            contact: member.contact.clone().unwrap_or_default(),
+            lived_experience: member.lived_experience,
+        }
+    }
+}
+
+fn optional(text: &str) -> Option<String> {
+    let text = text.trim();
+    (!text.is_empty()).then(|| text.to_owned())
+}
+
+impl MembersScreen {
+    /// Opens an empty "add member" form.
+    pub fn start_new(&mut self) {
+        self.form = Some(MemberForm {
+            roles: vec![Role::Member],
+            ..Default::default()
+        });
+    }
+
+    /// The members the search and filters let through, sorted by name.
+    pub fn filtered<'v>(&self, here: &Here<'v>) -> Vec<&'v Member> {
+        let mut members: Vec<&Member> = here
+            .view
+            .active_members()
+            .into_iter()
+            .filter(|m| self.role.as_ref().is_none_or(|r| m.roles.contains(r)))
+            .filter(|m| self.focus.as_ref().is_none_or(|f| m.focus.contains(f)))
+            .filter(|m| {
+                matches(&m.name, &self.search)
+                    || m.organisation
+                        .as_deref()
+                        .is_some_and(|o| matches(o, &self.search))
+            })
+            .collect();
+        members.sort_by_cached_key(|m| m.name.to_lowercase());
+        members
+    }
+
+    /// Draws the directory.
+    pub fn members_ui(&mut self, ui: &mut Ui, here: &mut Here<'_>) {
+        ui.horizontal(|ui| {
+            ui.heading("Members");
+            if ui.button("➕ Add member").on_hover_text("Ctrl+N").clicked() {
+                self.start_new();
+            }
+            if let Some(me) = here.me.cloned()
+                && ui.button("✏ Edit my profile").clicked()
+                && let Some(member) = here.view.members.get(&me)
+            {
+                self.form = Some(MemberForm::from_member(member));
+            }
+        });
+        self.filters_ui(ui, here);
+        ui.separator();
+        if let Some(form) = &mut self.form {
+            if form_ui(ui, form, here) {
+                self.form = None;
+            }
+            return;
+        }
+        let members = self.filtered(here);
+        egui::Panel::right("member_profile")
+            .resizable(true)
+            .default_size(320.0)
+            .show(ui, |ui| self.profile_ui(ui, here));
+        ui.weak(format!("{} members", members.len()));
+        egui::ScrollArea::vertical()
+            .id_salt("member_list")
+            .auto_shrink(false)
+            .show_rows(ui, ROW_HEIGHT, members.len(), |ui, rows| {
+                for member in &members[rows] {
+                    let mut text = member.name.clone();
+                    if here.me == Some(&member.id) {
+                        text.push_str(" (you)");
+                    }
+                    if let Some(org) = &member.organisation {
+                        text.push_str(" · ");
+                        text.push_str(org);
+                    }
+                    let selected = self.selected.as_ref() == Some(&member.id);
+                    if ui.selectable_label(selected, text).clicked() {
+                        self.selected = Some(member.id.clone());
+                    }
+                }
+            });
+    }
+
+    fn filters_ui(&mut self, ui: &mut Ui, here: &Here<'_>) {
+        ui.horizontal(|ui| {
+            let label = ui.label("Search members");
+            ui.add(egui::TextEdit::singleline(&mut self.search).desired_width(180.0))
+                .labelled_by(label.id);
+            let label = ui.label("Role");
+            egui::ComboBox::from_id_salt("role_filter")
+                .selected_text(
+                    self.role
+                        .as_ref()
+                        .map(|r| r.label().to_owned())
+                        .unwrap_or_else(|| "any".into()),
+                )
+                .show_ui(ui, |ui| {
+                    ui.selectable_value(&mut self.role, None, "any");
+                    for role in Role::ALL {
+                        ui.selectable_value(&mut self.role, Some(role.clone()), role.label());
+                    }
+                })
+                .response
+                .labelled_by(label.id);
+            let label = ui.label("Focus area");
+            egui::ComboBox::from_id_salt("focus_filter")
+                .selected_text(self.focus.clone().unwrap_or_else(|| "any".into()))
+                .show_ui(ui, |ui| {
+                    ui.selectable_value(&mut self.focus, None, "any");
+                    for (focus, count) in here.view.focus_areas() {
+                        let text = format!("{focus} ({count})");
+                        ui.selectable_value(&mut self.focus, Some(focus), text);
+                    }
+                })
+                .response
+                .labelled_by(label.id);
+        });
+    }
+
+    fn profile_ui(&mut self, ui: &mut Ui, here: &mut Here<'_>) {
+        let Some(member) = self
+            .selected
+            .as_ref()
+            .and_then(|id| here.view.members.get(id))
+        else {
+            ui.weak("Select a member to see their profile.");
+            return;
+        };
+        ui.heading(&member.name);
+        if here.me == Some(&member.id) {
+            ui.label("This is you.");
+        }
+        if let Some(org) = &member.organisation {
+            ui.label(org);
+        }
+        let roles: Vec<&str> = member.roles.iter().map(|r| r.label()).collect();
+        ui.label(format!("Roles: {}", roles.join(", ")));
+        let focus: Vec<&str> = member.focus.iter().map(String::as_str).collect();
+        ui.label(format!(
+            "Focus areas: {}",
+            if focus.is_empty() {
+                "none yet".into()
+            } else {
+                focus.join(", ")
+            }
+        ));
+        if let Some(contact) = &member.contact {
+            ui.label(format!("Contact: {contact}"));
+        }
+        if member.lived_experience && here.me == Some(&member.id) {
+            ui.label("You have said you bring lived experience.");
+        }
+        ui.label(format!("Joined {}", crate::widgets::when(member.joined_at)));
+        let attended = here
+            .view
+            .events
+            .values()
+            .filter(|e| !e.deleted && e.attendance.contains(&member.id))
+            .count();
+        ui.label(format!("Came to {attended} events"));
+        let devices = member
+            .devices
+            .values()
+            .filter(|d| d.unlinked_at.is_none())
+            .count();
+        ui.weak(format!("{devices} linked devices"));
+        ui.add_space(8.0);
+        if ui.button("✏ Edit profile").clicked() {
+            self.form = Some(MemberForm::from_member(member));
+        }
+    }
+}
+
+/// Draws the add/edit form; returns true when it is done (saved or cancelled).
+fn form_ui(ui: &mut Ui, form: &mut MemberForm, here: &mut Here<'_>) -> bool {
+    let own = form.editing.is_some() && form.editing.as_ref() == here.me;
+    ui.heading(match (&form.editing, own) {
+        (None, _) => "Add a member",
+        (Some(_), true) => "Your profile",
+        (Some(_), false) => "Edit member",
+    });
+    labelled_text(ui, "Name", &mut form.name);
+    labelled_text(ui, "Organisation", &mut form.organisation);
+    ui.horizontal(|ui| {
+        ui.label("Roles");
+        for role in Role::ALL {
+            let mut on = form.roles.contains(role);
+            if ui.checkbox(&mut on, role.label()).changed() {
+                if on {
+                    form.roles.push(role.clone());
+                } else {
+                    form.roles.retain(|r| r != role);
+                }
+            }
+        }
+    });
+    labelled_text(ui, "Focus areas (comma separated)", &mut form.focus);
+    labelled_text(ui, "Contact", &mut form.contact);
+    if own {
+        ui.checkbox(
+            &mut form.lived_experience,
+            "I bring lived experience (only you see this here)",
+        );
+    }
+    let mut done = false;
+    ui.horizontal(|ui| {
+        if primary_button(ui, "Save member").clicked() && !form.name.trim().is_empty() {
+            let command = match &form.editing {
+                None => Command::AddMember(NewMember {
+                    id: MemberId::generate(),
+                    name: form.name.trim().into(),
+                    organisation: optional(&form.organisation),
+                    roles: form.roles.clone(),
+                    focus: split_list(&form.focus),
+                    contact: optional(&form.contact),
+                }),
+                Some(id) => Command::EditMember(
+                    id.clone(),
+                    MemberPatch {
+                        name: Some(form.name.trim().into()),
+                        organisation: Some(optional(&form.organisation)),
+                        roles: Some(form.roles.clone()),
+                        focus: Some(split_list(&form.focus)),
+                        contact: Some(optional(&form.contact)),
+                        lived_experience: own.then_some(form.lived_experience),
+                    },
+                ),
+            };
+            let what = if form.editing.is_some() {
+                "Profile saved"
+            } else {
+                "Member added"
+            };
+            here.send(what, command);
+            done = true;
+        }
+        if ui.button("Cancel").clicked() {
+            done = true;
+        }
+    });
+    done
+}

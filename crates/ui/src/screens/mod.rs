@@ -1,0 +1,80 @@
+//! The screens of the window, each a small module with its own state.
+
+pub mod actions;
+pub mod events;
+pub mod first_run;
+pub mod home;
+pub mod invite;
+pub mod members;
+pub mod notes;
+pub mod resources;
+pub mod search;
+pub mod status;
+pub mod themes;
+
+use egui::Ui;
+
+use crate::here::Here;
+use crate::tabs::Tab;
+
+/// The state of every screen (selections, open forms), kept while the window is open.
+#[derive(Default)]
+pub struct Screens {
+    /// Start, join or explore.
+    pub first_run: first_run::FirstRun,
+    /// The member directory.
+    pub members: members::MembersScreen,
+    /// The library.
+    pub resources: resources::ResourcesScreen,
+    /// Events.
+    pub events: events::EventsScreen,
+    /// The post-it board.
+    pub notes: notes::NotesScreen,
+    /// Themes.
+    pub themes: themes::ThemesScreen,
+    /// Actions.
+    pub actions: actions::ActionsScreen,
+    /// The Ctrl+K search.
+    pub search: search::Search,
+}
+
+impl Screens {
+    /// Draws the screen for `tab`.
+    pub fn screen_ui(&mut self, ui: &mut Ui, tab: Tab, here: &mut Here<'_>) {
+        match tab {
+            Tab::Home => home::home_ui(ui, here),
+            Tab::Members => self.members.members_ui(ui, here),
+            Tab::Resources => self.resources.resources_ui(ui, here),
+            Tab::Events => self.events.events_ui(ui, here),
+            Tab::Notes => self.notes.notes_ui(ui, here),
+            Tab::Themes => self.themes.themes_ui(ui, here),
+            Tab::Actions => self.actions.actions_ui(ui, here),
+        }
+    }
+
+    /// Selects an item on a screen (from search or a link).
+    pub fn select(&mut self, tab: Tab, id: String) {
+        match tab {
+            Tab::Members => self.members.selected = Some(id.into()),
+            Tab::Resources => self.resources.selected = Some(id),
+            Tab::Events => self.events.selected = Some(id.into()),
+            Tab::Notes => self.notes.event = Some(id.into()),
+            Tab::Themes => self.themes.selected = Some(id.into()),
+            Tab::Actions => self.actions.highlight = Some(id),
+            Tab::Home => {}
+        }
+    }
+
+    /// Opens the "new …" form of a screen (Ctrl+N).
+    pub fn start_new(&mut self, tab: Tab) {
+        match tab {
+            Tab::Members => self.members.start_new(),
+            Tab::Resources => self.resources.form = Some(Default::default()),
+            Tab::Events => self.events.start_new(),
+            Tab::Notes => self.notes.focus_new = true,
+            Tab::Themes => self.themes.form = Some(Default::default()),
+            Tab::Actions => self.actions.form = Some(Default::default()),
+            Tab::Home => {}
+        }
+    }
+}

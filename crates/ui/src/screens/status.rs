@@ -1,0 +1,80 @@
+//! The status bar: peers in the room, last sync, offline state, saved or saving.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use egui::Ui;
+
+use crate::state::{Data, Notice};
+
+/// How long a notice stays in the status bar.
+const NOTICE_FOR: Duration = Duration::from_secs(6);
+
+/// "3 minutes ago" for a time in milliseconds since the epoch.
+pub fn ago(millis: i64) -> String {
+    let seconds = (Utc::now().timestamp_millis() - millis).max(0) / 1000;
+    match seconds {
+        0..=9 => "just now".into(),
+        10..=59 => format!("{seconds} seconds ago"),
+        60..=3599 => format!("{} min ago", seconds / 60),
+        3600..=86_399 => format!("{} h ago", seconds / 3600),
+        _ => format!("{} days ago", seconds / 86_400),
+    }
+}
+
+/// Draws the status bar for the shown community.
+pub fn status_ui(ui: &mut Ui, data: &Data, current: Option<&str>) {
+    ui.horizontal(|ui| {
+        if let Some(state) = current.and_then(|id| data.communities.get(id)) {
+            let online = state.online_peers();
+            let text = match online {
+                0 => "Offline: changes stay on this laptop and sync when a peer is back".into(),
+                1 => "1 peer in the room".into(),
+                n => format!("{n} peers in the room"),
+            };
+            let colour = if online > 0 {
+                egui::Color32::from_rgb(60, 160, 80)
+            } else {
+                ui.visuals().weak_text_color()
+            };
+            ui.colored_label(colour, text).on_hover_ui(|ui| {
+                if state.peers.is_empty() {
+                    ui.label("No other devices known yet. Invite someone with ✉ Invite.");
+                }
+                for peer in &state.peers {
+                    let who = peer
+                        .member
+                        .as_ref()
+                        .map(|(_, name)| name.clone())
+                        .unwrap_or_else(|| peer.endpoint.fmt_short().to_string());
+                    let seen = peer
+                        .last_sync
+                        .map(|at| format!("last sync {}", ago(at)))
+                        .unwrap_or_else(|| "never synced".into());
+                    let online = if peer.online { "online" } else { "offline" };
+                    ui.label(format!("{who}: {online}, {seen}"));
+                }
+            });
+            if let Some(last) = state.peers.iter().filter_map(|p| p.last_sync).max() {
+                ui.weak(format!("· last sync {}", ago(last)));
+            }
+            ui.separator();
+        }
+        if data.pending_writes > 0 {
+            ui.spinner();
+            ui.label("Saving…");
+        } else {
+            ui.label("✔ All changes saved on this laptop");
+        }
+        if let Some((notice, at)) = &data.notice
+            && at.elapsed() < NOTICE_FOR
+        {
+            ui.separator();
+            match notice {
+                Notice::Done(text) => ui.label(text),
+                Notice::Failed(text) => ui.colored_label(ui.visuals().error_fg_color, text),
+            };
+            ui.ctx().request_repaint_after(NOTICE_FOR);
+        }
+    });
+}

@@ -1,0 +1,191 @@
+//! The real app, headless, driven through its accessibility labels like a person with a
+//! screen reader would: first run, members, events, RSVP, notes, themes, search, invites,
+//! several communities.
+
+#![allow(clippy::unwrap_used, reason = "tests fail loudly")]
+
+mod support;
+
+use commonroom_ui::Tab;
+use egui_kittest::kittest::Queryable;
+use support::{Peer, click, settle, shows, shows_part, type_into, wait_for};
+
+#[test]
+fn a_new_user_starts_a_community_and_runs_a_meeting() {
+    let peer = Peer::start();
+    let mut app = peer.app();
+    wait_for(&mut app, "the first-run page", |h| {
+        shows(h, "Start a community")
+    });
+    assert!(shows(&app, "Join with an invite"));
+    assert!(shows(&app, "Explore a sample community"));
+
+    click(&mut app, "Start a community");
+    type_into(&mut app, "Community name", "Carers Circle");
+    type_into(&mut app, "Your name", "Jo");
+    click(&mut app, "Create community");
+    wait_for(&mut app, "the new community's Home", |h| {
+        shows(h, "Welcome, Jo.")
+    });
+
+    // Members: add one, find them with the search box.
+    click(&mut app, "Members");
+    click(&mut app, "➕ Add member");
+    type_into(&mut app, "Name", "Ravi Patel");
+    type_into(&mut app, "Organisation", "Carers Hub");
+    type_into(
+        &mut app,
+        "Focus areas (comma separated)",
+        "respite, benefits",
+    );
+    click(&mut app, "Save member");
+    wait_for(&mut app, "the member in the directory", |h| {
+        shows(h, "Ravi Patel · Carers Hub")
+    });
+    assert!(shows(&app, "Jo (you)"));
+    type_into(&mut app, "Search members", "ravi");
+    wait_for(&mut app, "the search to filter", |h| {
+        !shows(h, "Jo (you)") && shows(h, "Ravi Patel · Carers Hub")
+    });
+    click(&mut app, "Ravi Patel · Carers Hub");
+    assert!(shows(&app, "Focus areas: benefits, respite"));
+
+    // Events: create one, RSVP, check someone in.
+    click(&mut app, "Events");
+    click(&mut app, "➕ New event");
+    type_into(&mut app, "Title", "Monthly circle");
+    click(&mut app, "Save event");
+    wait_for(&mut app, "the event in the list", |h| {
+        shows_part(h, "Monthly circle · Meeting")
+    });
+    app.get_by_label_contains("Monthly circle · Meeting")
+        .click();
+    app.step();
+    wait_for(&mut app, "the event page", |h| shows(h, "Yes, I'll come"));
+    click(&mut app, "Yes, I'll come");
+    wait_for(&mut app, "the RSVP to count", |h| {
+        shows(h, "RSVPs: 1 yes, 0 maybe, 0 no")
+    });
+
+    // Notes on the event's board, one anonymous; a theme to cluster them into.
+    click(&mut app, "Themes");
+    click(&mut app, "➕ Add theme");
+    type_into(&mut app, "Theme name", "Respite");
+    click(&mut app, "Save theme");
+    wait_for(&mut app, "the theme", |h| shows(h, "Respite · 0 notes"));
+    click(&mut app, "Notes");
+    type_into(&mut app, "New note", "Nobody covers weekends");
+    click(&mut app, "Add note");
+    click(&mut app, "Anonymous");
+    type_into(&mut app, "New note", "I am close to burning out");
+    click(&mut app, "Add note");
+    wait_for(&mut app, "both notes on the board", |h| {
+        shows(h, "Nobody covers weekends") && shows(h, "I am close to burning out")
+    });
+    settle(&mut app);
+    let view = app.state().view().unwrap();
+    let anonymous = view
+        .notes
+        .values()
+        .find(|n| n.text == "I am close to burning out")
+        .unwrap();
+    assert_eq!(anonymous.author, None, "an anonymous note names nobody");
+    let event = view.events.values().next().unwrap();
+    assert_eq!(anonymous.event.as_ref(), Some(&event.id));
+
+    // Cluster a note into the theme through its menu (the accessible way to drag).
+    app.get_all_by_label("Options").next().unwrap().click();
+    app.step();
+    app.step();
+    click(&mut app, "Move to theme");
+    app.get_all_by_label("Respite").last().unwrap().click();
+    app.step();
+    wait_for(&mut app, "the theme's section to hold a note", |h| {
+        shows(h, "Respite (1)")
+    });
+
+    // Search everything with Ctrl+K.
+    app.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::K);
+    app.step();
+    type_into(&mut app, "Search for", "weekends");
+    wait_for(&mut app, "a search hit", |h| {
+        shows(h, "Note · Nobody covers weekends")
+    });
+    click(&mut app, "Note · Nobody covers weekends");
+    assert_eq!(app.state().prefs().tab, Tab::Notes);
+
+    // The invite dialog shows a ticket and its QR code.
+    click(&mut app, "✉ Invite");
+    wait_for(&mut app, "an invite ticket", |h| {
+        shows(h, "📋 Copy invite") && shows(h, "Invite QR code")
+    });
+    let ticket = app
+        .get_by_role_and_label(egui::accesskit::Role::MultilineTextInput, "Invite ticket")
+        .value()
+        .unwrap();
+    assert!(ticket.starts_with("commonroom1"), "{ticket}");
+}
+
+#[test]
+fn the_sample_community_opens_and_communities_switch() {
+    let peer = Peer::start();
+    let mut app = peer.app();
+    wait_for(&mut app, "the first-run page", |h| {
+        shows(h, "Explore a sample community")
+    });
+    click(&mut app, "Explore a sample community");
+    wait_for(&mut app, "the sample's Home", |h| {
+        shows(h, "Family Support Network (sample)") && shows(h, "What we are about")
+    });
+    wait_for(&mut app, "the sample to be filled", |h| {
+        !h.state().data().opening
+    });
+    let sample = app.state().current().unwrap().to_owned();
+    wait_for(&mut app, "the sample's upcoming events", |h| {
+        shows_part(h, "Rapid pairing: who knows what")
+    });
+
+    click(&mut app, "Members");
+    wait_for(&mut app, "the sample's members", |h| {
+        shows(h, "Amira Khan · Children's Centre North")
+    });
+
+    // A second community, then back to the sample with the switcher.
+    click(&mut app, "➕ Start or join another");
+    click(&mut app, "Start a community");
+    type_into(&mut app, "Community name", "Second circle");
+    type_into(&mut app, "Your name", "Jo");
+    click(&mut app, "Create community");
+    wait_for(&mut app, "the second community", |h| {
+        shows(h, "Second circle") && shows(h, "Welcome, Jo.")
+    });
+    assert_ne!(app.state().current().unwrap(), sample);
+    app.get_by_role_and_label(egui::accesskit::Role::ComboBox, "Community")
+        .click();
+    app.step();
+    app.step();
+    app.get_all_by_label("Family Support Network (sample)")
+        .last()
+        .unwrap()
+        .click();
+    wait_for(&mut app, "the switch back", |h| {
+        h.state().current() == Some(sample.as_str())
+    });
+}
+
+#[test]
+fn a_bad_invite_gets_a_clear_error() {
+    let peer = Peer::start();
+    let mut app = peer.app();
+    wait_for(&mut app, "the first-run page", |h| {
+        shows(h, "Join with an invite")
+    });
+    click(&mut app, "Join with an invite");
+    type_into(&mut app, "Invite", "not-a-ticket");
+    type_into(&mut app, "Your name", "Sam");
+    click(&mut app, "Join community");
+    wait_for(&mut app, "the error", |h| {
+        shows_part(h, "This invite is not valid")
+    });
+    assert!(app.state().current().is_none(), "nothing was joined");
+}

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# End-to-end: the real binary in a real window under Xvfb, with the sample community.
+# Takes screenshots into ${SCREENSHOT_DIR:-target/screenshots} and fails if the window is
+# blank, never appears, or the app exits with an error.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+BIN=${COMMONROOM_BIN:-target/debug/commonroom}
+OUT=${SCREENSHOT_DIR:-target/screenshots}
+mkdir -p "$OUT"
+[ -x "$BIN" ] || cargo build --locked --bin commonroom
+DATA=$(mktemp -d)
+DISPLAY_NUM=:$((90 + RANDOM % 100))
+XVFB_PID=""
+APP_PID=""
+cleanup() {
+    [ -n "$APP_PID" ] && kill "$APP_PID" 2>/dev/null || true
+    [ -n "$XVFB_PID" ] && kill "$XVFB_PID" 2>/dev/null || true
+    rm -rf "$DATA"
+}
+trap cleanup EXIT
+
+Xvfb "$DISPLAY_NUM" -screen 0 1280x800x24 -nolisten tcp >/dev/null 2>&1 &
+XVFB_PID=$!
+export DISPLAY=$DISPLAY_NUM
+for _ in $(seq 1 50); do xdpyinfo >/dev/null 2>&1 && break; sleep 0.1; done
+xdpyinfo >/dev/null 2>&1 || { echo "Xvfb did not start"; exit 1; }
+
+# Software OpenGL (mesa llvmpipe): no GPU on CI.
+export LIBGL_ALWAYS_SOFTWARE=1 WINIT_UNIX_BACKEND=x11 WAYLAND_DISPLAY=
+"$BIN" --data-dir "$DATA" sample --me "Alex" >/dev/null
+
+shoot() { # name: waits for the window to settle, then screenshots the whole screen
+    sleep "${2:-3}"
+    kill -0 "$APP_PID" 2>/dev/null || { echo "the app exited early:"; cat "$DATA.log"; exit 1; }
+    import -window root "$OUT/$1.png"
+    # A blank window is one colour: demand a real spread of colours.
+    colours=$(convert "$OUT/$1.png" -format '%k' info:)
+    echo "screenshot $OUT/$1.png: $colours colours"
+    [ "$colours" -gt 20 ] || { echo "the window looks blank"; exit 1; }
+}
+
+"$BIN" --data-dir "$DATA" --no-relay >"$DATA.log" 2>&1 &
+APP_PID=$!
+shoot home 6
+# Drive it a little like a person: open the Notes board (Ctrl+5) and the search (Ctrl+K).
+if command -v xdotool >/dev/null 2>&1; then
+    WID=$(xdotool search --sync --name Commonroom | head -1)
+    xdotool windowfocus --sync "$WID" 2>/dev/null || true
+    xdotool key --window "$WID" ctrl+5; shoot notes 2
+    xdotool key --window "$WID" ctrl+2; shoot members 2
+    xdotool key --window "$WID" ctrl+k; xdotool type --window "$WID" "wait"; shoot search 2
+fi
+# And the command line talks to the running app through its control socket.
+"$BIN" --data-dir "$DATA" list | grep -q "Family Support Network" || { echo "the running app did not answer 'list'"; exit 1; }
+kill -TERM "$APP_PID"
+wait "$APP_PID" || { code=$?; [ "$code" -eq 143 ] || { echo "the app exited with $code"; cat "$DATA.log"; exit 1; }; }
+APP_PID=""
+echo "window smoke test passed"
