@@ -15,7 +15,12 @@ pub const SAMPLE_NAME: &str = "Family Support Network (sample)";
 const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 
 /// A sample member: name, organisation, roles, focus areas.
-type Person = (&'static str, Option<&'static str>, &'static [Role], &'static [&'static str]);
+type Person = (
+    &'static str,
+    Option<&'static str>,
+    &'static [Role],
+    &'static [&'static str],
+);
 
 /// The commands that fill a freshly started community with the sample's members, events,
 /// notes, themes, resources and actions. `founder` is the member who started it (made a

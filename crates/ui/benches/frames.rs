@@ -140,7 +140,9 @@ fn main() {
     let (small_node, small_ctx, mut small_app) = open(&runtime, small_dir.path());
     let (big_node, big_ctx, mut big_app) = open(&runtime, big_dir.path());
 
-    println!("frame = the whole window's UI pass + tessellation, 1280x800, headless; {FRAMES} frames after {WARM_UP} warm-up");
+    println!(
+        "frame = the whole window's UI pass + tessellation, 1280x800, headless; {FRAMES} frames after {WARM_UP} warm-up"
+    );
     let mut worst_p95: f64 = 0.0;
     for (name, tab, all) in [
         ("Members (200)", Tab::Members, false),
@@ -155,7 +157,11 @@ fn main() {
         println!(
             "{name}: p50 {p50:.2} ms, p95 {p95:.2} ms, {triangles} triangles a frame (small community: p50 {b50:.2} ms, p95 {b95:.2} ms; ratio p95 {:.2}) {}",
             p95 / b95,
-            if p95 <= 8.0 { "✓ p95 <= 8 ms" } else { "✗ p95 > 8 ms" }
+            if p95 <= 8.0 {
+                "✓ p95 <= 8 ms"
+            } else {
+                "✗ p95 > 8 ms"
+            }
         );
     }
     println!("worst p95: {worst_p95:.2} ms (target <= 8 ms)");

@@ -104,6 +104,37 @@ fn a_new_user_starts_a_community_and_runs_a_meeting() {
         shows(h, "Respite (1)")
     });
 
+    // And drag the other note into the theme with the pointer.
+    let moved = |h: &egui_kittest::Harness<'_, commonroom_ui::CommonroomApp>, text: &str| {
+        h.state()
+            .view()
+            .unwrap()
+            .notes
+            .values()
+            .any(|n| n.text == text && n.theme.is_some())
+    };
+    let other = if moved(&app, "I am close to burning out") {
+        "Nobody covers weekends"
+    } else {
+        "I am close to burning out"
+    };
+    let from = app.get_by_label(other).rect().center();
+    let to = app.get_by_label("Respite (1)").rect().center();
+    app.hover_at(from);
+    app.step();
+    app.drag_at(from);
+    app.step();
+    for step in 1..=10 {
+        app.hover_at(from.lerp(to, step as f32 / 10.0));
+        app.step();
+    }
+
+    app.drop_at(to);
+    app.step();
+    wait_for(&mut app, "the dragged note in the theme", |h| {
+        shows(h, "Respite (2)") && moved(h, other)
+    });
+
     // Search everything with Ctrl+K.
     app.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::K);
     app.step();
@@ -188,4 +219,41 @@ fn a_bad_invite_gets_a_clear_error() {
         shows_part(h, "This invite is not valid")
     });
     assert!(app.state().current().is_none(), "nothing was joined");
+}
+
+#[test]
+fn joining_when_the_inviter_is_gone_says_so_and_keeps_nothing() {
+    let inviter = Peer::start();
+    let handle = inviter.handle();
+    let ticket = inviter.runtime.block_on(async {
+        let id = handle
+            .create("Gone circle".into(), "Ann".into())
+            .await
+            .unwrap();
+        handle
+            .invite(id.to_string(), std::time::Duration::from_secs(3600))
+            .await
+            .unwrap()
+            .encode()
+    });
+    drop(inviter);
+
+    let joiner = Peer::start();
+    let mut app = joiner.app();
+    wait_for(&mut app, "the first-run page", |h| {
+        shows(h, "Join with an invite")
+    });
+    click(&mut app, "Join with an invite");
+    type_into(&mut app, "Invite", &ticket);
+    type_into(&mut app, "Your name", "Sam");
+    click(&mut app, "Join community");
+    assert!(
+        shows(&app, "Reaching the person who invited you…"),
+        "progress is shown while joining"
+    );
+    wait_for(&mut app, "the could-not-reach error", |h| {
+        shows_part(h, "the inviter cannot be reached")
+    });
+    assert!(app.state().current().is_none(), "nothing was joined");
+    assert!(app.state().data().communities.is_empty());
 }

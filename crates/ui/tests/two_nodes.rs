@@ -15,7 +15,9 @@ fn a_change_in_one_window_appears_in_the_other() {
     let mut a = alice.app();
     let mut b = bob.app();
 
-    wait_for(&mut a, "the first-run page", |h| shows(h, "Start a community"));
+    wait_for(&mut a, "the first-run page", |h| {
+        shows(h, "Start a community")
+    });
     click(&mut a, "Start a community");
     type_into(&mut a, "Community name", "Kinship Carers");
     type_into(&mut a, "Your name", "Alice");
@@ -31,7 +33,9 @@ fn a_change_in_one_window_appears_in_the_other() {
     a.key_press(egui::Key::Escape);
     a.step();
 
-    wait_for(&mut b, "the first-run page", |h| shows(h, "Join with an invite"));
+    wait_for(&mut b, "the first-run page", |h| {
+        shows(h, "Join with an invite")
+    });
     click(&mut b, "Join with an invite");
     type_into(&mut b, "Invite", &ticket);
     type_into(&mut b, "Your name", "Bob");

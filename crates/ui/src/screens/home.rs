@@ -1,18 +1,84 @@
 //! Home: what the community is about, its Terms of Reference, what is coming up, what needs
 //! doing, and what happened lately.
 
-use commonroom_model::Timestamp;
+use commonroom_model::commands::CommunityPatch;
+use commonroom_model::{Command, Timestamp};
 use egui::{RichText, Ui};
 
 use crate::here::Here;
 use crate::tabs::Tab;
-use crate::widgets::{card_frame, when};
+use crate::widgets::{card_frame, labelled_multiline, labelled_text, primary_button, when};
+
+/// Home's state: the "edit the community" form, when open.
+#[derive(Default)]
+pub struct HomeScreen {
+    /// The open form.
+    pub form: Option<CommunityForm>,
+}
+
+/// The community's name, domain statement and Terms of Reference, being edited.
+#[derive(Clone, Debug, Default)]
+pub struct CommunityForm {
+    /// Name.
+    pub name: String,
+    /// What the community is about.
+    pub domain: String,
+    /// Terms of Reference.
+    pub terms: String,
+}
+
+impl HomeScreen {
+    /// Draws Home, or the edit form.
+    pub fn home_ui(&mut self, ui: &mut Ui, here: &mut Here<'_>) {
+        if let Some(form) = &mut self.form {
+            if form_ui(ui, form, here) {
+                self.form = None;
+            }
+            return;
+        }
+        if ui.button("✏ Edit about and Terms of Reference").clicked() {
+            let community = &here.view.community;
+            self.form = Some(CommunityForm {
+                name: community.name.clone(),
+                domain: community.domain.as_str().to_owned(),
+                terms: community.terms.as_str().to_owned(),
+            });
+        }
+        home_ui(ui, here);
+    }
+}
+
+fn form_ui(ui: &mut Ui, form: &mut CommunityForm, here: &mut Here<'_>) -> bool {
+    ui.heading("About the community");
+    labelled_text(ui, "Community name", &mut form.name);
+    labelled_multiline(ui, "What we are about (domain)", &mut form.domain, 3);
+    labelled_multiline(ui, "Terms of Reference", &mut form.terms, 8);
+    let mut done = false;
+    ui.horizontal(|ui| {
+        if primary_button(ui, "Save").clicked() && !form.name.trim().is_empty() {
+            here.send(
+                "Community saved",
+                Command::UpdateCommunity(CommunityPatch {
+                    name: Some(form.name.trim().into()),
+                    domain: Some(form.domain.clone()),
+                    terms: Some(form.terms.clone()),
+                    ..Default::default()
+                }),
+            );
+            done = true;
+        }
+        if ui.button("Cancel").clicked() {
+            done = true;
+        }
+    });
+    done
+}
 
 /// How many recent things Home lists.
 const RECENT: usize = 8;
 
-/// Draws Home.
-pub fn home_ui(ui: &mut Ui, here: &mut Here<'_>) {
+/// Draws Home's overview.
+fn home_ui(ui: &mut Ui, here: &mut Here<'_>) {
     let view = here.view;
     egui::ScrollArea::vertical().show(ui, |ui| {
         ui.heading(&view.community.name);

@@ -22,6 +22,8 @@ use crate::tabs::Tab;
 pub struct Screens {
     /// Start, join or explore.
     pub first_run: first_run::FirstRun,
+    /// Home.
+    pub home: home::HomeScreen,
     /// The member directory.
     pub members: members::MembersScreen,
     /// The library.
@@ -42,7 +44,7 @@ impl Screens {
     /// Draws the screen for `tab`.
     pub fn screen_ui(&mut self, ui: &mut Ui, tab: Tab, here: &mut Here<'_>) {
         match tab {
-            Tab::Home => home::home_ui(ui, here),
+            Tab::Home => self.home.home_ui(ui, here),
             Tab::Members => self.members.members_ui(ui, here),
             Tab::Resources => self.resources.resources_ui(ui, here),
             Tab::Events => self.events.events_ui(ui, here),

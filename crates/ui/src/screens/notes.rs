@@ -319,7 +319,7 @@ impl NotesScreen {
                 ui.set_min_size(body.shrink(6.0).size());
                 ui.add(
                     egui::Label::new(RichText::new(&note.text).color(egui::Color32::from_gray(20)))
-                        .wrap_mode(egui::TextWrapMode::Truncate)
+                        .selectable(false)
                         .wrap(),
                 );
             },
