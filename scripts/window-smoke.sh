@@ -16,7 +16,7 @@ APP_PID=""
 cleanup() {
     [ -n "$APP_PID" ] && kill "$APP_PID" 2>/dev/null || true
     [ -n "$XVFB_PID" ] && kill "$XVFB_PID" 2>/dev/null || true
-    rm -rf "$DATA"
+    rm -rf "$DATA" "$DATA.log"
 }
 trap cleanup EXIT
 
@@ -49,11 +49,19 @@ if command -v xdotool >/dev/null 2>&1; then
     xdotool windowfocus --sync "$WID" 2>/dev/null || true
     xdotool key --window "$WID" ctrl+5; shoot notes 2
     xdotool key --window "$WID" ctrl+2; shoot members 2
+    xdotool key --window "$WID" ctrl+4; shoot events 2
+    xdotool key --window "$WID" ctrl+i; shoot invite 3
+    xdotool key --window "$WID" Escape
     xdotool key --window "$WID" ctrl+k; xdotool type --window "$WID" "wait"; shoot search 2
+    # The keys really moved between screens: every screenshot differs from Home.
+    for shot in notes members events invite search; do
+        if cmp -s "$OUT/home.png" "$OUT/$shot.png"; then echo "the $shot screenshot is the same as Home: the window did not respond"; exit 1; fi
+    done
 fi
 # And the command line talks to the running app through its control socket.
 "$BIN" --data-dir "$DATA" list | grep -q "Family Support Network" || { echo "the running app did not answer 'list'"; exit 1; }
 kill -TERM "$APP_PID"
 wait "$APP_PID" || { code=$?; [ "$code" -eq 143 ] || { echo "the app exited with $code"; cat "$DATA.log"; exit 1; }; }
 APP_PID=""
+if grep -qE "panicked|ERROR" "$DATA.log"; then echo "the app logged an error:"; cat "$DATA.log"; exit 1; fi
 echo "window smoke test passed"

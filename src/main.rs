@@ -21,7 +21,7 @@ fn main() -> ExitCode {
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("COMMONROOM_LOG").unwrap_or_else(|_| {
                 tracing_subscriber::EnvFilter::new(
-                    "warn,iroh=off,noq=off,iroh_mdns_address_lookup=off,swarm_discovery=off",
+                    "warn,iroh=off,noq=off,iroh_mdns_address_lookup=off,swarm_discovery=off,winit=error,arboard=error",
                 )
             }),
         )

@@ -313,7 +313,7 @@ impl CommonroomApp {
         if ui
             .button("A+")
             .on_hover_text("Larger text (Ctrl+plus)")
-            .clicked()
+            .clicked_named("Larger text")
         {
             self.prefs.zoom = (self.prefs.zoom + 0.1).min(3.0);
             ui.ctx().set_zoom_factor(self.prefs.zoom);
@@ -321,7 +321,7 @@ impl CommonroomApp {
         if ui
             .button("A−")
             .on_hover_text("Smaller text (Ctrl+minus)")
-            .clicked()
+            .clicked_named("Smaller text")
         {
             self.prefs.zoom = (self.prefs.zoom - 0.1).max(0.5);
             ui.ctx().set_zoom_factor(self.prefs.zoom);
@@ -332,7 +332,7 @@ impl CommonroomApp {
         } else {
             ("🌙", "Dark theme", egui::ThemePreference::Dark)
         };
-        if ui.button(icon).on_hover_text(hint).clicked() {
+        if ui.button(icon).on_hover_text(hint).clicked_named(hint) {
             self.prefs.theme = next;
             ui.ctx().set_theme(next);
         }
@@ -365,6 +365,19 @@ impl CommonroomApp {
         self.current()
             .and_then(|id| self.data.communities.get(id))
             .and_then(|c| c.view.clone())
+    }
+}
+
+/// Icon-only buttons with a name for screen readers.
+trait Named {
+    /// Gives the button `name` in the accessibility tree; returns whether it was clicked.
+    fn clicked_named(self, name: &str) -> bool;
+}
+
+impl Named for egui::Response {
+    fn clicked_named(self, name: &str) -> bool {
+        self.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, name));
+        self.clicked()
     }
 }
 

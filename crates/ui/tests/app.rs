@@ -176,6 +176,19 @@ fn the_sample_community_opens_and_communities_switch() {
         shows_part(h, "Rapid pairing: who knows what")
     });
 
+    // Appearance: the theme flips, text grows, and both are remembered preferences.
+    let (now, next) = if shows(&app, "Dark theme") {
+        ("Dark theme", "Light theme")
+    } else {
+        ("Light theme", "Dark theme")
+    };
+    click(&mut app, now);
+    assert!(shows(&app, next), "the theme switched");
+    let zoom = app.state().prefs().zoom;
+    click(&mut app, "Larger text");
+    assert!(app.state().prefs().zoom > zoom, "text grew");
+    click(&mut app, "Smaller text");
+
     click(&mut app, "Members");
     wait_for(&mut app, "the sample's members", |h| {
         shows(h, "Amira Khan · Children's Centre North")

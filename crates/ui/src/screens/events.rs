@@ -130,6 +130,19 @@ impl EventsScreen {
             }
             return;
         }
+        if self
+            .selected
+            .as_ref()
+            .is_none_or(|id| !here.view.events.contains_key(id))
+        {
+            // Show the next meeting (or the last one) rather than an empty page.
+            self.selected = here
+                .view
+                .upcoming_events(here.now)
+                .first()
+                .or(here.view.past_events(here.now).first())
+                .map(|e| e.id.clone());
+        }
         egui::Panel::right("event_detail")
             .resizable(true)
             .default_size(380.0)
