@@ -106,6 +106,9 @@ pub enum Command {
         /// For CSV: which table (members, events, notes, resources, themes, actions).
         #[arg(long, default_value = "members")]
         table: String,
+        /// For Markdown: only this event's summary, for those who could not come.
+        #[arg(long, value_name = "EVENT")]
+        event: Option<String>,
         /// Write to this file instead of standard output.
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
@@ -264,6 +267,20 @@ pub enum EventAction {
         #[arg(long)]
         member: Option<String>,
     },
+    /// Propose rapid-pairing rounds for the people checked in (or who said yes), sharing
+    /// focus areas and avoiding pairs who already met; prints one line per group.
+    Pair {
+        /// Community id or a unique prefix of its name.
+        community: String,
+        /// The event's id.
+        event: String,
+        /// How many rounds to propose.
+        #[arg(long, default_value_t = 1)]
+        rounds: u32,
+        /// Record the proposed rounds on the event (after any rounds recorded already).
+        #[arg(long)]
+        record: bool,
+    },
     /// Check a member in at an event.
     CheckIn {
         /// Community id or a unique prefix of its name.
@@ -323,6 +340,9 @@ pub struct EventFields {
     /// Agenda.
     #[arg(long)]
     pub agenda: Option<String>,
+    /// The Hot Seat topic, or the session's question.
+    #[arg(long)]
+    pub topic: Option<String>,
     /// Summary (after the event).
     #[arg(long)]
     pub summary: Option<String>,

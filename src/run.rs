@@ -9,6 +9,7 @@ use commonroom_model::commands::{
     NewResource, NewTheme, NotePatch, ResourcePatch, ThemePatch,
 };
 use commonroom_model::export;
+use commonroom_model::pairing;
 use commonroom_model::{
     ActionId, Command, Day, EntityKind, EventFormat, EventId, MemberId, NoteId, ResourceId, Role,
     RsvpAnswer, ThemeId, Timestamp,
@@ -74,18 +75,29 @@ pub fn run(
             community,
             format,
             table,
+            event,
             out: file,
         } => {
             let session = Target::open(local, &community)?;
+            let event = event
+                .map(|e| session.resolve_id(EntityKind::Event, &e))
+                .transpose()?;
             let view = session.view()?;
-            let text = match format {
-                ExportFormat::Markdown => export::markdown::overview(view, Timestamp::now()),
-                ExportFormat::Json => export::json::to_string(view),
-                ExportFormat::Ics => export::ics::calendar(view, Timestamp::now()),
-                ExportFormat::Csv => {
-                    let table = table.parse().map_err(|e: String| anyhow!(e))?;
-                    export::csv::table(view, table)
+            let text = match (format, event) {
+                (ExportFormat::Markdown, Some(event)) => {
+                    export::markdown::event_summary(view, &EventId::new(event))
+                        .ok_or_else(|| anyhow!("that event has been removed"))?
                 }
+                (_, Some(_)) => bail!("--event goes with --format markdown"),
+                (format, None) => match format {
+                    ExportFormat::Markdown => export::markdown::overview(view, Timestamp::now()),
+                    ExportFormat::Json => export::json::to_string(view),
+                    ExportFormat::Ics => export::ics::calendar(view, Timestamp::now()),
+                    ExportFormat::Csv => {
+                        let table = table.parse().map_err(|e: String| anyhow!(e))?;
+                        export::csv::table(view, table)
+                    }
+                },
             };
             match file {
                 Some(path) => write_file(&path, text.as_bytes())?,
@@ -157,6 +169,61 @@ pub fn run(
                     answer,
                 })?;
                 writeln!(out, "{}", applied.id)?;
+            }
+            EventAction::Pair {
+                community,
+                event,
+                rounds,
+                record,
+            } => {
+                let session = Target::open(local, &community)?;
+                let event = EventId::new(session.resolve_id(EntityKind::Event, &event)?);
+                let view = session.view()?;
+                let people = pairing::attendees(view, &event);
+                if people.len() < 2 {
+                    bail!("fewer than two people are checked in (or said yes) for that event");
+                }
+                let first = view
+                    .events
+                    .get(&event)
+                    .and_then(|e| e.rounds.keys().last())
+                    .and_then(|k| k.parse::<u32>().ok())
+                    .unwrap_or(0)
+                    + 1;
+                let proposed = pairing::propose_rounds(
+                    &people,
+                    &pairing::focus_of(view),
+                    &pairing::met_pairs(view),
+                    rounds.clamp(1, 20) as usize,
+                );
+                let names: Vec<Vec<String>> = proposed
+                    .iter()
+                    .map(|round| {
+                        round
+                            .iter()
+                            .map(|g| {
+                                g.iter()
+                                    .map(|m| view.member_name(m).to_owned())
+                                    .collect::<Vec<_>>()
+                                    .join(" & ")
+                            })
+                            .collect()
+                    })
+                    .collect();
+                for (offset, (round, groups)) in proposed.into_iter().zip(names).enumerate() {
+                    let number = first + offset as u32;
+                    writeln!(out, "round {number}")?;
+                    for group in groups {
+                        writeln!(out, "  {group}")?;
+                    }
+                    if record {
+                        session.apply(Command::RecordRound {
+                            event: event.clone(),
+                            round: number,
+                            groups: round,
+                        })?;
+                    }
+                }
             }
             EventAction::CheckIn {
                 community,
@@ -327,6 +394,7 @@ fn event_command(session: &Target<'_>, id: Option<String>, f: EventFields) -> Re
                 .transpose()?,
             venue: f.venue,
             call_link: f.link,
+            topic: f.topic,
             agenda: f.agenda.unwrap_or_default(),
             facilitator: optional_ref(f.facilitator, member)?.flatten(),
             note_taker: optional_ref(f.note_taker, member)?.flatten(),
@@ -340,6 +408,7 @@ fn event_command(session: &Target<'_>, id: Option<String>, f: EventFields) -> Re
                 end: optional_ref(f.end, time)?,
                 venue: optional(f.venue),
                 call_link: optional(f.link),
+                topic: optional(f.topic),
                 agenda: f.agenda,
                 summary: f.summary,
                 facilitator: optional_ref(f.facilitator, member)?,

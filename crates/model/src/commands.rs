@@ -97,6 +97,8 @@ pub struct NewEvent {
     pub venue: Option<String>,
     /// Call link.
     pub call_link: Option<String>,
+    /// The Hot Seat topic or the session's question.
+    pub topic: Option<String>,
     /// Agenda.
     pub agenda: String,
     /// Facilitator.
@@ -120,6 +122,8 @@ pub struct EventPatch {
     pub venue: Option<Option<String>>,
     /// New call link.
     pub call_link: Option<Option<String>>,
+    /// New topic.
+    pub topic: Option<Option<String>>,
     /// New agenda text.
     pub agenda: Option<String>,
     /// New summary text.
@@ -271,6 +275,15 @@ pub enum Command {
         /// The answer.
         answer: Option<RsvpAnswer>,
     },
+    /// Record a rapid-pairing round on an event (replacing that round if recorded before).
+    RecordRound {
+        /// The event.
+        event: EventId,
+        /// The round number, from 1.
+        round: u32,
+        /// The pairs (and at most one trio).
+        groups: Vec<Vec<MemberId>>,
+    },
     /// Check a member in at an event (or undo it).
     CheckIn {
         /// The event.
@@ -351,6 +364,7 @@ impl Command {
             Self::EditEvent(..) => "event.edit".into(),
             Self::Rsvp { .. } => "event.rsvp".into(),
             Self::CheckIn { .. } => "event.check-in".into(),
+            Self::RecordRound { .. } => "event.round".into(),
             Self::AddNote(_) => "note.add".into(),
             Self::EditNote(..) => "note.edit".into(),
             Self::AddResource(_) => "resource.add".into(),
@@ -685,6 +699,8 @@ impl CommunityDoc {
                     end: new.end,
                     venue: clean_optional("venue", new.venue.as_deref(), MAX_NAME_CHARS)?,
                     call_link: clean_url(new.call_link.as_deref())?,
+                    topic: clean_optional("topic", new.topic.as_deref(), MAX_TEXT_CHARS)?,
+                    rounds: Default::default(),
                     agenda: Text::with_value(clean_long("agenda", &new.agenda)?),
                     facilitator: new.facilitator,
                     note_taker: new.note_taker,
@@ -720,6 +736,9 @@ impl CommunityDoc {
                 if let Some(link) = patch.call_link {
                     event.call_link = clean_url(link.as_deref())?;
                 }
+                if let Some(topic) = patch.topic {
+                    event.topic = clean_optional("topic", topic.as_deref(), MAX_TEXT_CHARS)?;
+                }
                 if let Some(agenda) = patch.agenda {
                     event.agenda.update(clean_long("agenda", &agenda)?);
                 }
@@ -748,6 +767,47 @@ impl CommunityDoc {
                     Some(answer) => stored.rsvps.insert(member, answer),
                     None => stored.rsvps.remove(&member),
                 };
+                self.put(&stored)?;
+                Ok(event.to_string())
+            }
+            Command::RecordRound {
+                event,
+                round,
+                groups,
+            } => {
+                let mut stored = self.require_live::<Event>(event.as_str())?;
+                if round == 0 || round > 999 {
+                    return Err(CommandError::Invalid {
+                        field: "round",
+                        reason: "must be between 1 and 999".into(),
+                    });
+                }
+                let mut seen = std::collections::BTreeSet::new();
+                for group in &groups {
+                    if group.len() < 2 || group.len() > 3 {
+                        return Err(CommandError::Invalid {
+                            field: "groups",
+                            reason: "each group is a pair or a trio".into(),
+                        });
+                    }
+                    for member in group {
+                        self.require_active_member(member)?;
+                        if !seen.insert(member.clone()) {
+                            return Err(CommandError::Invalid {
+                                field: "groups",
+                                reason: format!("{member} is in two groups"),
+                            });
+                        }
+                    }
+                }
+                stored.rounds.insert(
+                    crate::entities::Round::key(round),
+                    crate::entities::Round {
+                        groups,
+                        recorded_by: ctx.by.clone(),
+                        recorded_at: ctx.now,
+                    },
+                );
                 self.put(&stored)?;
                 Ok(event.to_string())
             }

@@ -150,6 +150,14 @@ pub struct Event {
     /// The summary written afterwards (collaboratively edited).
     #[serde(serialize_with = "text_as_str")]
     pub summary: Text,
+    /// The Hot Seat topic, or the question a session is about.
+    #[autosurgeon(missing = "Default::default")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub topic: Option<String>,
+    /// Rapid-pairing rounds, keyed by round number written with three digits ("001").
+    #[autosurgeon(missing = "Default::default")]
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub rounds: BTreeMap<String, Round>,
     /// Who created it.
     pub created_by: Option<MemberId>,
     /// When it was created.
@@ -157,6 +165,24 @@ pub struct Event {
     /// Tombstone.
     #[serde(skip_serializing_if = "is_false")]
     pub deleted: bool,
+}
+
+/// One rapid-pairing round as the facilitator recorded it.
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
+pub struct Round {
+    /// The pairs (and at most one trio) who talked.
+    pub groups: Vec<Vec<MemberId>>,
+    /// Who recorded it.
+    pub recorded_by: Option<MemberId>,
+    /// When.
+    pub recorded_at: Timestamp,
+}
+
+impl Round {
+    /// The key of round `number` (1-based) in [`Event::rounds`].
+    pub fn key(number: u32) -> String {
+        format!("{number:03}")
+    }
 }
 
 /// A post-it note, usually written during an event.

@@ -298,6 +298,7 @@ fn try_generate(spec: &Spec) -> Result<CommunityDoc, crate::CommandError> {
                     end: Some(Timestamp::from_millis(start.millis() + 2 * 3_600_000)),
                     venue: Some("Community Hall, Hanley".into()),
                     call_link: None,
+                    topic: None,
                     agenda: format!("1. Welcome\n2. {}\n3. Actions", sentence(&mut rng, 3, 8)),
                     facilitator: Some(author.clone()),
                     note_taker: None,

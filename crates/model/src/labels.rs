@@ -151,6 +151,54 @@ impl Default for EventFormat {
 }
 
 impl EventFormat {
+    /// A starting agenda for an event of this format (from the seed communities' practice),
+    /// for the facilitator to adapt.
+    pub fn agenda_template(&self) -> &'static str {
+        match self {
+            Self::Meeting | Self::Other(_) => {
+                "1. Welcome and check-in round (10 min)\n\
+                 2. Actions from last time (10 min)\n\
+                 3. Main discussion (40 min)\n\
+                 4. Post-it notes: one idea per note, then cluster them into themes (15 min)\n\
+                 5. Actions: who does what by when (10 min)\n\
+                 6. Next meeting and who facilitates (5 min)"
+            }
+            Self::PeerSharing => {
+                "1. Welcome (5 min)\n\
+                 2. Two or three members share a piece of practice (10 min each)\n\
+                 3. Questions and what others do differently (20 min)\n\
+                 4. What will you try? (10 min)\n\
+                 5. Actions and next time (5 min)"
+            }
+            Self::HotSeat => {
+                "1. Welcome and ground rules: what is said here stays here (5 min)\n\
+                 2. The partner in the Hot Seat presents their challenge (10 min)\n\
+                 3. Clarifying questions only (10 min)\n\
+                 4. The group discusses while the presenter listens (15 min)\n\
+                 5. The presenter responds: what was useful (10 min)\n\
+                 6. Actions and summary for those who could not come (10 min)"
+            }
+            Self::RapidPairing => {
+                "1. Welcome and how it works (5 min)\n\
+                 2. Round 1: pairs by shared focus, 7 minutes each (10 min)\n\
+                 3. Round 2: new partners (10 min)\n\
+                 4. Round 3: new partners (10 min)\n\
+                 5. Whole group: who should talk more? (15 min)\n\
+                 6. Actions (10 min)"
+            }
+            Self::Meetup => {
+                "Informal: arrive, food and introductions; a short round of news; \
+                 time to talk in small groups."
+            }
+            Self::OnlineCall => {
+                "1. Check the call works for everyone; cameras optional (5 min)\n\
+                 2. Check-in round (10 min)\n\
+                 3. Main topic (30 min)\n\
+                 4. Actions and next call (10 min)"
+            }
+        }
+    }
+
     /// A human name for the format, e.g. "Hot Seat".
     pub fn title(&self) -> &str {
         match self {

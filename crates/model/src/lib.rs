@@ -11,6 +11,7 @@ pub mod export;
 pub mod generate;
 pub mod ids;
 pub mod labels;
+pub mod pairing;
 pub mod sample;
 pub mod set;
 pub mod time;

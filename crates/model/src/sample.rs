@@ -185,6 +185,7 @@ pub fn sample_commands(founder: &MemberId, now: Timestamp) -> Vec<Command> {
             end: Some(at(*days, 20)),
             venue: Some((*venue).into()),
             call_link: None,
+            topic: None,
             agenda: (*agenda).into(),
             facilitator: members
                 .get((*days).unsigned_abs() as usize % members.len())

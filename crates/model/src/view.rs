@@ -197,6 +197,41 @@ impl CommunityView {
         events
     }
 
+    /// Who should facilitate next: the rota volunteer (still an active member) who
+    /// facilitated least recently before `now`; someone who never did comes first, in rota
+    /// order. `None` without a rota.
+    pub fn next_facilitator(&self, now: Timestamp) -> Option<&MemberId> {
+        let mut last: BTreeMap<&MemberId, Timestamp> = BTreeMap::new();
+        for event in self
+            .events
+            .values()
+            .filter(|e| !e.deleted && e.start <= now)
+        {
+            if let Some(f) = &event.facilitator {
+                let entry = last.entry(f).or_insert(event.start);
+                *entry = (*entry).max(event.start);
+            }
+        }
+        self.community
+            .rota
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| self.members.contains_key(*m) && !self.is_removed(m))
+            .min_by_key(|(position, m)| (last.get(m).copied(), *position))
+            .map(|(_, m)| m)
+    }
+
+    /// The events a member was checked in at, most recent first.
+    pub fn attended_by(&self, member: &MemberId) -> Vec<&Event> {
+        let mut events: Vec<&Event> = self
+            .events
+            .values()
+            .filter(|e| !e.deleted && e.attendance.contains(member))
+            .collect();
+        events.sort_by_key(|e| std::cmp::Reverse(e.start));
+        events
+    }
+
     /// Live events that have not yet ended at `now`, soonest first.
     pub fn upcoming_events(&self, now: Timestamp) -> Vec<&Event> {
         self.events_by_start()

@@ -54,6 +54,7 @@ fn refuses_bad_input_with_clear_errors() {
                 end: Some(Timestamp::from_millis(common::T0)),
                 venue: None,
                 call_link: None,
+                topic: None,
                 agenda: String::new(),
                 facilitator: None,
                 note_taker: None,

@@ -225,6 +225,7 @@ proptest! {
                 start: commonroom_model::Timestamp::from_millis(start),
                 end: end.map(commonroom_model::Timestamp::from_millis), venue: Some(other.clone()),
                 call_link: Some(text.clone()), agenda: other.clone(), facilitator: None, note_taker: None,
+                topic: None,
             }),
             2 => Command::AddNote(NewNote {
                 id: NoteId::new(other.clone()), text: text.clone(), event: Some(EventId::new(other.clone())),

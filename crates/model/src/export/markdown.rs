@@ -174,3 +174,125 @@ pub fn overview(view: &CommunityView, now: Timestamp) -> String {
     md.push('\n');
     md
 }
+
+/// A short Markdown summary of one event for members who could not come (to paste into
+/// WhatsApp or email): when and where, how many came, the Hot Seat topic, the themes with
+/// their notes, the actions with owners, the pairing rounds, and the next event.
+/// `None` if there is no such live event.
+pub fn event_summary(view: &CommunityView, id: &crate::ids::EventId) -> Option<String> {
+    let event = view.events.get(id).filter(|e| !e.deleted)?;
+    let mut md = String::new();
+    let _ = writeln!(md, "# {}\n", inline(&event.title));
+    let mut line = format!("{} · {}", event.format.title(), when(event));
+    if let Some(venue) = &event.venue {
+        let _ = write!(line, " · {}", inline(venue));
+    }
+    let _ = writeln!(md, "{line}\n");
+    let came = event.attendance.len();
+    let _ = writeln!(
+        md,
+        "**{came} {} came.**{}\n",
+        if came == 1 { "person" } else { "people" },
+        event
+            .facilitator
+            .as_ref()
+            .map(|f| format!(" Facilitated by {}.", inline(view.member_name(f))))
+            .unwrap_or_default()
+    );
+    if let Some(topic) = &event.topic {
+        let label = if event.format == crate::EventFormat::HotSeat {
+            "Hot Seat topic"
+        } else {
+            "Topic"
+        };
+        let _ = writeln!(md, "**{label}:** {}\n", inline(topic));
+    }
+    let summary = event.summary.as_str().trim();
+    if !summary.is_empty() {
+        let _ = writeln!(md, "{summary}\n");
+    }
+
+    let notes = view.notes_by_event(&event.id);
+    if !notes.is_empty() {
+        let _ = writeln!(md, "## What came up\n");
+        let mut by_theme: std::collections::BTreeMap<String, Vec<&str>> = Default::default();
+        for note in &notes {
+            let theme = note
+                .theme
+                .as_ref()
+                .and_then(|t| view.themes.get(t))
+                .filter(|t| !t.deleted)
+                .map(|t| t.name.clone())
+                .unwrap_or_default();
+            by_theme.entry(theme).or_default().push(&note.text);
+        }
+        // Themes first (by name), then the notes not yet in a theme.
+        let mut sections: Vec<(String, Vec<&str>)> = by_theme.into_iter().collect();
+        sections.sort_by_key(|(theme, _)| (theme.is_empty(), theme.to_lowercase()));
+        for (theme, texts) in sections {
+            let heading = if theme.is_empty() {
+                "Other notes".to_owned()
+            } else {
+                inline(&theme)
+            };
+            let _ = writeln!(md, "### {heading} ({})\n", texts.len());
+            for text in texts {
+                let _ = writeln!(md, "- {}", inline(text));
+            }
+            md.push('\n');
+        }
+    }
+
+    let mut actions: Vec<&crate::entities::Action> = view
+        .actions
+        .values()
+        .filter(|a| !a.deleted && a.event.as_ref() == Some(&event.id))
+        .collect();
+    actions.sort_by_key(|a| (a.done, a.due, a.created_at));
+    if !actions.is_empty() {
+        let _ = writeln!(md, "## Actions\n");
+        for a in actions {
+            let owner = a
+                .owner
+                .as_ref()
+                .map(|o| inline(view.member_name(o)))
+                .unwrap_or_else(|| "no owner yet".into());
+            let due = a.due.map(|d| format!(", by {d}")).unwrap_or_default();
+            let done = if a.done { " (done)" } else { "" };
+            let _ = writeln!(md, "- {} — {owner}{due}{done}", inline(&a.text));
+        }
+        md.push('\n');
+    }
+
+    if !event.rounds.is_empty() {
+        let _ = writeln!(md, "## Rapid pairing\n");
+        for (number, round) in &event.rounds {
+            let groups: Vec<String> = round
+                .groups
+                .iter()
+                .map(|g| {
+                    g.iter()
+                        .map(|m| inline(view.member_name(m)))
+                        .collect::<Vec<_>>()
+                        .join(" & ")
+                })
+                .collect();
+            let number = number.trim_start_matches('0');
+            let _ = writeln!(md, "- Round {number}: {}", groups.join("; "));
+        }
+        md.push('\n');
+    }
+
+    let next = view
+        .events_by_start()
+        .into_iter()
+        .find(|e| e.start > event.start && e.id != event.id);
+    if let Some(next) = next {
+        let _ = writeln!(
+            md,
+            "**Next:** {}",
+            event_line(view, next).trim_start_matches("- ")
+        );
+    }
+    Some(md)
+}

@@ -61,6 +61,7 @@ pub fn fixture() -> Fixture {
             end: Some(Timestamp::from_millis(T0 + 10 * 86_400_000 + 7_200_000)),
             venue: Some("Hall".into()),
             call_link: None,
+            topic: None,
             agenda: "1. Welcome\n2. Hot Seat".into(),
             facilitator: Some(founder.clone()),
             note_taker: None,

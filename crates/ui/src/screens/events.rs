@@ -419,6 +419,7 @@ fn build(form: &EventForm) -> Result<Command, String> {
             end,
             venue,
             call_link: None,
+            topic: None,
             agenda: form.agenda.clone(),
             facilitator: form.facilitator.clone(),
             note_taker: form.note_taker.clone(),

@@ -1,0 +1,295 @@
+//! The facilitation toolkit in the model: recorded pairing rounds, the fair facilitator
+//! rota, agenda templates, and the summary for those who could not come.
+
+#![allow(clippy::unwrap_used, reason = "tests fail loudly")]
+
+mod common;
+
+use commonroom_model::commands::{
+    CommunityPatch, EventPatch, NewAction, NewEvent, NewMember, NewNote,
+};
+use commonroom_model::export::markdown::event_summary;
+use commonroom_model::pairing::{attendees, focus_of, met_pairs, propose_round};
+use commonroom_model::{
+    ActionId, Command, CommunityView, Day, EventFormat, EventId, MemberId, NoteId, Role,
+    RsvpAnswer, Timestamp,
+};
+
+fn add_member(f: &mut common::Fixture, id: &str, name: &str) -> MemberId {
+    let id = MemberId::new(id);
+    f.doc
+        .apply(
+            &common::ctx(&f.founder, 4),
+            Command::AddMember(NewMember {
+                id: id.clone(),
+                name: name.into(),
+                organisation: None,
+                roles: vec![Role::Member],
+                focus: vec!["housing".into()],
+                contact: None,
+            }),
+        )
+        .unwrap();
+    id
+}
+
+#[test]
+fn pairing_rounds_are_recorded_and_remembered() {
+    let mut f = common::fixture();
+    let c = common::ctx(&f.founder, 20);
+    let extra = add_member(&mut f, "member-kim", "Kim");
+    let extra2 = add_member(&mut f, "member-lou", "Lou");
+    for m in [&f.founder, &f.member, &extra, &extra2] {
+        f.doc
+            .apply(
+                &c,
+                Command::CheckIn {
+                    event: f.event.clone(),
+                    member: m.clone(),
+                    present: true,
+                },
+            )
+            .unwrap();
+    }
+    let view = CommunityView::hydrate(&mut f.doc).unwrap();
+    let people = attendees(&view, &f.event);
+    assert_eq!(people.len(), 4);
+    let round = propose_round(&people, &focus_of(&view), &met_pairs(&view));
+    f.doc
+        .apply(
+            &c,
+            Command::RecordRound {
+                event: f.event.clone(),
+                round: 1,
+                groups: round.clone(),
+            },
+        )
+        .unwrap();
+    let view = CommunityView::hydrate(&mut f.doc).unwrap();
+    let met = met_pairs(&view);
+    assert_eq!(met.len(), 2, "two pairs met");
+    let second = propose_round(&people, &focus_of(&view), &met);
+    for group in &second {
+        assert!(
+            !round.contains(group),
+            "round 2 gives everyone a new partner: {second:?}"
+        );
+    }
+
+    // Bad rounds are refused and change nothing.
+    let heads = f.doc.heads();
+    for groups in [
+        vec![vec![f.founder.clone()]],
+        vec![
+            vec![f.founder.clone(), f.member.clone()],
+            vec![f.member.clone(), extra.clone()],
+        ],
+        vec![vec![f.founder.clone(), MemberId::new("ghost")]],
+    ] {
+        assert!(
+            f.doc
+                .apply(
+                    &c,
+                    Command::RecordRound {
+                        event: f.event.clone(),
+                        round: 2,
+                        groups
+                    }
+                )
+                .is_err()
+        );
+    }
+    assert!(
+        f.doc
+            .apply(
+                &c,
+                Command::RecordRound {
+                    event: f.event.clone(),
+                    round: 0,
+                    groups: vec![]
+                }
+            )
+            .is_err()
+    );
+    assert_eq!(f.doc.heads(), heads);
+}
+
+#[test]
+fn the_rota_turns_fairly() {
+    let mut f = common::fixture();
+    let kim = add_member(&mut f, "member-kim", "Kim");
+    let c = common::ctx(&f.founder, 30);
+    f.doc
+        .apply(
+            &c,
+            Command::UpdateCommunity(CommunityPatch {
+                rota: Some(vec![f.founder.clone(), f.member.clone(), kim.clone()]),
+                ..Default::default()
+            }),
+        )
+        .unwrap();
+    let event_start = |days: i64| Timestamp::from_millis(common::T0 + days * 86_400_000);
+    let view = CommunityView::hydrate(&mut f.doc).unwrap();
+    // Before the first event happened, nobody facilitated: the rota's first.
+    assert_eq!(view.next_facilitator(event_start(1)), Some(&f.founder));
+    // After the founder facilitated the fixture's event, Sam (never facilitated) is next.
+    assert_eq!(view.next_facilitator(event_start(11)), Some(&f.member));
+    f.doc
+        .apply(
+            &c,
+            Command::AddEvent(NewEvent {
+                id: EventId::new("event-2"),
+                title: "Next".into(),
+                format: EventFormat::Meeting,
+                start: event_start(40),
+                end: None,
+                venue: None,
+                call_link: None,
+                topic: None,
+                agenda: String::new(),
+                facilitator: Some(f.member.clone()),
+                note_taker: None,
+            }),
+        )
+        .unwrap();
+    let view = CommunityView::hydrate(&mut f.doc).unwrap();
+    assert_eq!(
+        view.next_facilitator(event_start(41)),
+        Some(&kim),
+        "Kim never facilitated"
+    );
+    // Once everyone had a turn, whoever went longest ago.
+    f.doc
+        .apply(
+            &c,
+            Command::EditEvent(
+                EventId::new("event-2"),
+                EventPatch {
+                    facilitator: Some(Some(kim.clone())),
+                    ..Default::default()
+                },
+            ),
+        )
+        .unwrap();
+    let view = CommunityView::hydrate(&mut f.doc).unwrap();
+    assert_eq!(view.next_facilitator(event_start(41)), Some(&f.member));
+}
+
+#[test]
+fn every_format_has_an_agenda_template() {
+    for format in EventFormat::ALL {
+        assert!(format.agenda_template().len() > 20, "{format}");
+    }
+    assert!(EventFormat::HotSeat.agenda_template().contains("Hot Seat"));
+}
+
+#[test]
+fn the_summary_tells_those_who_could_not_come() {
+    let mut f = common::fixture();
+    let c = common::ctx(&f.founder, 30);
+    f.doc
+        .apply(
+            &c,
+            Command::EditEvent(
+                f.event.clone(),
+                EventPatch {
+                    topic: Some(Some("Getting a SEND assessment".into())),
+                    ..Default::default()
+                },
+            ),
+        )
+        .unwrap();
+    for m in [&f.founder, &f.member] {
+        f.doc
+            .apply(
+                &c,
+                Command::CheckIn {
+                    event: f.event.clone(),
+                    member: m.clone(),
+                    present: true,
+                },
+            )
+            .unwrap();
+        f.doc
+            .apply(
+                &c,
+                Command::Rsvp {
+                    event: f.event.clone(),
+                    member: m.clone(),
+                    answer: Some(RsvpAnswer::Yes),
+                },
+            )
+            .unwrap();
+    }
+    for (id, text, theme) in [
+        ("n1", "Waiting lists are long", Some(f.theme.clone())),
+        ("n2", "Bus fares", None),
+    ] {
+        f.doc
+            .apply(
+                &c,
+                Command::AddNote(NewNote {
+                    id: NoteId::new(id),
+                    text: text.into(),
+                    event: Some(f.event.clone()),
+                    theme,
+                    position: None,
+                    anonymous: id == "n2",
+                }),
+            )
+            .unwrap();
+    }
+    f.doc
+        .apply(
+            &c,
+            Command::AddAction(NewAction {
+                id: ActionId::new("a1"),
+                text: "Write to the council".into(),
+                owner: Some(f.member.clone()),
+                due: Some(Day::parse("2026-12-10").unwrap()),
+                event: Some(f.event.clone()),
+                theme: None,
+            }),
+        )
+        .unwrap();
+    f.doc
+        .apply(
+            &c,
+            Command::AddEvent(NewEvent {
+                id: EventId::new("event-2"),
+                title: "January meeting".into(),
+                format: EventFormat::Meeting,
+                start: Timestamp::from_millis(common::T0 + 40 * 86_400_000),
+                end: None,
+                venue: None,
+                call_link: None,
+                topic: None,
+                agenda: String::new(),
+                facilitator: None,
+                note_taker: None,
+            }),
+        )
+        .unwrap();
+    let view = CommunityView::hydrate(&mut f.doc).unwrap();
+    let md = event_summary(&view, &f.event).unwrap();
+    assert!(md.starts_with("# Monthly meeting\n"), "{md}");
+    assert!(
+        md.contains("**2 people came.** Facilitated by Alex."),
+        "{md}"
+    );
+    assert!(
+        md.contains("**Hot Seat topic:** Getting a SEND assessment"),
+        "{md}"
+    );
+    assert!(
+        md.contains("### Housing (1)\n\n- Waiting lists are long"),
+        "{md}"
+    );
+    assert!(md.contains("### Other notes (1)\n\n- Bus fares"), "{md}");
+    assert!(
+        md.contains("- Write to the council — Sam, by 2026-12-10"),
+        "{md}"
+    );
+    assert!(md.contains("**Next:** **January meeting**"), "{md}");
+    assert!(event_summary(&view, &EventId::new("nope")).is_none());
+}
