@@ -248,8 +248,12 @@ pub enum EntityAction<F: Args> {
     },
 }
 
-/// Events: the common actions plus RSVP and check-in.
+/// Events: the common actions plus RSVP, check-in and pairing.
 #[derive(Debug, Subcommand)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "parsed once per process; boxing would only obscure the clap derive"
+)]
 pub enum EventAction {
     /// Add, edit, remove or restore an event.
     #[command(flatten)]

@@ -474,7 +474,10 @@ fn a_meeting_from_the_sample_pairing_rounds_and_a_summary() {
         .to_owned();
 
     // Two rounds for the six people checked in: three pairs each, no pair twice.
-    let printed = ok(d, &["event", "pair", &id, &hot_seat, "--rounds", "2", "--record"]);
+    let printed = ok(
+        d,
+        &["event", "pair", &id, &hot_seat, "--rounds", "2", "--record"],
+    );
     let lines: Vec<&str> = printed.lines().collect();
     assert_eq!(lines.len(), 8, "{printed}");
     assert_eq!(lines[0], "round 1");
@@ -491,7 +494,12 @@ fn a_meeting_from_the_sample_pairing_rounds_and_a_summary() {
     let mut pairs = std::collections::BTreeSet::new();
     for round in rounds.values() {
         for group in round["groups"].as_array().unwrap() {
-            let mut g: Vec<&str> = group.as_array().unwrap().iter().map(|m| m.as_str().unwrap()).collect();
+            let mut g: Vec<&str> = group
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|m| m.as_str().unwrap())
+                .collect();
             g.sort();
             assert!(pairs.insert(g.join("+")), "a pair repeated: {g:?}");
         }
@@ -500,15 +508,43 @@ fn a_meeting_from_the_sample_pairing_rounds_and_a_summary() {
     let printed = ok(d, &["event", "pair", &id, &hot_seat]);
     assert!(printed.starts_with("round 3\n"), "{printed}");
 
-    ok(d, &["event", "edit", &id, &hot_seat, "--topic", "A parent's journey through early help"]);
-    let summary = ok(d, &["export", &id, "--format", "markdown", "--event", &hot_seat]);
-    assert!(summary.starts_with("# Hot Seat: a parent's journey through early help"), "{summary}");
+    ok(
+        d,
+        &[
+            "event",
+            "edit",
+            &id,
+            &hot_seat,
+            "--topic",
+            "A parent's journey through early help",
+        ],
+    );
+    let summary = ok(
+        d,
+        &["export", &id, "--format", "markdown", "--event", &hot_seat],
+    );
+    assert!(
+        summary.starts_with("# Hot Seat: a parent's journey through early help"),
+        "{summary}"
+    );
     assert!(summary.contains("**6 people came.**"), "{summary}");
-    assert!(summary.contains("**Hot Seat topic:** A parent's journey through early help"), "{summary}");
+    assert!(
+        summary.contains("**Hot Seat topic:** A parent's journey through early help"),
+        "{summary}"
+    );
     assert!(summary.contains("## What came up"), "{summary}");
     assert!(summary.contains("## Actions"), "{summary}");
-    assert!(summary.contains("## Rapid pairing\n\n- Round 1: "), "{summary}");
-    assert!(summary.contains("**Next:** **Rapid pairing: who knows what**"), "{summary}");
-    let err = fails(d, &["export", &id, "--format", "json", "--event", &hot_seat]);
+    assert!(
+        summary.contains("## Rapid pairing\n\n- Round 1: "),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("**Next:** **Rapid pairing: who knows what**"),
+        "{summary}"
+    );
+    let err = fails(
+        d,
+        &["export", &id, "--format", "json", "--event", &hot_seat],
+    );
     assert!(err.contains("--event goes with --format markdown"), "{err}");
 }

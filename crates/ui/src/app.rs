@@ -250,6 +250,7 @@ impl CommonroomApp {
         if ui.input(|i| i.key_pressed(Key::Escape)) {
             self.searching = false;
             self.inviting = false;
+            self.screens.events.summary = None;
         }
     }
 

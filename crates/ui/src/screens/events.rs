@@ -34,6 +34,12 @@ pub struct EventsScreen {
     pub selected: Option<EventId>,
     /// An open create or edit form.
     pub form: Option<EventForm>,
+    /// The event whose summary window is open.
+    pub summary: Option<EventId>,
+    /// A proposed pairing round not yet recorded: the event and its groups.
+    pub proposal: Option<(EventId, Vec<Vec<MemberId>>)>,
+    /// The two people the facilitator wants to swap in the proposal.
+    pub swap: (Option<MemberId>, Option<MemberId>),
 }
 
 /// The create/edit event form.
@@ -59,6 +65,10 @@ pub struct EventForm {
     pub facilitator: Option<MemberId>,
     /// Note-taker.
     pub note_taker: Option<MemberId>,
+    /// The Hot Seat topic or the session's question.
+    pub topic: String,
+    /// A new form not yet given its defaults (agenda template, next facilitator).
+    pub fresh: bool,
     /// Why the last save was refused.
     pub error: Option<String>,
 }
@@ -80,6 +90,8 @@ impl EventForm {
             agenda: event.agenda.as_str().to_owned(),
             facilitator: event.facilitator.clone(),
             note_taker: event.note_taker.clone(),
+            topic: event.topic.clone().unwrap_or_default(),
+            fresh: false,
             error: None,
         }
     }
@@ -108,6 +120,7 @@ impl EventsScreen {
             date: day.format("%Y-%m-%d").to_string(),
             start: "18:00".into(),
             end: "20:00".into(),
+            fresh: true,
             ..Default::default()
         });
     }
@@ -267,6 +280,9 @@ impl EventsScreen {
         if let Some(n) = &event.note_taker {
             ui.label(format!("Note-taker: {}", here.view.member_name(n)));
         }
+        if let Some(topic) = &event.topic {
+            ui.label(format!("Topic: {topic}"));
+        }
         card_frame(ui).show(ui, |ui| {
             ui.strong("Agenda");
             let agenda = event.agenda.as_str();
@@ -285,10 +301,125 @@ impl EventsScreen {
                 here.go(Tab::Notes, Some(event.id.to_string()));
             }
         });
+        if ui.button("Summary for those who could not come").clicked() {
+            self.summary = Some(event.id.clone());
+        }
+        let is_next = here.view.upcoming_events(here.now).first().map(|e| &e.id) == Some(&event.id);
+        if is_next {
+            review_actions_ui(ui, here);
+        }
         ui.separator();
         rsvp_ui(ui, event, here);
         ui.separator();
         attendance_ui(ui, event, here);
+        ui.separator();
+        self.pairing_ui(ui, event, here);
+        if let Some(id) = self.summary.clone() {
+            let mut open = true;
+            summary_window(ui.ctx(), here, &id, &mut open);
+            if !open {
+                self.summary = None;
+            }
+        }
+    }
+
+    fn pairing_ui(&mut self, ui: &mut Ui, event: &Event, here: &mut Here<'_>) {
+        ui.strong("Rapid pairing");
+        for (number, round) in &event.rounds {
+            let groups: Vec<String> = round
+                .groups
+                .iter()
+                .map(|g| {
+                    g.iter()
+                        .map(|m| here.view.member_name(m))
+                        .collect::<Vec<_>>()
+                        .join(" & ")
+                })
+                .collect();
+            ui.label(format!(
+                "Round {}: {}",
+                number.trim_start_matches('0'),
+                groups.join("; ")
+            ));
+        }
+        let next = event
+            .rounds
+            .keys()
+            .last()
+            .and_then(|k| k.parse::<u32>().ok())
+            .unwrap_or(0)
+            + 1;
+        let people = commonroom_model::pairing::attendees(here.view, &event.id);
+        let proposal = self.proposal.as_mut().filter(|(id, _)| id == &event.id);
+        let Some((_, groups)) = proposal else {
+            if people.len() < 2 {
+                ui.weak("Check people in (or collect RSVPs) to pair them.");
+            } else if ui.button(format!("Propose round {next}")).clicked() {
+                let groups = commonroom_model::pairing::propose_round(
+                    &people,
+                    &commonroom_model::pairing::focus_of(here.view),
+                    &commonroom_model::pairing::met_pairs(here.view),
+                );
+                self.proposal = Some((event.id.clone(), groups));
+            }
+            return;
+        };
+        ui.label(format!(
+            "Proposed round {next} (pairs share focus areas and have not met yet):"
+        ));
+        for group in groups.iter() {
+            let names: Vec<&str> = group.iter().map(|m| here.view.member_name(m)).collect();
+            ui.label(format!("- {}", names.join(" & ")));
+        }
+        ui.horizontal(|ui| {
+            let placed: Vec<MemberId> = groups.iter().flatten().cloned().collect();
+            for (slot, label) in [(&mut self.swap.0, "Swap"), (&mut self.swap.1, "with")] {
+                let text = ui.label(label);
+                egui::ComboBox::from_id_salt(("swap", label))
+                    .selected_text(
+                        slot.as_ref()
+                            .map(|m| here.view.member_name(m).to_owned())
+                            .unwrap_or_else(|| "…".into()),
+                    )
+                    .show_ui(ui, |ui| {
+                        for member in &placed {
+                            ui.selectable_value(
+                                slot,
+                                Some(member.clone()),
+                                here.view.member_name(member),
+                            );
+                        }
+                    })
+                    .response
+                    .labelled_by(text.id);
+            }
+            if ui.button("Swap them").clicked()
+                && let (Some(a), Some(b)) = (&self.swap.0, &self.swap.1)
+            {
+                commonroom_model::pairing::swap(groups, a, b);
+                self.swap = (None, None);
+            }
+        });
+        let mut done = false;
+        ui.horizontal(|ui| {
+            if ui.button(format!("Record round {next}")).clicked() {
+                here.send(
+                    format!("Round {next} recorded"),
+                    Command::RecordRound {
+                        event: event.id.clone(),
+                        round: next,
+                        groups: groups.clone(),
+                    },
+                );
+                done = true;
+            }
+            if ui.button("Discard proposal").clicked() {
+                done = true;
+            }
+        });
+        if done {
+            self.proposal = None;
+        }
     }
 }
 
@@ -365,8 +496,24 @@ fn form_ui(ui: &mut Ui, form: &mut EventForm, here: &mut Here<'_>) -> bool {
     } else {
         "New event"
     });
+    if std::mem::take(&mut form.fresh) {
+        form.agenda = form.format.agenda_template().to_owned();
+        form.facilitator = here.view.next_facilitator(here.now).cloned();
+    }
     labelled_text(ui, "Title", &mut form.title);
+    let before = form.format.clone();
     format_picker(ui, &mut form.format);
+    if form.format != before
+        && (form.agenda.trim().is_empty() || form.agenda == before.agenda_template())
+    {
+        // An untouched template follows the format.
+        form.agenda = form.format.agenda_template().to_owned();
+    }
+    labelled_text(
+        ui,
+        "Topic (Hot Seat: the challenge presented)",
+        &mut form.topic,
+    );
     labelled_text(ui, "Date (YYYY-MM-DD)", &mut form.date);
     labelled_text(ui, "Starts (HH:MM)", &mut form.start);
     labelled_text(ui, "Ends (HH:MM)", &mut form.end);
@@ -410,6 +557,8 @@ fn build(form: &EventForm) -> Result<Command, String> {
     }
     let venue = form.venue.trim();
     let venue = (!venue.is_empty()).then(|| venue.to_owned());
+    let topic = form.topic.trim();
+    let topic = (!topic.is_empty()).then(|| topic.to_owned());
     Ok(match &form.editing {
         None => Command::AddEvent(NewEvent {
             id: EventId::generate(),
@@ -419,7 +568,7 @@ fn build(form: &EventForm) -> Result<Command, String> {
             end,
             venue,
             call_link: None,
-            topic: None,
+            topic,
             agenda: form.agenda.clone(),
             facilitator: form.facilitator.clone(),
             note_taker: form.note_taker.clone(),
@@ -432,6 +581,7 @@ fn build(form: &EventForm) -> Result<Command, String> {
                 start: Some(start),
                 end: Some(end),
                 venue: Some(venue),
+                topic: Some(topic),
                 agenda: Some(form.agenda.clone()),
                 facilitator: Some(form.facilitator.clone()),
                 note_taker: Some(form.note_taker.clone()),
@@ -439,4 +589,48 @@ fn build(form: &EventForm) -> Result<Command, String> {
             },
         ),
     })
+}
+
+/// The open actions, to review at the start of the next meeting.
+fn review_actions_ui(ui: &mut Ui, here: &mut Here<'_>) {
+    let actions = here.view.open_actions();
+    if actions.is_empty() {
+        return;
+    }
+    card_frame(ui).show(ui, |ui| {
+        ui.strong(format!("Actions to review ({})", actions.len()));
+        for action in actions.into_iter().take(10) {
+            let owner = action
+                .owner
+                .as_ref()
+                .map(|o| here.view.member_name(o).to_owned())
+                .unwrap_or_else(|| "no owner".into());
+            ui.label(format!("- {} ({owner})", action.text));
+        }
+    });
+}
+
+/// The Markdown summary of an event in a window, with a copy button.
+fn summary_window(ctx: &egui::Context, here: &Here<'_>, event: &EventId, open: &mut bool) {
+    let Some(markdown) = commonroom_model::export::markdown::event_summary(here.view, event) else {
+        *open = false;
+        return;
+    };
+    egui::Window::new("Summary for those who could not come")
+        .open(open)
+        .default_width(520.0)
+        .show(ctx, |ui| {
+            ui.label("Paste it into WhatsApp or an email.");
+            if ui.button("📋 Copy summary").clicked() {
+                ui.ctx().copy_text(markdown.clone());
+            }
+            let label = ui.label("Summary");
+            let mut shown = markdown.clone();
+            egui::ScrollArea::vertical()
+                .max_height(420.0)
+                .show(ui, |ui| {
+                    ui.add(egui::TextEdit::multiline(&mut shown).desired_width(f32::INFINITY))
+                        .labelled_by(label.id);
+                });
+        });
 }

@@ -25,6 +25,8 @@ pub struct CommunityForm {
     pub domain: String,
     /// Terms of Reference.
     pub terms: String,
+    /// Volunteers for the facilitator rota, in order.
+    pub rota: Vec<commonroom_model::MemberId>,
 }
 
 impl HomeScreen {
@@ -42,6 +44,7 @@ impl HomeScreen {
                 name: community.name.clone(),
                 domain: community.domain.as_str().to_owned(),
                 terms: community.terms.as_str().to_owned(),
+                rota: community.rota.clone(),
             });
         }
         home_ui(ui, here);
@@ -53,6 +56,19 @@ fn form_ui(ui: &mut Ui, form: &mut CommunityForm, here: &mut Here<'_>) -> bool {
     labelled_text(ui, "Community name", &mut form.name);
     labelled_multiline(ui, "What we are about (domain)", &mut form.domain, 3);
     labelled_multiline(ui, "Terms of Reference", &mut form.terms, 8);
+    ui.label("Facilitator rota: who volunteers to take turns facilitating");
+    ui.horizontal_wrapped(|ui| {
+        for member in here.view.active_members() {
+            let mut on = form.rota.contains(&member.id);
+            if ui.checkbox(&mut on, &member.name).changed() {
+                if on {
+                    form.rota.push(member.id.clone());
+                } else {
+                    form.rota.retain(|m| m != &member.id);
+                }
+            }
+        }
+    });
     let mut done = false;
     ui.horizontal(|ui| {
         if primary_button(ui, "Save").clicked() && !form.name.trim().is_empty() {
@@ -62,7 +78,7 @@ fn form_ui(ui: &mut Ui, form: &mut CommunityForm, here: &mut Here<'_>) -> bool {
                     name: Some(form.name.trim().into()),
                     domain: Some(form.domain.clone()),
                     terms: Some(form.terms.clone()),
-                    ..Default::default()
+                    rota: Some(form.rota.clone()),
                 }),
             );
             done = true;
@@ -115,6 +131,12 @@ fn home_ui(ui: &mut Ui, here: &mut Here<'_>) {
 
 fn upcoming_ui(ui: &mut Ui, here: &mut Here<'_>) {
     ui.strong("Coming up");
+    if let Some(next) = here.view.next_facilitator(here.now) {
+        ui.label(format!(
+            "Next to facilitate: {}",
+            here.view.member_name(next)
+        ));
+    }
     let upcoming = here.view.upcoming_events(here.now);
     if upcoming.is_empty() {
         ui.weak("Nothing planned. Add an event on the Events screen.");

@@ -212,13 +212,20 @@ impl MembersScreen {
             ui.label("You have said you bring lived experience.");
         }
         ui.label(format!("Joined {}", crate::widgets::when(member.joined_at)));
-        let attended = here
-            .view
-            .events
-            .values()
-            .filter(|e| !e.deleted && e.attendance.contains(&member.id))
-            .count();
-        ui.label(format!("Came to {attended} events"));
+        let attended = here.view.attended_by(&member.id);
+        ui.label(format!("Came to {} events", attended.len()));
+        for event in attended.iter().take(5) {
+            if ui
+                .link(format!(
+                    "{} · {}",
+                    crate::widgets::when(event.start),
+                    event.title
+                ))
+                .clicked()
+            {
+                here.go(crate::tabs::Tab::Events, Some(event.id.to_string()));
+            }
+        }
         let devices = member
             .devices
             .values()
