@@ -5,7 +5,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo test --workspace --locked
 if command -v Xvfb >/dev/null 2>&1 && command -v import >/dev/null 2>&1; then
-    cargo build --locked --bin commonroom
     bash scripts/window-smoke.sh
 else
     echo "skipping the real-window test: install xvfb and imagemagick (see .ci/run) to run it"

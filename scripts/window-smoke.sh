@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 BIN=${COMMONROOM_BIN:-target/debug/commonroom}
 OUT=${SCREENSHOT_DIR:-target/screenshots}
 mkdir -p "$OUT"
-[ -x "$BIN" ] || cargo build --locked --bin commonroom
+[ -n "${COMMONROOM_BIN:-}" ] || cargo build --locked --bin commonroom
 DATA=$(mktemp -d)
 DISPLAY_NUM=:$((90 + RANDOM % 100))
 XVFB_PID=""
@@ -53,11 +53,41 @@ if command -v xdotool >/dev/null 2>&1; then
     xdotool key --window "$WID" ctrl+i; shoot invite 3
     xdotool key --window "$WID" Escape
     xdotool key --window "$WID" ctrl+k; xdotool type --window "$WID" "wait"; shoot search 2
+    xdotool key --window "$WID" Escape
     # The keys really moved between screens: every screenshot differs from Home.
     for shot in notes members events invite search; do
         if cmp -s "$OUT/home.png" "$OUT/$shot.png"; then echo "the $shot screenshot is the same as Home: the window did not respond"; exit 1; fi
     done
 fi
+# A whole meeting, run from the command line while the window is open (each command is
+# carried out by the running app through its control socket; the window follows live):
+# the rapid-pairing evening starts now, six people check in, two pairing rounds are
+# recorded, notes go up and are clustered into themes, an action is agreed, and the
+# summary for those who could not come is written next to the screenshots.
+if command -v xdotool >/dev/null 2>&1; then
+    cr() { "$BIN" --data-dir "$DATA" "$@"; }
+    C="Family Support"
+    EVENT=$(cr show "$C" --json | python3 -c 'import json,sys; d=json.load(sys.stdin); print([e["id"] for e in d["events"] if e["format"]=="rapid-pairing"][0])')
+    cr event edit "$C" "$EVENT" --start "$(date -u +%Y-%m-%dT%H:%M:%SZ)" --end "$(date -u -d '+2 hours' +%Y-%m-%dT%H:%M:%SZ)" \
+        --topic "Who knows what about early help?" --facilitator "Tom Baker" >/dev/null
+    for who in Alex "Amira Khan" "Dave Holloway" "Grace Mensah" "Priya Shah" "Sam Okafor"; do
+        cr event check-in "$C" "$EVENT" --member "$who" >/dev/null
+    done
+    cr event pair "$C" "$EVENT" --rounds 2 --record
+    cr note add "$C" --event "$EVENT" --text "The Family Hub has a duty worker every morning" --theme "Finding the right door" >/dev/null
+    cr note add "$C" --event "$EVENT" --text "Young carers are missed by school" --theme "Finding the right door" >/dev/null
+    cr note add "$C" --event "$EVENT" --text "Parents fear being judged at the centre" --theme "Trust and stigma" --anonymous >/dev/null
+    cr note add "$C" --event "$EVENT" --text "Peer mentors while families wait" --theme "Waiting lists" >/dev/null
+    cr note add "$C" --event "$EVENT" --text "A shared referral form?" >/dev/null
+    cr action add "$C" --text "Pilot a shared referral form with two services" --owner "Priya Shah" --event "$EVENT" --due "$(date -u -d '+21 days' +%Y-%m-%d)" >/dev/null
+    cr export "$C" --format markdown --event "$EVENT" --out "$OUT/meeting-summary.md"
+    grep -q "6 people came" "$OUT/meeting-summary.md" || { echo "the summary misses the attendance"; exit 1; }
+    grep -q "Round 2:" "$OUT/meeting-summary.md" || { echo "the summary misses the pairing rounds"; exit 1; }
+    xdotool key --window "$WID" ctrl+4; shoot meeting-event 3
+    xdotool key --window "$WID" ctrl+5; shoot meeting-notes 2
+    xdotool key --window "$WID" ctrl+1; shoot meeting-home 2
+fi
+
 # And the command line talks to the running app through its control socket.
 "$BIN" --data-dir "$DATA" list | grep -q "Family Support Network" || { echo "the running app did not answer 'list'"; exit 1; }
 kill -TERM "$APP_PID"
