@@ -64,7 +64,7 @@ pub enum Command {
     Member {
         /// What to do.
         #[command(subcommand)]
-        action: EntityAction<MemberFields>,
+        action: MemberAction,
     },
     /// Events.
     Event {
@@ -245,6 +245,26 @@ pub enum EntityAction<F: Args> {
         community: String,
         /// The entity's id (or a unique prefix of it).
         id: String,
+    },
+}
+
+/// Members: the common actions plus importing a spreadsheet.
+#[derive(Debug, Subcommand)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "parsed once per process; boxing would only obscure the clap derive"
+)]
+pub enum MemberAction {
+    /// Add, edit, remove or restore a member.
+    #[command(flatten)]
+    Common(EntityAction<MemberFields>),
+    /// Import members from a CSV file with a header row (name, organisation, roles, focus,
+    /// contact; lists separated by ";"): all rows, or none if any row is bad.
+    Import {
+        /// Community id or a unique prefix of its name.
+        community: String,
+        /// The CSV file.
+        file: PathBuf,
     },
 }
 

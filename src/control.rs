@@ -145,8 +145,16 @@ pub fn forward(data_dir: &Path, args: Vec<String>) -> Result<i32> {
 }
 
 /// The node runs elsewhere: file arguments must not depend on this process's directory.
-fn absolutise_paths(args: Vec<String>) -> Result<Vec<String>> {
+fn absolutise_paths(mut args: Vec<String>) -> Result<Vec<String>> {
     let cwd = std::env::current_dir()?;
+    // `member import COMMUNITY FILE`: the file is read by the node, from another directory.
+    let positional: Vec<usize> = (0..args.len()).filter(|&i| !args[i].starts_with('-')).collect();
+    if let [member, import, _community, file, ..] = positional[..]
+        && args[member] == "member"
+        && args[import] == "import"
+    {
+        args[file] = cwd.join(&args[file]).to_string_lossy().into_owned();
+    }
     let mut out = Vec::with_capacity(args.len());
     let mut next_is_path = false;
     for arg in args {

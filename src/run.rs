@@ -18,7 +18,7 @@ use commonroom_model::{
 use crate::backend::{Backend, Target};
 use crate::cli::{
     ActionFields, CommunityAction, EntityAction, EventAction, EventFields, ExportFormat,
-    MemberFields, NoteFields, ResourceFields, ThemeFields,
+    MemberAction, MemberFields, NoteFields, ResourceFields, ThemeFields,
 };
 
 /// Runs a data command on `backend`, writing its result to `out`.
@@ -132,7 +132,32 @@ pub fn run(
             }))?;
             writeln!(out, "{}", applied.id)?;
         }
-        C::Member { action } => entity(local, out, EntityKind::Member, action, member_command)?,
+        C::Member { action } => match action {
+            MemberAction::Common(action) => {
+                entity(local, out, EntityKind::Member, action, member_command)?
+            }
+            MemberAction::Import { community, file } => {
+                let text = std::fs::read_to_string(&file)
+                    .with_context(|| format!("reading {}", file.display()))?;
+                let session = Target::open(local, &community)?;
+                let members = commonroom_model::import::members_from_csv(&text, session.view()?)
+                    .map_err(|errors| {
+                        let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
+                        anyhow!(
+                            "nothing imported; fix {} and try again: {}",
+                            if errors.len() == 1 {
+                                "this line".to_owned()
+                            } else {
+                                format!("these {} lines", errors.len())
+                            },
+                            lines.join("; ")
+                        )
+                    })?;
+                let count = members.len();
+                session.apply(Command::ImportMembers(members))?;
+                writeln!(out, "imported {count} members")?;
+            }
+        },
         C::Note { action } => entity(local, out, EntityKind::Note, action, note_command)?,
         C::Resource { action } => {
             entity(local, out, EntityKind::Resource, action, resource_command)?

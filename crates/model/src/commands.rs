@@ -253,6 +253,8 @@ pub enum Command {
     UpdateCommunity(CommunityPatch),
     /// Add a member.
     AddMember(NewMember),
+    /// Add several members in one change (an import: all or nothing).
+    ImportMembers(Vec<NewMember>),
     /// Edit a member.
     EditMember(MemberId, MemberPatch),
     /// Remove a member from the community (an explicit, permanent removal record).
@@ -358,6 +360,7 @@ impl Command {
         match self {
             Self::UpdateCommunity(_) => "community.edit".into(),
             Self::AddMember(_) => "member.add".into(),
+            Self::ImportMembers(_) => "member.import".into(),
             Self::EditMember(..) => "member.edit".into(),
             Self::RemoveMember { .. } => "member.remove".into(),
             Self::AddEvent(_) => "event.add".into(),
@@ -398,7 +401,10 @@ pub(crate) fn commit_message(by: Option<&MemberId>, op: &str) -> String {
     serde_json::json!({ "by": by.map(MemberId::as_str), "op": op }).to_string()
 }
 
+/// The change label `{"by","op","id"}`; a command touching several entities names none
+/// (`"id": null`), so views re-read the whole collection.
 fn commit_message_for(by: Option<&MemberId>, op: &str, id: &str) -> String {
+    let id = (!id.is_empty()).then_some(id);
     serde_json::json!({ "by": by.map(MemberId::as_str), "op": op, "id": id }).to_string()
 }
 
@@ -546,6 +552,27 @@ impl CommunityDoc {
         result
     }
 
+    /// A new member record from validated input (not yet stored).
+    fn new_member(&self, ctx: &Ctx, new: NewMember) -> Result<Member, CommandError> {
+        self.require_new(EntityKind::Member, new.id.as_str())?;
+        Ok(Member {
+            name: clean_name("name", &new.name)?,
+            organisation: clean_optional(
+                "organisation",
+                new.organisation.as_deref(),
+                MAX_NAME_CHARS,
+            )?,
+            roles: new.roles.into_iter().collect(),
+            focus: clean_tags("focus", &new.focus)?,
+            lived_experience: false,
+            contact: clean_optional("contact", new.contact.as_deref(), MAX_NAME_CHARS)?,
+            joined_at: ctx.now,
+            devices: Default::default(),
+            created_by: ctx.by.clone(),
+            id: new.id,
+        })
+    }
+
     fn require_active_member(&self, id: &MemberId) -> Result<Member, CommandError> {
         let member = self
             .get::<Member>(id.as_str())?
@@ -633,25 +660,17 @@ impl CommunityDoc {
                 Ok(community.id.to_string())
             }
             Command::AddMember(new) => {
-                self.require_new(EntityKind::Member, new.id.as_str())?;
-                let member = Member {
-                    name: clean_name("name", &new.name)?,
-                    organisation: clean_optional(
-                        "organisation",
-                        new.organisation.as_deref(),
-                        MAX_NAME_CHARS,
-                    )?,
-                    roles: new.roles.into_iter().collect(),
-                    focus: clean_tags("focus", &new.focus)?,
-                    lived_experience: false,
-                    contact: clean_optional("contact", new.contact.as_deref(), MAX_NAME_CHARS)?,
-                    joined_at: ctx.now,
-                    devices: Default::default(),
-                    created_by: ctx.by.clone(),
-                    id: new.id,
-                };
+                let member = self.new_member(ctx, new)?;
                 self.put(&member)?;
                 Ok(member.id.to_string())
+            }
+            Command::ImportMembers(list) => {
+                // One change for the whole list: all of it lands, or (on any error) none.
+                for new in list {
+                    let member = self.new_member(ctx, new)?;
+                    self.put(&member)?;
+                }
+                Ok(String::new())
             }
             Command::EditMember(id, patch) => {
                 let mut member = self.require_active_member(&id)?;

@@ -10,6 +10,7 @@ pub mod export;
 #[cfg(feature = "generate")]
 pub mod generate;
 pub mod ids;
+pub mod import;
 pub mod labels;
 pub mod pairing;
 pub mod sample;

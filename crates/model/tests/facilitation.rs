@@ -293,3 +293,46 @@ fn the_summary_tells_those_who_could_not_come() {
     assert!(md.contains("**Next:** **January meeting**"), "{md}");
     assert!(event_summary(&view, &EventId::new("nope")).is_none());
 }
+
+#[test]
+fn members_import_from_a_spreadsheet_all_or_nothing() {
+    use commonroom_model::import::members_from_csv;
+    let mut f = common::fixture();
+    let view = CommunityView::hydrate(&mut f.doc).unwrap();
+    let good = "Name,Organisation,Roles,Focus,Email,joined\n\
+                Priya Shah,Young Carers Project,facilitator; core-group,SEND; young carers,priya@example.org,x\n\
+                ,,,,\n\
+                \"Okafor, Sam\",,,parenting,,\n";
+    let members = members_from_csv(good, &view).unwrap();
+    assert_eq!(members.len(), 2, "the empty row is skipped");
+    assert_eq!(members[0].name, "Priya Shah");
+    assert_eq!(members[0].roles, vec![Role::Facilitator, Role::CoreGroup]);
+    assert_eq!(members[0].focus, vec!["SEND".to_owned(), "young carers".to_owned()]);
+    assert_eq!(members[0].contact.as_deref(), Some("priya@example.org"));
+    assert_eq!(members[1].name, "Okafor, Sam");
+    assert_eq!(members[1].roles, vec![Role::Member], "member by default");
+
+    let heads = f.doc.heads();
+    f.doc
+        .apply(&common::ctx(&f.founder, 50), Command::ImportMembers(members))
+        .unwrap();
+    assert_eq!(f.doc.automerge_mut().get_changes(&heads).len(), 1, "one change for the whole import");
+    let view = CommunityView::hydrate(&mut f.doc).unwrap();
+    assert_eq!(view.active_members().len(), 4);
+
+    let bad = "name,role\nKim,member\n,member\nSam,boss\nkim,\nLou,\n";
+    let errors = members_from_csv(bad, &view).unwrap_err();
+    let text: Vec<String> = errors.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        text,
+        vec![
+            "line 3: the name is empty".to_owned(),
+            "line 4: Sam is already a member (or appears twice in the file); role \"boss\" is not one of: facilitator, core-group, moderator, note-taker, member".to_owned(),
+            "line 5: kim is already a member (or appears twice in the file)".to_owned(),
+        ]
+    );
+    let errors = members_from_csv("nom,org\nKim,x\n", &view).unwrap_err();
+    assert_eq!(errors[0].line, 1);
+    let errors = members_from_csv("name,roles\nKim,boss\n", &view).unwrap_err();
+    assert!(errors[0].reason.contains("\"boss\" is not one of"), "{errors:?}");
+}
