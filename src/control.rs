@@ -148,7 +148,9 @@ pub fn forward(data_dir: &Path, args: Vec<String>) -> Result<i32> {
 fn absolutise_paths(mut args: Vec<String>) -> Result<Vec<String>> {
     let cwd = std::env::current_dir()?;
     // `member import COMMUNITY FILE`: the file is read by the node, from another directory.
-    let positional: Vec<usize> = (0..args.len()).filter(|&i| !args[i].starts_with('-')).collect();
+    let positional: Vec<usize> = (0..args.len())
+        .filter(|&i| !args[i].starts_with('-'))
+        .collect();
     if let [member, import, _community, file, ..] = positional[..]
         && args[member] == "member"
         && args[import] == "import"

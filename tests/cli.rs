@@ -553,21 +553,42 @@ fn a_meeting_from_the_sample_pairing_rounds_and_a_summary() {
 fn members_import_from_csv_with_a_report_of_bad_lines() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let id = ok(d, &["create", "Carers Circle", "--me", "Jo"]).trim().to_owned();
+    let id = ok(d, &["create", "Carers Circle", "--me", "Jo"])
+        .trim()
+        .to_owned();
     let bad = d.join("bad.csv");
-    std::fs::write(&bad, "name,roles,focus\nAmir,member,respite\n,member,\nBea,boss,\n").unwrap();
+    std::fs::write(
+        &bad,
+        "name,roles,focus\nAmir,member,respite\n,member,\nBea,boss,\n",
+    )
+    .unwrap();
     let err = fails(d, &["member", "import", &id, bad.to_str().unwrap()]);
     assert!(err.contains("nothing imported"), "{err}");
     assert!(err.contains("line 3: the name is empty"), "{err}");
     assert!(err.contains("line 4: role \"boss\" is not one of"), "{err}");
-    assert_eq!(show(d, &id)["members"].as_array().unwrap().len(), 1, "nothing half-imported");
+    assert_eq!(
+        show(d, &id)["members"].as_array().unwrap().len(),
+        1,
+        "nothing half-imported"
+    );
 
     let good = d.join("good.csv");
     std::fs::write(&good, "name,organisation,roles,focus\nAmir,Carers Hub,member,respite; benefits\nBea,,note-taker,\n").unwrap();
-    assert_eq!(ok(d, &["member", "import", &id, good.to_str().unwrap()]).trim(), "imported 2 members");
+    assert_eq!(
+        ok(d, &["member", "import", &id, good.to_str().unwrap()]).trim(),
+        "imported 2 members"
+    );
     let data = show(d, &id);
-    let names: Vec<&str> = data["members"].as_array().unwrap().iter().map(|m| m["name"].as_str().unwrap()).collect();
-    assert!(names.contains(&"Amir") && names.contains(&"Bea"), "{names:?}");
+    let names: Vec<&str> = data["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.contains(&"Amir") && names.contains(&"Bea"),
+        "{names:?}"
+    );
     // Importing the same file again is refused: they are members already.
     let err = fails(d, &["member", "import", &id, good.to_str().unwrap()]);
     assert!(err.contains("line 2: Amir is already a member"), "{err}");

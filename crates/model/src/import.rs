@@ -6,7 +6,8 @@
 //! `organisation` (or `organization`, `org`), `roles` (or `role`), `focus` (or
 //! `focus areas`, `interests`), `contact` (or `email`). Lists inside a cell are separated
 //! by `;`. Other columns (such as the `id` and `joined` of an export) are ignored, and a row
-//! with every cell empty is skipped.
+//! with every cell empty is skipped. Cells pasted from a spreadsheet (separated by tabs)
+//! work too.
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -54,7 +55,15 @@ pub fn members_from_csv(
     text: &str,
     view: &CommunityView,
 ) -> Result<Vec<NewMember>, Vec<LineError>> {
+    // Cells copied from a spreadsheet arrive separated by tabs.
+    let header_line = text.lines().next().unwrap_or_default();
+    let delimiter = if header_line.contains('\t') {
+        b'\t'
+    } else {
+        b','
+    };
     let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
         .flexible(true)
         .trim(csv::Trim::All)
         .from_reader(text.as_bytes());

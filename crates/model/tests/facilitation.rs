@@ -307,16 +307,26 @@ fn members_import_from_a_spreadsheet_all_or_nothing() {
     assert_eq!(members.len(), 2, "the empty row is skipped");
     assert_eq!(members[0].name, "Priya Shah");
     assert_eq!(members[0].roles, vec![Role::Facilitator, Role::CoreGroup]);
-    assert_eq!(members[0].focus, vec!["SEND".to_owned(), "young carers".to_owned()]);
+    assert_eq!(
+        members[0].focus,
+        vec!["SEND".to_owned(), "young carers".to_owned()]
+    );
     assert_eq!(members[0].contact.as_deref(), Some("priya@example.org"));
     assert_eq!(members[1].name, "Okafor, Sam");
     assert_eq!(members[1].roles, vec![Role::Member], "member by default");
 
     let heads = f.doc.heads();
     f.doc
-        .apply(&common::ctx(&f.founder, 50), Command::ImportMembers(members))
+        .apply(
+            &common::ctx(&f.founder, 50),
+            Command::ImportMembers(members),
+        )
         .unwrap();
-    assert_eq!(f.doc.automerge_mut().get_changes(&heads).len(), 1, "one change for the whole import");
+    assert_eq!(
+        f.doc.automerge_mut().get_changes(&heads).len(),
+        1,
+        "one change for the whole import"
+    );
     let view = CommunityView::hydrate(&mut f.doc).unwrap();
     assert_eq!(view.active_members().len(), 4);
 
@@ -334,5 +344,8 @@ fn members_import_from_a_spreadsheet_all_or_nothing() {
     let errors = members_from_csv("nom,org\nKim,x\n", &view).unwrap_err();
     assert_eq!(errors[0].line, 1);
     let errors = members_from_csv("name,roles\nKim,boss\n", &view).unwrap_err();
-    assert!(errors[0].reason.contains("\"boss\" is not one of"), "{errors:?}");
+    assert!(
+        errors[0].reason.contains("\"boss\" is not one of"),
+        "{errors:?}"
+    );
 }

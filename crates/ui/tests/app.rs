@@ -270,3 +270,47 @@ fn joining_when_the_inviter_is_gone_says_so_and_keeps_nothing() {
     assert!(app.state().current().is_none(), "nothing was joined");
     assert!(app.state().data().communities.is_empty());
 }
+
+#[test]
+fn members_are_imported_from_pasted_spreadsheet_rows() {
+    let peer = Peer::start();
+    let mut app = peer.app();
+    wait_for(&mut app, "the first-run page", |h| {
+        shows(h, "Start a community")
+    });
+    click(&mut app, "Start a community");
+    type_into(&mut app, "Community name", "Food Network");
+    type_into(&mut app, "Your name", "Jo");
+    click(&mut app, "Create community");
+    wait_for(&mut app, "Home", |h| shows(h, "Welcome, Jo."));
+    click(&mut app, "Members");
+
+    click(&mut app, "Import from a spreadsheet");
+    type_into(
+        &mut app,
+        "Rows to import",
+        "name\troles\nLena\tmember\n\tmember\nOmar\tboss\n",
+    );
+    click(&mut app, "Import members");
+    assert!(shows(
+        &app,
+        "Nothing was imported. Fix these lines and try again:"
+    ));
+    assert!(shows(&app, "line 3: the name is empty"));
+    assert!(shows_part(&app, "line 4: role \"boss\""));
+
+    app.get_by_role_and_label(egui::accesskit::Role::MultilineTextInput, "Rows to import")
+        .focus();
+    app.step();
+    app.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    app.step();
+    app.get_by_role_and_label(egui::accesskit::Role::MultilineTextInput, "Rows to import")
+        .type_text(
+            "name\torganisation\tfocus\nLena\tFood Bank\tfood poverty; debt advice\nOmar\t\t\n",
+        );
+    app.step();
+    click(&mut app, "Import members");
+    wait_for(&mut app, "the imported members", |h| {
+        shows(h, "Lena · Food Bank") && shows(h, "Omar")
+    });
+}

@@ -25,6 +25,8 @@ pub struct MembersScreen {
     pub selected: Option<MemberId>,
     /// An open add or edit form.
     pub form: Option<MemberForm>,
+    /// The import box, when open: the pasted rows and the last problems found.
+    pub import: Option<(String, Vec<String>)>,
 }
 
 /// The add/edit member form.
@@ -100,6 +102,15 @@ impl MembersScreen {
             if ui.button("➕ Add member").on_hover_text("Ctrl+N").clicked() {
                 self.start_new();
             }
+            if ui
+                .button("Import from a spreadsheet")
+                .on_hover_text(
+                    "Paste rows with a header: name, organisation, roles, focus, contact",
+                )
+                .clicked()
+            {
+                self.import = Some((String::new(), Vec::new()));
+            }
             if let Some(me) = here.me.cloned()
                 && ui.button("✏ Edit my profile").clicked()
                 && let Some(member) = here.view.members.get(&me)
@@ -112,6 +123,12 @@ impl MembersScreen {
         if let Some(form) = &mut self.form {
             if form_ui(ui, form, here) {
                 self.form = None;
+            }
+            return;
+        }
+        if let Some((text, problems)) = &mut self.import {
+            if import_ui(ui, text, problems, here) {
+                self.import = None;
             }
             return;
         }
@@ -301,6 +318,53 @@ fn form_ui(ui: &mut Ui, form: &mut MemberForm, here: &mut Here<'_>) -> bool {
             };
             here.send(what, command);
             done = true;
+        }
+        if ui.button("Cancel").clicked() {
+            done = true;
+        }
+    });
+    done
+}
+
+/// The import box: paste rows from a spreadsheet or a CSV file; returns true when done.
+fn import_ui(
+    ui: &mut Ui,
+    text: &mut String,
+    problems: &mut Vec<String>,
+    here: &mut Here<'_>,
+) -> bool {
+    ui.heading("Import members from a spreadsheet");
+    ui.label(
+        "Copy the rows from your spreadsheet, header row included, and paste them here. \
+         Columns: name (needed), organisation, roles, focus, contact; several roles or focus \
+         areas in one cell are separated by ;",
+    );
+    crate::widgets::labelled_multiline(ui, "Rows to import", text, 8);
+    for problem in problems.iter() {
+        ui.colored_label(ui.visuals().error_fg_color, problem);
+    }
+    let mut done = false;
+    ui.horizontal(|ui| {
+        if primary_button(ui, "Import members").clicked() {
+            match commonroom_model::import::members_from_csv(text, here.view) {
+                Ok(members) if members.is_empty() => {
+                    *problems = vec!["There are no rows under the header.".into()];
+                }
+                Ok(members) => {
+                    here.send(
+                        format!("{} members imported", members.len()),
+                        Command::ImportMembers(members),
+                    );
+                    done = true;
+                }
+                Err(errors) => {
+                    *problems = std::iter::once(
+                        "Nothing was imported. Fix these lines and try again:".to_owned(),
+                    )
+                    .chain(errors.iter().map(ToString::to_string))
+                    .collect();
+                }
+            }
         }
         if ui.button("Cancel").clicked() {
             done = true;
