@@ -99,6 +99,8 @@ impl<'a> Target<'a> {
             EntityKind::Resource => v.resources.keys().map(|k| k.to_string()).collect(),
             EntityKind::Theme => v.themes.keys().map(|k| k.to_string()).collect(),
             EntityKind::Action => v.actions.keys().map(|k| k.to_string()).collect(),
+            EntityKind::Survey => v.surveys.keys().map(|k| k.to_string()).collect(),
+            EntityKind::Story => v.stories.keys().map(|k| k.to_string()).collect(),
             EntityKind::Invite => Vec::new(),
         })
     }

@@ -3,6 +3,8 @@
 //! [`CommunityDoc::apply`] checks a command against the current document, writes only the
 //! entity it touches, and commits one Automerge change. A refused command changes nothing.
 
+use std::collections::BTreeMap;
+
 use automerge::{ActorId, transaction::CommitOptions};
 use autosurgeon::Text;
 
@@ -246,6 +248,47 @@ pub struct ActionPatch {
     pub done: Option<bool>,
 }
 
+/// A survey question to add.
+#[derive(Clone, Debug)]
+pub struct NewQuestion {
+    /// The question.
+    pub text: String,
+    /// Its kind.
+    pub kind: crate::QuestionKind,
+    /// Options for a choice question.
+    pub options: Vec<String>,
+}
+
+/// A survey to add.
+#[derive(Clone, Debug)]
+pub struct NewSurvey {
+    /// The new survey's id.
+    pub id: crate::SurveyId,
+    /// Title.
+    pub title: String,
+    /// What it is for.
+    pub description: String,
+    /// The questions, in order.
+    pub questions: Vec<NewQuestion>,
+}
+
+/// A value-creation story to add.
+#[derive(Clone, Debug)]
+pub struct NewStory {
+    /// The new story's id.
+    pub id: crate::StoryId,
+    /// Title.
+    pub title: String,
+    /// The story.
+    pub text: String,
+    /// The cycles it reaches.
+    pub cycles: Vec<crate::Cycle>,
+    /// The event it started from.
+    pub event: Option<EventId>,
+    /// Resources it involved.
+    pub resources: Vec<ResourceId>,
+}
+
 /// Every change a person can make to a community.
 #[derive(Clone, Debug)]
 pub enum Command {
@@ -311,6 +354,19 @@ pub enum Command {
     AddAction(NewAction),
     /// Edit an action point.
     EditAction(ActionId, ActionPatch),
+    /// Add a survey.
+    AddSurvey(NewSurvey),
+    /// Answer a survey as this member (replacing an earlier answer).
+    AnswerSurvey {
+        /// The survey.
+        survey: crate::SurveyId,
+        /// Who answers.
+        member: MemberId,
+        /// Answers keyed by question key ("001").
+        answers: BTreeMap<String, crate::entities::Answer>,
+    },
+    /// Add a value-creation story.
+    AddStory(NewStory),
     /// Record a new invite (its public key) with an expiry.
     CreateInvite {
         /// The invite's public key, hex.
@@ -376,6 +432,9 @@ impl Command {
             Self::EditTheme(..) => "theme.edit".into(),
             Self::AddAction(_) => "action.add".into(),
             Self::EditAction(..) => "action.edit".into(),
+            Self::AddSurvey(_) => "survey.add".into(),
+            Self::AnswerSurvey { .. } => "survey.answer".into(),
+            Self::AddStory(_) => "story.add".into(),
             Self::CreateInvite { .. } => "invite.create".into(),
             Self::RevokeInvite(_) => "invite.revoke".into(),
             Self::Join { .. } => "member.join".into(),
@@ -789,6 +848,136 @@ impl CommunityDoc {
                 self.put(&stored)?;
                 Ok(event.to_string())
             }
+            Command::AddSurvey(new) => {
+                self.require_new(EntityKind::Survey, new.id.as_str())?;
+                if new.questions.is_empty() || new.questions.len() > 100 {
+                    return Err(CommandError::Invalid {
+                        field: "questions",
+                        reason: "a survey has between 1 and 100 questions".into(),
+                    });
+                }
+                let mut questions = BTreeMap::new();
+                for (index, q) in new.questions.into_iter().enumerate() {
+                    let mut options: Vec<String> = Vec::new();
+                    for option in &q.options {
+                        let option = clean_name("option", option)?;
+                        if !options.contains(&option) {
+                            options.push(option);
+                        }
+                    }
+                    let choice = matches!(
+                        q.kind,
+                        crate::QuestionKind::Single | crate::QuestionKind::Multiple
+                    );
+                    if choice && options.len() < 2 {
+                        return Err(CommandError::Invalid {
+                            field: "options",
+                            reason: format!("question {} needs at least two options", index + 1),
+                        });
+                    }
+                    if matches!(q.kind, crate::QuestionKind::Other(_)) {
+                        return Err(CommandError::Invalid {
+                            field: "kind",
+                            reason: "unknown question kind".into(),
+                        });
+                    }
+                    questions.insert(
+                        crate::entities::Round::key(index as u32 + 1),
+                        crate::entities::Question {
+                            text: clean_text("question", &q.text, MAX_TEXT_CHARS)?,
+                            kind: q.kind,
+                            options: if choice { options } else { Vec::new() },
+                        },
+                    );
+                }
+                let survey = crate::entities::Survey {
+                    title: clean_name("title", &new.title)?,
+                    description: clean_long("description", &new.description)?,
+                    questions,
+                    responses: BTreeMap::new(),
+                    created_by: ctx.by.clone(),
+                    created_at: ctx.now,
+                    deleted: false,
+                    id: new.id,
+                };
+                self.put(&survey)?;
+                Ok(survey.id.to_string())
+            }
+            Command::AnswerSurvey {
+                survey,
+                member,
+                answers,
+            } => {
+                let mut stored = self.require_live::<crate::entities::Survey>(survey.as_str())?;
+                self.require_active_member(&member)?;
+                let mut cleaned = BTreeMap::new();
+                for (key, answer) in answers {
+                    let question =
+                        stored
+                            .questions
+                            .get(&key)
+                            .ok_or_else(|| CommandError::Invalid {
+                                field: "answers",
+                                reason: format!("the survey has no question {key}"),
+                            })?;
+                    let ok = match question.kind {
+                        crate::QuestionKind::Scale => {
+                            answer.scale.is_some_and(|v| (1..=5).contains(&v))
+                        }
+                        crate::QuestionKind::Single => {
+                            answer.choices.len() == 1
+                                && question.options.contains(&answer.choices[0])
+                        }
+                        crate::QuestionKind::Multiple => {
+                            answer.choices.iter().all(|c| question.options.contains(c))
+                        }
+                        crate::QuestionKind::Text | crate::QuestionKind::Other(_) => {
+                            answer.text.as_ref().is_some_and(|t| {
+                                !t.trim().is_empty() && t.chars().count() <= MAX_TEXT_CHARS
+                            })
+                        }
+                    };
+                    if !ok {
+                        return Err(CommandError::Invalid {
+                            field: "answers",
+                            reason: format!(
+                                "the answer to \"{}\" does not fit the question",
+                                question.text
+                            ),
+                        });
+                    }
+                    cleaned.insert(key, answer);
+                }
+                stored.responses.insert(
+                    member,
+                    crate::entities::Response {
+                        answers: cleaned,
+                        at: ctx.now,
+                    },
+                );
+                self.put(&stored)?;
+                Ok(survey.to_string())
+            }
+            Command::AddStory(new) => {
+                self.require_new(EntityKind::Story, new.id.as_str())?;
+                self.require_optional_live::<Event>(new.event.as_ref().map(EventId::as_str))?;
+                for resource in &new.resources {
+                    self.require_live::<Resource>(resource.as_str())?;
+                }
+                let story = crate::entities::Story {
+                    title: clean_name("title", &new.title)?,
+                    text: clean_text("text", &new.text, MAX_LONG_TEXT_CHARS)?,
+                    cycles: new.cycles.into_iter().collect(),
+                    event: new.event,
+                    resources: new.resources.into_iter().collect(),
+                    author: ctx.by.clone(),
+                    created_at: ctx.now,
+                    deleted: false,
+                    id: new.id,
+                };
+                self.put(&story)?;
+                Ok(story.id.to_string())
+            }
             Command::RecordRound {
                 event,
                 round,
@@ -1143,6 +1332,8 @@ impl CommunityDoc {
             EntityKind::Resource => flip::<Resource>(self, id, deleted)?,
             EntityKind::Theme => flip::<Theme>(self, id, deleted)?,
             EntityKind::Action => flip::<Action>(self, id, deleted)?,
+            EntityKind::Survey => flip::<crate::entities::Survey>(self, id, deleted)?,
+            EntityKind::Story => flip::<crate::entities::Story>(self, id, deleted)?,
         }
         Ok(id.to_owned())
     }

@@ -202,6 +202,8 @@ impl CommunityDoc {
                 "theme" => "themes",
                 "action" => "actions",
                 "invite" => "invites",
+                "survey" => "surveys",
+                "story" => "stories",
                 _ => {
                     touched.unknown = true;
                     continue;

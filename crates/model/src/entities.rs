@@ -9,8 +9,10 @@ use std::collections::BTreeMap;
 use autosurgeon::{Hydrate, Reconcile, Text};
 use serde::{Serialize, Serializer};
 
-use crate::ids::{ActionId, CommunityId, EventId, MemberId, NoteId, ResourceId, ThemeId};
-use crate::labels::{EventFormat, Role, RsvpAnswer};
+use crate::ids::{
+    ActionId, CommunityId, EventId, MemberId, NoteId, ResourceId, StoryId, SurveyId, ThemeId,
+};
+use crate::labels::{Cycle, EventFormat, QuestionKind, Role, RsvpAnswer};
 use crate::set::Set;
 use crate::time::{Day, Timestamp};
 
@@ -277,4 +279,82 @@ pub struct Invite {
     pub used_at: Option<Timestamp>,
     /// Withdrawn before use.
     pub revoked: bool,
+}
+
+/// A short survey (a training-needs survey, meeting feedback) that members answer offline.
+#[derive(Clone, Debug, Reconcile, Hydrate, Serialize)]
+pub struct Survey {
+    /// The survey's id.
+    pub id: SurveyId,
+    /// Title.
+    pub title: String,
+    /// What it is for.
+    pub description: String,
+    /// Questions keyed by their number written with three digits ("001").
+    pub questions: BTreeMap<String, Question>,
+    /// Answers, one per member (answering again replaces one's own).
+    pub responses: BTreeMap<MemberId, Response>,
+    /// Who created it.
+    pub created_by: Option<MemberId>,
+    /// When.
+    pub created_at: Timestamp,
+    /// Tombstone.
+    #[serde(skip_serializing_if = "is_false")]
+    pub deleted: bool,
+}
+
+/// One survey question.
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
+pub struct Question {
+    /// The question.
+    pub text: String,
+    /// Scale, single or multiple choice, or free text.
+    pub kind: QuestionKind,
+    /// The options of a choice question.
+    pub options: Vec<String>,
+}
+
+/// One member's answers to a survey.
+#[derive(Clone, Debug, PartialEq, Reconcile, Hydrate, Serialize)]
+pub struct Response {
+    /// Answers keyed like the questions.
+    pub answers: BTreeMap<String, Answer>,
+    /// When they answered.
+    pub at: Timestamp,
+}
+
+/// An answer to one question (only the part matching its kind is set).
+#[derive(Clone, Debug, Default, PartialEq, Reconcile, Hydrate, Serialize)]
+pub struct Answer {
+    /// A scale answer, 1 to 5.
+    pub scale: Option<i64>,
+    /// The chosen options.
+    pub choices: Vec<String>,
+    /// A free-text answer.
+    pub text: Option<String>,
+}
+
+/// A value-creation story: what a member got out of the community, tagged with the cycles
+/// of value it reaches, for the community's own reflection and for funders.
+#[derive(Clone, Debug, Reconcile, Hydrate, Serialize)]
+pub struct Story {
+    /// The story's id.
+    pub id: StoryId,
+    /// A title.
+    pub title: String,
+    /// The story.
+    pub text: String,
+    /// The cycles it reaches.
+    pub cycles: Set<Cycle>,
+    /// The event it started from.
+    pub event: Option<EventId>,
+    /// Resources it involved.
+    pub resources: Set<ResourceId>,
+    /// Who told it.
+    pub author: Option<MemberId>,
+    /// When it was recorded.
+    pub created_at: Timestamp,
+    /// Tombstone.
+    #[serde(skip_serializing_if = "is_false")]
+    pub deleted: bool,
 }

@@ -2,7 +2,7 @@
 
 use autosurgeon::{Hydrate, Reconcile};
 
-use crate::entities::{Action, Event, Invite, Member, Note, Resource, Theme};
+use crate::entities::{Action, Event, Invite, Member, Note, Resource, Story, Survey, Theme};
 use crate::error::EntityKind;
 
 /// An entity stored in one of the community's id-keyed collections.
@@ -39,6 +39,8 @@ tombstoned_entity!(Note, EntityKind::Note);
 tombstoned_entity!(Resource, EntityKind::Resource);
 tombstoned_entity!(Theme, EntityKind::Theme);
 tombstoned_entity!(Action, EntityKind::Action);
+tombstoned_entity!(Survey, EntityKind::Survey);
+tombstoned_entity!(Story, EntityKind::Story);
 
 /// Members are never tombstoned: leaving is an explicit removal record instead.
 impl Entity for Member {

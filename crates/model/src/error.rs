@@ -17,6 +17,10 @@ pub enum EntityKind {
     Action,
     /// An invite.
     Invite,
+    /// A survey.
+    Survey,
+    /// A value-creation story.
+    Story,
 }
 
 impl EntityKind {
@@ -30,6 +34,8 @@ impl EntityKind {
             Self::Theme => "theme",
             Self::Action => "action",
             Self::Invite => "invite",
+            Self::Survey => "survey",
+            Self::Story => "story",
         }
     }
 
@@ -43,6 +49,8 @@ impl EntityKind {
             Self::Theme => "themes",
             Self::Action => "actions",
             Self::Invite => "invites",
+            Self::Survey => "surveys",
+            Self::Story => "stories",
         }
     }
 }

@@ -96,3 +96,11 @@ id_type!(
     /// Identifies an action point.
     ActionId
 );
+id_type!(
+    /// Identifies a survey.
+    SurveyId
+);
+id_type!(
+    /// Identifies a value-creation story.
+    StoryId
+);

@@ -11,6 +11,7 @@ pub mod export;
 pub mod generate;
 pub mod ids;
 pub mod import;
+pub mod insight;
 pub mod labels;
 pub mod pairing;
 pub mod sample;
@@ -22,8 +23,10 @@ pub use automerge;
 pub use commands::{Applied, Command, Ctx};
 pub use doc::{CommunityDoc, SCHEMA_VERSION, Touched};
 pub use error::{CommandError, DocumentError, EntityKind};
-pub use ids::{ActionId, CommunityId, EventId, MemberId, NoteId, ResourceId, ThemeId};
-pub use labels::{EventFormat, Role, RsvpAnswer};
+pub use ids::{
+    ActionId, CommunityId, EventId, MemberId, NoteId, ResourceId, StoryId, SurveyId, ThemeId,
+};
+pub use labels::{Cycle, EventFormat, QuestionKind, Role, RsvpAnswer};
 pub use time::{Day, Timestamp};
 pub use view::CommunityView;
 

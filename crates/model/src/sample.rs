@@ -379,5 +379,121 @@ pub fn sample_commands(founder: &MemberId, now: Timestamp) -> Vec<Command> {
             ));
         }
     }
+    // A training-needs survey (as in the Stoke-on-Trent guide) with a few answers.
+    let survey = crate::SurveyId::generate();
+    out.push(Command::AddSurvey(crate::commands::NewSurvey {
+        id: survey.clone(),
+        title: "Training needs".into(),
+        description: "What would help you support families better?".into(),
+        questions: vec![
+            crate::commands::NewQuestion {
+                text: "How confident are you referring a family to another service?".into(),
+                kind: crate::QuestionKind::Scale,
+                options: Vec::new(),
+            },
+            crate::commands::NewQuestion {
+                text: "Which training would you come to?".into(),
+                kind: crate::QuestionKind::Multiple,
+                options: vec![
+                    "Safeguarding refresher".into(),
+                    "Money and debt advice".into(),
+                    "SEND processes".into(),
+                    "Trauma-informed practice".into(),
+                ],
+            },
+            crate::commands::NewQuestion {
+                text: "Anything else?".into(),
+                kind: crate::QuestionKind::Text,
+                options: Vec::new(),
+            },
+        ],
+    }));
+    let answer = |scale: i64, choices: &[&str], text: Option<&str>| {
+        let mut answers = std::collections::BTreeMap::new();
+        answers.insert(
+            "001".to_owned(),
+            crate::entities::Answer {
+                scale: Some(scale),
+                ..Default::default()
+            },
+        );
+        answers.insert(
+            "002".to_owned(),
+            crate::entities::Answer {
+                choices: choices.iter().map(|c| (*c).to_owned()).collect(),
+                ..Default::default()
+            },
+        );
+        if let Some(text) = text {
+            answers.insert(
+                "003".to_owned(),
+                crate::entities::Answer {
+                    text: Some(text.into()),
+                    ..Default::default()
+                },
+            );
+        }
+        answers
+    };
+    for (who, scale, choices, text) in [
+        (
+            1,
+            4,
+            &["SEND processes", "Trauma-informed practice"][..],
+            None,
+        ),
+        (
+            2,
+            2,
+            &["Money and debt advice"][..],
+            Some("Evening sessions please"),
+        ),
+        (4, 3, &["SEND processes"][..], None),
+        (
+            5,
+            5,
+            &["Safeguarding refresher", "SEND processes"][..],
+            None,
+        ),
+    ] {
+        if let Some(member) = members.get(who) {
+            out.push(Command::AnswerSurvey {
+                survey: survey.clone(),
+                member: member.clone(),
+                answers: answer(scale, choices, text),
+            });
+        }
+    }
+
+    // Value-creation stories.
+    for (title, text, cycles, event) in [
+        (
+            "Met the Family Hub duty worker",
+            "At the front-doors meeting I met Tom, and now I know who to call on a Monday morning.",
+            &[crate::Cycle::Immediate, crate::Cycle::Potential][..],
+            Some(0),
+        ),
+        (
+            "One named contact",
+            "After the Hot Seat we gave every family in our drop-in one named contact. Fewer families are passed around.",
+            &[crate::Cycle::Applied, crate::Cycle::Realised][..],
+            Some(1),
+        ),
+        (
+            "Parents as experts",
+            "Hearing Grace's journey changed how our team thinks about 'hard to reach' families: we were the hard-to-reach ones.",
+            &[crate::Cycle::Reframing][..],
+            Some(1),
+        ),
+    ] {
+        out.push(Command::AddStory(crate::commands::NewStory {
+            id: crate::StoryId::generate(),
+            title: title.into(),
+            text: text.into(),
+            cycles: cycles.to_vec(),
+            event: event.and_then(|e: usize| event_ids.get(e).cloned()),
+            resources: Vec::new(),
+        }));
+    }
     out
 }

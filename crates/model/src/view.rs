@@ -5,10 +5,12 @@ use std::collections::BTreeMap;
 use automerge::ChangeHash;
 
 use crate::doc::{CommunityDoc, Touched};
-use crate::entities::{Action, Community, Event, Member, Note, Removal, Resource, Theme};
+use crate::entities::{
+    Action, Community, Event, Member, Note, Removal, Resource, Story, Survey, Theme,
+};
 use crate::entity::Entity;
 use crate::error::DocumentError;
-use crate::ids::{ActionId, EventId, MemberId, NoteId, ResourceId, ThemeId};
+use crate::ids::{ActionId, EventId, MemberId, NoteId, ResourceId, StoryId, SurveyId, ThemeId};
 use crate::time::Timestamp;
 
 /// A hydrated snapshot of one community (live and deleted entities, keyed by id).
@@ -30,6 +32,10 @@ pub struct CommunityView {
     pub themes: BTreeMap<ThemeId, Theme>,
     /// Action points by id.
     pub actions: BTreeMap<ActionId, Action>,
+    /// Surveys by id.
+    pub surveys: BTreeMap<SurveyId, Survey>,
+    /// Value-creation stories by id.
+    pub stories: BTreeMap<StoryId, Story>,
     /// The document heads this snapshot was taken at, sorted.
     pub heads: Vec<ChangeHash>,
     /// Entities that could not be read (written in a shape this build does not understand).
@@ -86,6 +92,8 @@ impl CommunityView {
             resources: collect(doc, &mut unreadable)?,
             themes: collect(doc, &mut unreadable)?,
             actions: collect(doc, &mut unreadable)?,
+            surveys: collect(doc, &mut unreadable)?,
+            stories: collect(doc, &mut unreadable)?,
             heads,
             unreadable,
         })
@@ -124,6 +132,8 @@ impl CommunityView {
                 "resources" => refresh_one(&mut self.resources, doc, id)?,
                 "themes" => refresh_one(&mut self.themes, doc, id)?,
                 "actions" => refresh_one(&mut self.actions, doc, id)?,
+                "surveys" => refresh_one(&mut self.surveys, doc, id)?,
+                "stories" => refresh_one(&mut self.stories, doc, id)?,
                 _ => {}
             }
         }
@@ -142,6 +152,8 @@ impl CommunityView {
             "resources" => self.resources = collect(doc, &mut unreadable)?,
             "themes" => self.themes = collect(doc, &mut unreadable)?,
             "actions" => self.actions = collect(doc, &mut unreadable)?,
+            "surveys" => self.surveys = collect(doc, &mut unreadable)?,
+            "stories" => self.stories = collect(doc, &mut unreadable)?,
             _ => {}
         }
         Ok(())

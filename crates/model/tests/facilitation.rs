@@ -349,3 +349,186 @@ fn members_import_from_a_spreadsheet_all_or_nothing() {
         "{errors:?}"
     );
 }
+
+#[test]
+fn survey_answers_merge_and_tally() {
+    use commonroom_model::commands::{NewQuestion, NewSurvey};
+    use commonroom_model::entities::Answer;
+    use commonroom_model::insight::{Tally, survey_results};
+    use commonroom_model::{QuestionKind, SurveyId};
+    let mut f = common::fixture();
+    let c = common::ctx(&f.founder, 40);
+    let id = SurveyId::new("s1");
+    f.doc
+        .apply(
+            &c,
+            Command::AddSurvey(NewSurvey {
+                id: id.clone(),
+                title: "Training needs".into(),
+                description: String::new(),
+                questions: vec![
+                    NewQuestion {
+                        text: "Confidence?".into(),
+                        kind: QuestionKind::Scale,
+                        options: vec![],
+                    },
+                    NewQuestion {
+                        text: "Which?".into(),
+                        kind: QuestionKind::Single,
+                        options: vec!["A".into(), "B".into()],
+                    },
+                    NewQuestion {
+                        text: "Else?".into(),
+                        kind: QuestionKind::Text,
+                        options: vec![],
+                    },
+                ],
+            }),
+        )
+        .unwrap();
+    // A choice question needs options; an answer must fit its question.
+    assert!(
+        f.doc
+            .apply(
+                &c,
+                Command::AddSurvey(NewSurvey {
+                    id: SurveyId::new("s2"),
+                    title: "x".into(),
+                    description: String::new(),
+                    questions: vec![NewQuestion {
+                        text: "?".into(),
+                        kind: QuestionKind::Single,
+                        options: vec!["only".into()]
+                    }]
+                })
+            )
+            .is_err()
+    );
+    let answers = |scale: i64, choice: &str| {
+        std::collections::BTreeMap::from([
+            (
+                "001".to_owned(),
+                Answer {
+                    scale: Some(scale),
+                    ..Default::default()
+                },
+            ),
+            (
+                "002".to_owned(),
+                Answer {
+                    choices: vec![choice.to_owned()],
+                    ..Default::default()
+                },
+            ),
+        ])
+    };
+    assert!(
+        f.doc
+            .apply(
+                &c,
+                Command::AnswerSurvey {
+                    survey: id.clone(),
+                    member: f.member.clone(),
+                    answers: answers(9, "A")
+                }
+            )
+            .is_err()
+    );
+    assert!(
+        f.doc
+            .apply(
+                &c,
+                Command::AnswerSurvey {
+                    survey: id.clone(),
+                    member: f.member.clone(),
+                    answers: answers(3, "C")
+                }
+            )
+            .is_err()
+    );
+
+    // Two members answer on two replicas, offline; both answers survive the merge.
+    let mut other = common::replica(&mut f.doc, 9);
+    f.doc
+        .apply(
+            &c,
+            Command::AnswerSurvey {
+                survey: id.clone(),
+                member: f.founder.clone(),
+                answers: answers(4, "A"),
+            },
+        )
+        .unwrap();
+    other
+        .apply(
+            &common::ctx(&f.member, 41),
+            Command::AnswerSurvey {
+                survey: id.clone(),
+                member: f.member.clone(),
+                answers: answers(2, "A"),
+            },
+        )
+        .unwrap();
+    f.doc.merge(&mut other).unwrap();
+    let view = CommunityView::hydrate(&mut f.doc).unwrap();
+    let survey = &view.surveys[&id];
+    assert_eq!(survey.responses.len(), 2);
+    let results = survey_results(survey);
+    assert_eq!(
+        results[0].1,
+        Tally::Scale {
+            counts: [0, 1, 0, 1, 0],
+            mean: Some(3.0)
+        }
+    );
+    assert_eq!(
+        results[1].1,
+        Tally::Choices(vec![("A".into(), 2), ("B".into(), 0)])
+    );
+    assert_eq!(results[2].1, Tally::Texts(vec![]));
+}
+
+#[test]
+fn stories_and_the_impact_report() {
+    use commonroom_model::commands::NewStory;
+    use commonroom_model::insight::{impact_report, stories_by_cycle_and_year};
+    use commonroom_model::{Cycle, StoryId};
+    let mut f = common::fixture();
+    let c = common::ctx(&f.member, 40);
+    f.doc
+        .apply(
+            &c,
+            Command::AddStory(NewStory {
+                id: StoryId::new("st1"),
+                title: "One named contact".into(),
+                text: "We gave each family one contact.".into(),
+                cycles: vec![Cycle::Applied, Cycle::Realised],
+                event: Some(f.event.clone()),
+                resources: vec![],
+            }),
+        )
+        .unwrap();
+    assert!(
+        f.doc
+            .apply(
+                &c,
+                Command::AddStory(NewStory {
+                    id: StoryId::new("st2"),
+                    title: "x".into(),
+                    text: "y".into(),
+                    cycles: vec![],
+                    event: Some(EventId::new("nope")),
+                    resources: vec![]
+                })
+            )
+            .is_err()
+    );
+    let view = CommunityView::hydrate(&mut f.doc).unwrap();
+    let by_year = stories_by_cycle_and_year(&view);
+    assert_eq!(by_year.len(), 1);
+    assert_eq!(by_year[0].1, vec![0, 0, 1, 1, 0]);
+    let report = impact_report(&view, Timestamp::from_millis(common::T0 + 20 * 86_400_000));
+    assert!(report.contains("## Value created (1 stories)"), "{report}");
+    assert!(report.contains("### Applied value (1)\n\n- **One named contact** (Sam): We gave each family one contact."), "{report}");
+    assert!(report.contains("### Reframing value (0)"), "{report}");
+}
