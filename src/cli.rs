@@ -96,6 +96,18 @@ pub enum Command {
         #[command(subcommand)]
         action: EntityAction<ActionFields>,
     },
+    /// Surveys: add one, answer it, see the results.
+    Survey {
+        /// What to do.
+        #[command(subcommand)]
+        action: SurveyAction,
+    },
+    /// Value-creation stories.
+    Story {
+        /// What to do.
+        #[command(subcommand)]
+        action: StoryAction,
+    },
     /// Export a community.
     Export {
         /// Community id or a unique prefix of its name.
@@ -109,6 +121,9 @@ pub enum Command {
         /// For Markdown: only this event's summary, for those who could not come.
         #[arg(long, value_name = "EVENT")]
         event: Option<String>,
+        /// For Markdown: the impact report for funders (reach, stories by cycle of value).
+        #[arg(long, conflicts_with = "event")]
+        impact: bool,
         /// Write to this file instead of standard output.
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
@@ -245,6 +260,68 @@ pub enum EntityAction<F: Args> {
         community: String,
         /// The entity's id (or a unique prefix of it).
         id: String,
+    },
+}
+
+/// Survey commands.
+#[derive(Debug, Subcommand)]
+pub enum SurveyAction {
+    /// Add a survey; prints its id.
+    Add {
+        /// Community id or a unique prefix of its name.
+        community: String,
+        /// Title.
+        #[arg(long)]
+        title: String,
+        /// What it is for.
+        #[arg(long, default_value = "")]
+        description: String,
+        /// A question as KIND:TEXT[:OPTION|OPTION...], KIND one of scale (1 to 5), single,
+        /// multiple, text; repeat in order.
+        #[arg(long = "question", required = true)]
+        questions: Vec<String>,
+    },
+    /// Answer a survey (answering again replaces your answer).
+    Answer {
+        /// Community id or a unique prefix of its name.
+        community: String,
+        /// The survey's id (or a unique prefix).
+        survey: String,
+        /// An answer as NUMBER=VALUE: 1=4 for a scale, 2=OPTION or 2=A|B for choices, 3=TEXT.
+        #[arg(long = "answer", required = true)]
+        answers: Vec<String>,
+        /// Who answers (default: you).
+        #[arg(long)]
+        member: Option<String>,
+    },
+    /// Print a survey's results.
+    Results {
+        /// Community id or a unique prefix of its name.
+        community: String,
+        /// The survey's id (or a unique prefix).
+        survey: String,
+    },
+}
+
+/// Story commands.
+#[derive(Debug, Subcommand)]
+pub enum StoryAction {
+    /// Record a value-creation story; prints its id.
+    Add {
+        /// Community id or a unique prefix of its name.
+        community: String,
+        /// Title.
+        #[arg(long)]
+        title: String,
+        /// The story.
+        #[arg(long)]
+        text: String,
+        /// A cycle it reaches (immediate, potential, applied, realised, reframing); repeat.
+        #[arg(long = "cycle")]
+        cycles: Vec<String>,
+        /// The event it started from.
+        #[arg(long)]
+        event: Option<String>,
     },
 }
 

@@ -7,6 +7,7 @@ mod local;
 mod network;
 mod node_backend;
 mod run;
+mod surveys;
 mod window;
 
 use std::path::PathBuf;

@@ -76,6 +76,7 @@ pub fn run(
             format,
             table,
             event,
+            impact,
             out: file,
         } => {
             let session = Target::open(local, &community)?;
@@ -84,6 +85,10 @@ pub fn run(
                 .transpose()?;
             let view = session.view()?;
             let text = match (format, event) {
+                (ExportFormat::Markdown, None) if impact => {
+                    commonroom_model::insight::impact_report(view, Timestamp::now())
+                }
+                (_, None) if impact => bail!("--impact goes with --format markdown"),
                 (ExportFormat::Markdown, Some(event)) => {
                     export::markdown::event_summary(view, &EventId::new(event))
                         .ok_or_else(|| anyhow!("that event has been removed"))?
@@ -164,6 +169,8 @@ pub fn run(
         }
         C::Theme { action } => entity(local, out, EntityKind::Theme, action, theme_command)?,
         C::Action { action } => entity(local, out, EntityKind::Action, action, action_command)?,
+        C::Survey { action } => crate::surveys::survey(local, action, out)?,
+        C::Story { action } => crate::surveys::story(local, action, out)?,
         C::Invite { .. } | C::Join { .. } | C::Serve { .. } | C::Sync { .. } | C::Peers { .. } => {
             bail!("this command needs the network; it is carried out by a node")
         }

@@ -29,6 +29,8 @@ struct Export<'a> {
     resources: Vec<&'a Resource>,
     themes: Vec<&'a Theme>,
     actions: Vec<&'a Action>,
+    surveys: Vec<&'a crate::entities::Survey>,
+    stories: Vec<&'a crate::entities::Story>,
     heads: Vec<String>,
 }
 
@@ -51,6 +53,8 @@ pub fn to_value(view: &CommunityView) -> serde_json::Value {
         resources: view.resources.values().filter(|r| !r.deleted).collect(),
         themes: view.themes.values().filter(|t| !t.deleted).collect(),
         actions: view.actions.values().filter(|a| !a.deleted).collect(),
+        surveys: view.surveys.values().filter(|s| !s.deleted).collect(),
+        stories: view.stories.values().filter(|s| !s.deleted).collect(),
         heads: view.heads.iter().map(|h| h.to_string()).collect(),
     };
     // Serialising plain structs of strings, numbers and maps with string keys cannot fail.
