@@ -598,33 +598,91 @@ fn members_import_from_csv_with_a_report_of_bad_lines() {
 fn surveys_stories_and_the_impact_report() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let id = ok(d, &["create", "Carers Circle", "--me", "Jo"]).trim().to_owned();
+    let id = ok(d, &["create", "Carers Circle", "--me", "Jo"])
+        .trim()
+        .to_owned();
     ok(d, &["member", "add", &id, "--name", "Amir"]);
     let survey = ok(
         d,
         &[
-            "survey", "add", &id, "--title", "Training needs",
-            "--question", "scale:How confident are you?",
-            "--question", "multiple:Which training?:Safeguarding|Benefits|SEND",
-            "--question", "text:Anything else?",
+            "survey",
+            "add",
+            &id,
+            "--title",
+            "Training needs",
+            "--question",
+            "scale:How confident are you?",
+            "--question",
+            "multiple:Which training?:Safeguarding|Benefits|SEND",
+            "--question",
+            "text:Anything else?",
         ],
     )
     .trim()
     .to_owned();
-    ok(d, &["survey", "answer", &id, &survey, "--answer", "1=4", "--answer", "2=Benefits|SEND", "--answer", "3=Evenings please"]);
-    ok(d, &["survey", "answer", &id, &survey, "--member", "Amir", "--answer", "1=2", "--answer", "2=SEND"]);
+    ok(
+        d,
+        &[
+            "survey",
+            "answer",
+            &id,
+            &survey,
+            "--answer",
+            "1=4",
+            "--answer",
+            "2=Benefits|SEND",
+            "--answer",
+            "3=Evenings please",
+        ],
+    );
+    ok(
+        d,
+        &[
+            "survey", "answer", &id, &survey, "--member", "Amir", "--answer", "1=2", "--answer",
+            "2=SEND",
+        ],
+    );
     let err = fails(d, &["survey", "answer", &id, &survey, "--answer", "1=7"]);
     assert!(err.contains("does not fit the question"), "{err}");
     let results = ok(d, &["survey", "results", &id, &survey]);
-    assert!(results.starts_with("Training needs (2 answers)\n"), "{results}");
+    assert!(
+        results.starts_with("Training needs (2 answers)\n"),
+        "{results}"
+    );
     assert!(results.contains("   mean: 3.0"), "{results}");
     assert!(results.contains("   SEND: 2\n"), "{results}");
     assert!(results.contains("   - Evenings please"), "{results}");
 
-    ok(d, &["story", "add", &id, "--title", "Respite found", "--text", "Amir found respite care through the group.", "--cycle", "applied", "--cycle", "realised"]);
-    let err = fails(d, &["story", "add", &id, "--title", "x", "--text", "y", "--cycle", "huge"]);
+    ok(
+        d,
+        &[
+            "story",
+            "add",
+            &id,
+            "--title",
+            "Respite found",
+            "--text",
+            "Amir found respite care through the group.",
+            "--cycle",
+            "applied",
+            "--cycle",
+            "realised",
+        ],
+    );
+    let err = fails(
+        d,
+        &[
+            "story", "add", &id, "--title", "x", "--text", "y", "--cycle", "huge",
+        ],
+    );
     assert!(err.contains("cycle"), "{err}");
     let report = ok(d, &["export", &id, "--format", "markdown", "--impact"]);
-    assert!(report.starts_with("# Carers Circle: impact report"), "{report}");
-    assert!(report.contains("### Realised value (1)\n\n- **Respite found** (Jo)"), "{report}");
+    assert!(
+        report.starts_with("# Carers Circle: impact report"),
+        "{report}"
+    );
+    assert!(
+        report.contains("### Realised value (1)\n\n- **Respite found** (Jo)"),
+        "{report}"
+    );
 }

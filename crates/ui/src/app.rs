@@ -346,10 +346,7 @@ impl CommonroomApp {
         for tab in Tab::ALL {
             let response = ui
                 .selectable_label(self.prefs.tab == tab, tab.title())
-                .on_hover_text(format!(
-                    "Ctrl+{}",
-                    Tab::ALL.iter().position(|t| *t == tab).unwrap_or(0) + 1
-                ));
+                .on_hover_text(tab.shortcut());
             if response.clicked() {
                 self.prefs.tab = tab;
             }

@@ -6,6 +6,7 @@
 
 pub mod app;
 pub mod bridge;
+pub mod charts;
 pub mod here;
 pub mod screens;
 pub mod state;

@@ -20,11 +20,17 @@ pub enum Tab {
     Themes,
     /// Action points.
     Actions,
+    /// Surveys and their results.
+    Surveys,
+    /// Value-creation stories.
+    Stories,
+    /// Attendance, themes, surveys and stories at a glance.
+    Dashboard,
 }
 
 impl Tab {
     /// Every screen, in side-bar order.
-    pub const ALL: [Tab; 7] = [
+    pub const ALL: [Tab; 10] = [
         Tab::Home,
         Tab::Members,
         Tab::Resources,
@@ -32,6 +38,9 @@ impl Tab {
         Tab::Notes,
         Tab::Themes,
         Tab::Actions,
+        Tab::Surveys,
+        Tab::Stories,
+        Tab::Dashboard,
     ];
 
     /// The screen's name.
@@ -44,10 +53,25 @@ impl Tab {
             Tab::Notes => "Notes",
             Tab::Themes => "Themes",
             Tab::Actions => "Actions",
+            Tab::Surveys => "Surveys",
+            Tab::Stories => "Stories",
+            Tab::Dashboard => "Dashboard",
         }
     }
 
-    /// The keyboard shortcut's digit (Ctrl+1 … Ctrl+7).
+    /// The shortcut in words, e.g. "Ctrl+5".
+    pub fn shortcut(self) -> String {
+        let digit = match self.key() {
+            egui::Key::Num0 => 0,
+            key => Tab::ALL
+                .iter()
+                .position(|t| t.key() == key)
+                .map_or(0, |i| i + 1),
+        };
+        format!("Ctrl+{digit}")
+    }
+
+    /// The keyboard shortcut's digit (Ctrl+1 … Ctrl+9, then Ctrl+0).
     pub fn key(self) -> egui::Key {
         match self {
             Tab::Home => egui::Key::Num1,
@@ -57,6 +81,9 @@ impl Tab {
             Tab::Notes => egui::Key::Num5,
             Tab::Themes => egui::Key::Num6,
             Tab::Actions => egui::Key::Num7,
+            Tab::Surveys => egui::Key::Num8,
+            Tab::Stories => egui::Key::Num9,
+            Tab::Dashboard => egui::Key::Num0,
         }
     }
 }

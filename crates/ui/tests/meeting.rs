@@ -130,3 +130,53 @@ fn the_facilitator_pairs_people_and_shares_a_summary() {
         "{agenda}"
     );
 }
+
+#[test]
+fn surveys_stories_and_the_dashboard() {
+    let peer = Peer::start();
+    let mut app = peer.app();
+    wait_for(&mut app, "the first-run page", |h| {
+        shows(h, "Explore a sample community")
+    });
+    click(&mut app, "Explore a sample community");
+    wait_for(&mut app, "the sample to be filled", |h| {
+        !h.state().data().opening && h.state().view().is_some_and(|v| v.stories.len() == 3)
+    });
+
+    // Answer the training-needs survey; the results count the new answer.
+    click(&mut app, "Surveys");
+    wait_for(&mut app, "the survey", |h| shows(h, "Training needs (4 answers)"));
+    assert!(shows(&app, "SEND processes: 3"), "the chart's numbers are written out");
+    click(&mut app, "5");
+    app.get_by_role_and_label(egui::accesskit::Role::CheckBox, "SEND processes")
+        .click();
+    app.step();
+    click(&mut app, "Send my answers");
+    wait_for(&mut app, "my answer counted", |h| {
+        shows(h, "Training needs (5 answers)") && shows(h, "SEND processes: 4")
+    });
+
+    // Build a survey of our own.
+    click(&mut app, "➕ New survey");
+    type_into(&mut app, "Survey title", "Meeting feedback");
+    type_into(&mut app, "Question 1", "How useful was tonight?");
+    click(&mut app, "Save survey");
+    wait_for(&mut app, "the new survey", |h| {
+        shows(h, "Meeting feedback (0 answers)")
+    });
+
+    // Record a story.
+    click(&mut app, "Stories");
+    click(&mut app, "➕ Record a story");
+    type_into(&mut app, "Story title", "A new referral route");
+    type_into(&mut app, "What happened, and what difference it made", "Two services now share one form.");
+    click(&mut app, "Applied value");
+    click(&mut app, "Save story");
+    wait_for(&mut app, "the story", |h| shows(h, "A new referral route"));
+    assert!(shows_part(&app, "applied: 2"), "the chart counts it");
+
+    click(&mut app, "Dashboard");
+    wait_for(&mut app, "the dashboard", |h| shows(h, "Attendance over time"));
+    assert!(shows_part(&app, "Finding the right door: 3"));
+    assert!(shows(&app, "Training needs: 5 answers"));
+}

@@ -68,4 +68,21 @@ fn a_change_in_one_window_appears_in_the_other() {
     wait_for(&mut a, "Bob online in Alice's status bar", |h| {
         shows(h, "1 peer in the room")
     });
+
+    // Alice builds a survey; Bob answers it in his window; Alice's chart counts it.
+    click(&mut a, "Surveys");
+    click(&mut a, "➕ New survey");
+    type_into(&mut a, "Survey title", "Training needs");
+    type_into(&mut a, "Question 1", "How confident are you?");
+    click(&mut a, "Save survey");
+    wait_for(&mut a, "Alice's survey", |h| shows(h, "Training needs (0 answers)"));
+    click(&mut b, "Surveys");
+    wait_for(&mut b, "the survey in Bob's window", |h| {
+        shows(h, "Training needs (0 answers)")
+    });
+    click(&mut b, "4");
+    click(&mut b, "Send my answers");
+    wait_for(&mut a, "Bob's answer in Alice's chart", |h| {
+        shows(h, "Training needs (1 answers)") && shows(h, "4: 1")
+    });
 }

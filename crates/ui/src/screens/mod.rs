@@ -1,6 +1,7 @@
 //! The screens of the window, each a small module with its own state.
 
 pub mod actions;
+pub mod dashboard;
 pub mod events;
 pub mod first_run;
 pub mod home;
@@ -10,6 +11,8 @@ pub mod notes;
 pub mod resources;
 pub mod search;
 pub mod status;
+pub mod stories;
+pub mod surveys;
 pub mod themes;
 
 use egui::Ui;
@@ -36,6 +39,10 @@ pub struct Screens {
     pub themes: themes::ThemesScreen,
     /// Actions.
     pub actions: actions::ActionsScreen,
+    /// Surveys.
+    pub surveys: surveys::SurveysScreen,
+    /// Value stories.
+    pub stories: stories::StoriesScreen,
     /// The Ctrl+K search.
     pub search: search::Search,
 }
@@ -51,6 +58,9 @@ impl Screens {
             Tab::Notes => self.notes.notes_ui(ui, here),
             Tab::Themes => self.themes.themes_ui(ui, here),
             Tab::Actions => self.actions.actions_ui(ui, here),
+            Tab::Surveys => self.surveys.surveys_ui(ui, here),
+            Tab::Stories => self.stories.stories_ui(ui, here),
+            Tab::Dashboard => dashboard::dashboard_ui(ui, here),
         }
     }
 
@@ -63,7 +73,8 @@ impl Screens {
             Tab::Notes => self.notes.event = Some(id.into()),
             Tab::Themes => self.themes.selected = Some(id.into()),
             Tab::Actions => self.actions.highlight = Some(id),
-            Tab::Home => {}
+            Tab::Surveys => self.surveys.selected = Some(id.into()),
+            Tab::Home | Tab::Stories | Tab::Dashboard => {}
         }
     }
 
@@ -76,7 +87,9 @@ impl Screens {
             Tab::Notes => self.notes.focus_new = true,
             Tab::Themes => self.themes.form = Some(Default::default()),
             Tab::Actions => self.actions.form = Some(Default::default()),
-            Tab::Home => {}
+            Tab::Surveys => self.surveys.start_new(),
+            Tab::Stories => self.stories.form = Some(Default::default()),
+            Tab::Home | Tab::Dashboard => {}
         }
     }
 }
