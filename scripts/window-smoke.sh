@@ -86,6 +86,8 @@ if command -v xdotool >/dev/null 2>&1; then
     xdotool key --window "$WID" ctrl+4; shoot meeting-event 3
     xdotool key --window "$WID" ctrl+5; shoot meeting-notes 2
     xdotool key --window "$WID" ctrl+1; shoot meeting-home 2
+    xdotool key --window "$WID" ctrl+8; shoot surveys 2
+    xdotool key --window "$WID" ctrl+0; shoot dashboard 2
 fi
 
 # And the command line talks to the running app through its control socket.

@@ -239,3 +239,17 @@ pub fn swap(groups: &mut [Vec<MemberId>], a: &MemberId, b: &MemberId) {
         }
     }
 }
+
+/// Groups in words, by member name: "Ann & Bo; Cy & Di & Ed".
+pub fn describe(view: &CommunityView, groups: &[Vec<MemberId>]) -> String {
+    groups
+        .iter()
+        .map(|g| {
+            g.iter()
+                .map(|m| view.member_name(m))
+                .collect::<Vec<_>>()
+                .join(" & ")
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}

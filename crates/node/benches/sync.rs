@@ -21,7 +21,6 @@ use commonroom_model::generate::{Spec, generate};
 use commonroom_model::{Command, CommunityDoc, Ctx, MemberId, NoteId, Timestamp};
 use commonroom_node::{Event, Node, NodeConfig, NodeHandle};
 use commonroom_proto::SyncSession;
-use commonroom_store::DataDir;
 
 const CHILD: &str = "COMMONROOM_BENCH_INVITER_DIR";
 const EDITS: usize = 300;
@@ -44,30 +43,6 @@ fn ms(d: Duration) -> f64 {
 fn percentile(samples: &mut [Duration], p: f64) -> Duration {
     samples.sort();
     samples[((samples.len() as f64 - 1.0) * p).round() as usize]
-}
-
-/// Writes the generated community into `dir` as this device's, with the founder as "me".
-fn prepare_inviter(dir: &Path, spec: &Spec) -> String {
-    let mut doc = generate(spec).with_fresh_actor();
-    let data = DataDir::open(dir).unwrap();
-    let device = commonroom_proto::invite::public_key_of(&data.device_secret().unwrap());
-    let founder = doc.community().unwrap().created_by.unwrap();
-    doc.apply(
-        &Ctx {
-            by: Some(founder.clone()),
-            now: Timestamp::now(),
-        },
-        Command::LinkDevice {
-            member: founder.clone(),
-            device: device.iter().map(|b| format!("{b:02x}")).collect(),
-            label: "bench".into(),
-        },
-    )
-    .unwrap();
-    let id = doc.id().unwrap().to_string();
-    let store = data.create_community(&id, doc.automerge_mut()).unwrap();
-    store.write_local("me", founder.as_str()).unwrap();
-    id
 }
 
 async fn start(dir: &Path) -> Node {
@@ -237,7 +212,7 @@ fn main() {
 
     // (a) A fresh member joins a node running in another process.
     let inviter = tempfile::tempdir().unwrap();
-    let community = prepare_inviter(inviter.path(), &spec);
+    let community = commonroom_node::install_generated(inviter.path(), &spec);
     let mut child = Process::new(std::env::current_exe().unwrap())
         .env(CHILD, inviter.path())
         .stdin(Stdio::piped())
@@ -279,7 +254,7 @@ fn main() {
     // (b) and (c): two live nodes on loopback.
     runtime.block_on(async {
         let (da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-        let community = prepare_inviter(da.path(), &spec);
+        let community = commonroom_node::install_generated(da.path(), &spec);
         let a = start(da.path()).await;
         let b = start(db.path()).await;
         let (ha, hb) = (a.handle(), b.handle());

@@ -13,6 +13,8 @@ mod conn;
 mod error;
 mod event;
 mod found;
+#[cfg(feature = "generate")]
+mod generated;
 mod handle;
 mod peers;
 
@@ -20,4 +22,6 @@ pub use commonroom_net::{NetConfig, RelayChoice};
 pub use error::NodeError;
 pub use event::Event;
 pub use found::{Founded, found_community};
+#[cfg(feature = "generate")]
+pub use generated::install_generated;
 pub use handle::{Node, NodeConfig, NodeHandle, PeerInfo, SyncReport, Traffic};

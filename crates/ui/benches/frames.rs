@@ -11,38 +11,12 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use commonroom_model::generate::{Spec, generate};
-use commonroom_model::{Command, Ctx, Timestamp};
+use commonroom_model::generate::Spec;
 use commonroom_node::{Node, NodeConfig};
-use commonroom_store::DataDir;
 use commonroom_ui::{Bridge, CommonroomApp, Prefs, Tab};
 
 const FRAMES: usize = 300;
 const WARM_UP: usize = 30;
-
-/// Writes the generated community into `dir` as this device's, with the founder as "me".
-fn prepare(dir: &Path, spec: &Spec) -> String {
-    let mut doc = generate(spec).with_fresh_actor();
-    let data = DataDir::open(dir).unwrap();
-    let device = commonroom_proto::invite::public_key_of(&data.device_secret().unwrap());
-    let founder = doc.community().unwrap().created_by.unwrap();
-    doc.apply(
-        &Ctx {
-            by: Some(founder.clone()),
-            now: Timestamp::now(),
-        },
-        Command::LinkDevice {
-            member: founder.clone(),
-            device: device.iter().map(|b| format!("{b:02x}")).collect(),
-            label: "bench".into(),
-        },
-    )
-    .unwrap();
-    let id = doc.id().unwrap().to_string();
-    let store = data.create_community(&id, doc.automerge_mut()).unwrap();
-    store.write_local("me", founder.as_str()).unwrap();
-    id
-}
 
 fn input(time: f64, scroll: f32) -> egui::RawInput {
     let mut input = egui::RawInput {
@@ -141,9 +115,9 @@ fn main() {
         "generating the five-year community ({} members, {} notes)…",
         spec.members, spec.notes
     );
-    prepare(big_dir.path(), &spec);
+    commonroom_node::install_generated(big_dir.path(), &spec);
     let small_dir = tempfile::tempdir().unwrap();
-    prepare(small_dir.path(), &Spec::small());
+    commonroom_node::install_generated(small_dir.path(), &Spec::small());
 
     let (small_node, small_ctx, mut small_app) = open(&runtime, small_dir.path());
     let (big_node, big_ctx, mut big_app) = open(&runtime, big_dir.path());

@@ -30,7 +30,9 @@ pub fn bars_ui(ui: &mut Ui, id: &str, values: &[(String, f64)]) {
                 String::new()
             }
         })
-        .show(ui, |plot| plot.bar_chart(BarChart::new(id, bars)));
+        .show(ui, |plot| {
+            plot.bar_chart(BarChart::new(id, bars).color(egui::Color32::from_rgb(47, 125, 109)))
+        });
     ui.horizontal_wrapped(|ui| {
         for (label, value) in values {
             ui.weak(format!("{label}: {value}"));

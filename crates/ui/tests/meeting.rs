@@ -6,19 +6,13 @@
 mod support;
 
 use egui_kittest::kittest::Queryable;
-use support::{Peer, click, settle, shows, shows_part, type_into, wait_for};
+use support::{Peer, click, open_sample, settle, shows, shows_part, type_into, wait_for};
 
 #[test]
 fn the_facilitator_pairs_people_and_shares_a_summary() {
     let peer = Peer::start();
     let mut app = peer.app();
-    wait_for(&mut app, "the first-run page", |h| {
-        shows(h, "Explore a sample community")
-    });
-    click(&mut app, "Explore a sample community");
-    wait_for(&mut app, "the sample to be filled", |h| {
-        !h.state().data().opening && h.state().view().is_some_and(|v| v.actions.len() == 4)
-    });
+    open_sample(&mut app);
 
     click(&mut app, "Events");
     app.get_by_label_contains("Hot Seat: a parent's journey through early help ·")
@@ -135,18 +129,17 @@ fn the_facilitator_pairs_people_and_shares_a_summary() {
 fn surveys_stories_and_the_dashboard() {
     let peer = Peer::start();
     let mut app = peer.app();
-    wait_for(&mut app, "the first-run page", |h| {
-        shows(h, "Explore a sample community")
-    });
-    click(&mut app, "Explore a sample community");
-    wait_for(&mut app, "the sample to be filled", |h| {
-        !h.state().data().opening && h.state().view().is_some_and(|v| v.stories.len() == 3)
-    });
+    open_sample(&mut app);
 
     // Answer the training-needs survey; the results count the new answer.
     click(&mut app, "Surveys");
-    wait_for(&mut app, "the survey", |h| shows(h, "Training needs (4 answers)"));
-    assert!(shows(&app, "SEND processes: 3"), "the chart's numbers are written out");
+    wait_for(&mut app, "the survey", |h| {
+        shows(h, "Training needs (4 answers)")
+    });
+    assert!(
+        shows(&app, "SEND processes: 3"),
+        "the chart's numbers are written out"
+    );
     click(&mut app, "5");
     app.get_by_role_and_label(egui::accesskit::Role::CheckBox, "SEND processes")
         .click();
@@ -169,14 +162,20 @@ fn surveys_stories_and_the_dashboard() {
     click(&mut app, "Stories");
     click(&mut app, "➕ Record a story");
     type_into(&mut app, "Story title", "A new referral route");
-    type_into(&mut app, "What happened, and what difference it made", "Two services now share one form.");
+    type_into(
+        &mut app,
+        "What happened, and what difference it made",
+        "Two services now share one form.",
+    );
     click(&mut app, "Applied value");
     click(&mut app, "Save story");
     wait_for(&mut app, "the story", |h| shows(h, "A new referral route"));
     assert!(shows_part(&app, "applied: 2"), "the chart counts it");
 
     click(&mut app, "Dashboard");
-    wait_for(&mut app, "the dashboard", |h| shows(h, "Attendance over time"));
+    wait_for(&mut app, "the dashboard", |h| {
+        shows(h, "Attendance over time")
+    });
     assert!(shows_part(&app, "Finding the right door: 3"));
     assert!(shows(&app, "Training needs: 5 answers"));
 }

@@ -75,7 +75,9 @@ fn a_change_in_one_window_appears_in_the_other() {
     type_into(&mut a, "Survey title", "Training needs");
     type_into(&mut a, "Question 1", "How confident are you?");
     click(&mut a, "Save survey");
-    wait_for(&mut a, "Alice's survey", |h| shows(h, "Training needs (0 answers)"));
+    wait_for(&mut a, "Alice's survey", |h| {
+        shows(h, "Training needs (0 answers)")
+    });
     click(&mut b, "Surveys");
     wait_for(&mut b, "the survey in Bob's window", |h| {
         shows(h, "Training needs (0 answers)")

@@ -267,18 +267,9 @@ pub fn event_summary(view: &CommunityView, id: &crate::ids::EventId) -> Option<S
     if !event.rounds.is_empty() {
         let _ = writeln!(md, "## Rapid pairing\n");
         for (number, round) in &event.rounds {
-            let groups: Vec<String> = round
-                .groups
-                .iter()
-                .map(|g| {
-                    g.iter()
-                        .map(|m| inline(view.member_name(m)))
-                        .collect::<Vec<_>>()
-                        .join(" & ")
-                })
-                .collect();
             let number = number.trim_start_matches('0');
-            let _ = writeln!(md, "- Round {number}: {}", groups.join("; "));
+            let groups = inline(&crate::pairing::describe(view, &round.groups));
+            let _ = writeln!(md, "- Round {number}: {groups}");
         }
         md.push('\n');
     }

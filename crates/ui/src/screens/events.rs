@@ -326,20 +326,10 @@ impl EventsScreen {
     fn pairing_ui(&mut self, ui: &mut Ui, event: &Event, here: &mut Here<'_>) {
         ui.strong("Rapid pairing");
         for (number, round) in &event.rounds {
-            let groups: Vec<String> = round
-                .groups
-                .iter()
-                .map(|g| {
-                    g.iter()
-                        .map(|m| here.view.member_name(m))
-                        .collect::<Vec<_>>()
-                        .join(" & ")
-                })
-                .collect();
+            let groups = commonroom_model::pairing::describe(here.view, &round.groups);
             ui.label(format!(
-                "Round {}: {}",
-                number.trim_start_matches('0'),
-                groups.join("; ")
+                "Round {}: {groups}",
+                number.trim_start_matches('0')
             ));
         }
         let next = event

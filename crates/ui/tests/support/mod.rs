@@ -131,3 +131,17 @@ pub fn settle(harness: &mut Harness<'_, CommonroomApp>) {
         h.state().data().pending_writes == 0
     });
 }
+
+/// Opens the sample community from the first-run page and waits until it is filled.
+pub fn open_sample(harness: &mut Harness<'_, CommonroomApp>) {
+    wait_for(harness, "the first-run page", |h| {
+        shows(h, "Explore a sample community")
+    });
+    click(harness, "Explore a sample community");
+    wait_for(harness, "the sample to be filled", |h| {
+        !h.state().data().opening
+            && h.state()
+                .view()
+                .is_some_and(|v| v.stories.len() == 3 && v.actions.len() == 4)
+    });
+}
