@@ -578,6 +578,62 @@ impl CommunityDoc {
     /// message, no change time and a creation time rounded to the hour, so the document
     /// records nothing that links them to the member or device that wrote them.
     pub fn apply(&mut self, ctx: &Ctx, command: Command) -> Result<Applied, CommandError> {
+        if matches!(&command, Command::AddNote(n) if n.anonymous) {
+            // Written on a fork that lacks this device's own trailing changes, so the note's
+            // dependencies do not point at a change only this device could have had.
+            let base = self.heads_without_own_tail();
+            if base != self.doc.get_heads()
+                && let Ok(fork) = self.doc.fork_at(&base)
+            {
+                let mut fork = CommunityDoc { doc: fork };
+                if let Ok(applied) = fork.apply_here(ctx, command.clone())
+                    && let [change] = &fork.doc.get_changes(&base)[..]
+                {
+                    let change = (*change).clone();
+                    self.doc
+                        .apply_changes([change])
+                        .map_err(|e| CommandError::from(crate::error::DocumentError::from(e)))?;
+                    return Ok(applied);
+                }
+                // It needs this device's latest changes (say, a note on an event created
+                // here and not yet shared): write it on the whole document instead.
+            }
+        }
+        self.apply_here(ctx, command)
+    }
+
+    /// The heads with this device's own trailing changes peeled off: what anyone this
+    /// device last synced with has too (as far as the document can tell).
+    fn heads_without_own_tail(&mut self) -> Vec<automerge::ChangeHash> {
+        let own = self.doc.get_actor().clone();
+        let mut heads: Vec<automerge::ChangeHash> = self.doc.get_heads();
+        // Bounded: each step removes one of this device's changes from the frontier.
+        for _ in 0..10_000 {
+            let Some(position) = heads.iter().position(|h| {
+                self.doc
+                    .get_change_by_hash(h)
+                    .is_some_and(|c| c.actor_id() == &own)
+            }) else {
+                break;
+            };
+            let head = heads.swap_remove(position);
+            let deps = self
+                .doc
+                .get_change_by_hash(&head)
+                .map(|c| c.deps().to_vec())
+                .unwrap_or_default();
+            for dep in deps {
+                if !heads.contains(&dep) {
+                    heads.push(dep);
+                }
+            }
+        }
+        heads.sort();
+        heads
+    }
+
+    /// Applies a command on this document as it stands (see [`Self::apply`]).
+    fn apply_here(&mut self, ctx: &Ctx, command: Command) -> Result<Applied, CommandError> {
         let op = command.op_name();
         let anonymous = matches!(&command, Command::AddNote(n) if n.anonymous);
         // An anonymous note's operations must be written under a one-off actor from the start:

@@ -526,3 +526,74 @@ fn invites_are_one_time_and_expire() {
             .contains("already been used")
     );
 }
+
+#[test]
+fn an_anonymous_note_does_not_depend_on_its_authors_unshared_changes() {
+    let mut f = common::fixture();
+    // Sam's laptop: a replica with its own actor, offline after the last sync.
+    let mut sam = common::replica(&mut f.doc, 9);
+    let shared_heads = sam.heads();
+    let c = common::ctx(&f.member, 30);
+    sam.apply(&c, note("sam-1", "Sam's own idea", None, None, false))
+        .unwrap();
+    let sams_change = sam.heads();
+    sam.apply(
+        &c,
+        note("anon", "Nobody knows I wrote this", None, None, true),
+    )
+    .unwrap();
+
+    let am = sam.automerge_mut();
+    let anon_change = am
+        .get_changes(&[])
+        .into_iter()
+        .find(|ch| ch.raw_bytes().windows(12).any(|w| w == b"Nobody knows"))
+        .expect("the anonymous change")
+        .clone();
+    let mut deps = anon_change.deps().to_vec();
+    deps.sort();
+    let mut expected = shared_heads.clone();
+    expected.sort();
+    assert_eq!(
+        deps, expected,
+        "the note depends only on what every synced peer had, not on Sam's unshared change"
+    );
+    assert!(!deps.contains(&sams_change[0]));
+
+    // Both notes arrive and merge as usual.
+    f.doc.merge(&mut sam).unwrap();
+    let view = CommunityView::hydrate(&mut f.doc).unwrap();
+    assert_eq!(view.notes[&NoteId::new("anon")].author, None);
+    assert_eq!(
+        view.notes[&NoteId::new("sam-1")].author.as_ref(),
+        Some(&f.member)
+    );
+
+    // A note on something only this device has yet must depend on it: it is still written.
+    let mut sam = common::replica(&mut f.doc, 10);
+    sam.apply(
+        &c,
+        Command::AddTheme(commonroom_model::commands::NewTheme {
+            id: ThemeId::new("t-new"),
+            name: "New".into(),
+            description: String::new(),
+        }),
+    )
+    .unwrap();
+    sam.apply(
+        &c,
+        note(
+            "anon-2",
+            "On the new theme",
+            None,
+            Some(&ThemeId::new("t-new")),
+            true,
+        ),
+    )
+    .unwrap();
+    let view = CommunityView::hydrate(&mut sam).unwrap();
+    assert_eq!(
+        view.notes[&NoteId::new("anon-2")].theme,
+        Some(ThemeId::new("t-new"))
+    );
+}

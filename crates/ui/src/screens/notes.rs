@@ -25,8 +25,8 @@ const HEADER: f32 = 30.0;
 /// What anonymity protects, said where the choice is made.
 pub const ANONYMITY: &str = "An anonymous note is saved without your name, your member id or this laptop's key, \
 and its time is rounded to the hour, so nobody reading the community (now or later) can tell who wrote it. \
-It cannot hide you from people who saw you write it, or from someone watching this laptop's network \
-at the moment it syncs.";
+It cannot hide you from people who saw you write it, from the laptops that first receive it from yours, \
+or when the note is on a theme or event you have just created and not yet shared.";
 
 /// What the board shows.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
