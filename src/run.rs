@@ -416,7 +416,7 @@ fn event_command(session: &Target<'_>, id: Option<String>, f: EventFields) -> Re
         None => Command::AddEvent(NewEvent {
             id: EventId::generate(),
             title: required(f.title, "--title", "an event")?,
-            format: format.unwrap_or_default(),
+            format: format.clone().unwrap_or_default(),
             start: time(&required(f.start, "--start", "an event")?)?,
             end: f
                 .end
@@ -427,7 +427,14 @@ fn event_command(session: &Target<'_>, id: Option<String>, f: EventFields) -> Re
             venue: f.venue,
             call_link: f.link,
             topic: f.topic,
-            agenda: f.agenda.unwrap_or_default(),
+            // Without an agenda, the format's template is a starting point to edit.
+            agenda: f.agenda.unwrap_or_else(|| {
+                format
+                    .clone()
+                    .unwrap_or_default()
+                    .agenda_template()
+                    .to_owned()
+            }),
             facilitator: optional_ref(f.facilitator, member)?.flatten(),
             note_taker: optional_ref(f.note_taker, member)?.flatten(),
         }),

@@ -547,6 +547,38 @@ fn a_meeting_from_the_sample_pairing_rounds_and_a_summary() {
         &["export", &id, "--format", "json", "--event", &hot_seat],
     );
     assert!(err.contains("--event goes with --format markdown"), "{err}");
+
+    // The rota says who facilitates next; a new event starts from its format's agenda.
+    let overview = ok(d, &["show", &id]);
+    assert!(overview.contains("Next to facilitate: "), "{overview}");
+    let new = ok(
+        d,
+        &[
+            "event",
+            "add",
+            &id,
+            "--title",
+            "January Hot Seat",
+            "--start",
+            "2027-01-14T18:00:00Z",
+            "--format",
+            "hot-seat",
+        ],
+    );
+    let data = show(d, &id);
+    let agenda = data["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["id"] == new.trim())
+        .unwrap()["agenda"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        agenda.contains("The partner in the Hot Seat presents"),
+        "{agenda}"
+    );
 }
 
 #[test]

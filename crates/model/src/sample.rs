@@ -108,6 +108,16 @@ pub fn sample_commands(founder: &MemberId, now: Timestamp) -> Vec<Command> {
             contact: None,
         }));
     }
+    // Three volunteers take turns facilitating: the founder, Tom and Amira.
+    out.push(Command::UpdateCommunity(CommunityPatch {
+        rota: Some(
+            [0, 4, 1]
+                .iter()
+                .filter_map(|i| members.get(*i).cloned())
+                .collect(),
+        ),
+        ..Default::default()
+    }));
     if let Some(grace) = members.get(3) {
         out.push(Command::EditMember(
             grace.clone(),

@@ -175,6 +175,11 @@ fn the_sample_community_opens_and_communities_switch() {
     wait_for(&mut app, "the sample's upcoming events", |h| {
         shows_part(h, "Rapid pairing: who knows what")
     });
+    // The rota's next facilitator: the sample's past meetings were facilitated by others.
+    assert!(
+        shows_part(&app, "Next to facilitate: "),
+        "Home names who facilitates next"
+    );
 
     // Appearance: the theme flips, text grows, and both are remembered preferences.
     let (now, next) = if shows(&app, "Dark theme") {

@@ -15,6 +15,10 @@ fn the_facilitator_pairs_people_and_shares_a_summary() {
     open_sample(&mut app);
 
     click(&mut app, "Events");
+    // The next meeting's page lists the open actions to review.
+    wait_for(&mut app, "the next meeting's page", |h| {
+        shows(h, "Actions to review (3)")
+    });
     app.get_by_label_contains("Hot Seat: a parent's journey through early help ·")
         .click();
     app.step();

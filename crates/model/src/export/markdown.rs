@@ -94,6 +94,13 @@ pub fn overview(view: &CommunityView, now: Timestamp) -> String {
     let upcoming = view.upcoming_events(now);
     if !upcoming.is_empty() {
         let _ = writeln!(md, "## Upcoming events\n");
+        if let Some(next) = view.next_facilitator(now) {
+            let _ = writeln!(
+                md,
+                "Next to facilitate: {}\n",
+                inline(view.member_name(next))
+            );
+        }
         for e in upcoming {
             let _ = writeln!(md, "{}", event_line(view, e));
         }
