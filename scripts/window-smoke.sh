@@ -85,6 +85,7 @@ if command -v xdotool >/dev/null 2>&1; then
     grep -q "Round 2:" "$OUT/meeting-summary.md" || { echo "the summary misses the pairing rounds"; exit 1; }
     xdotool key --window "$WID" ctrl+4; shoot meeting-event 3
     xdotool key --window "$WID" ctrl+5; shoot meeting-notes 2
+    if cmp -s "$OUT/notes.png" "$OUT/meeting-notes.png"; then echo "the board did not follow the meeting under way"; exit 1; fi
     xdotool key --window "$WID" ctrl+1; shoot meeting-home 2
     xdotool key --window "$WID" ctrl+8; shoot surveys 2
     xdotool key --window "$WID" ctrl+0; shoot dashboard 2

@@ -90,28 +90,27 @@ pub struct NotesScreen {
 }
 
 impl NotesScreen {
+    /// What the board shows: every note, the event chosen, or (until one is chosen) the
+    /// meeting under way or last held, so the board follows the live meeting.
     fn scope(&mut self, here: &Here<'_>) -> Scope {
         if self.all {
             return Scope::All;
         }
-        if self
+        if let Some(chosen) = self
             .event
             .as_ref()
-            .is_none_or(|e| !here.view.events.contains_key(e))
+            .filter(|e| here.view.events.contains_key(*e))
         {
-            // The most recent event that has started, else the next one.
-            let events = here.view.events_by_start();
-            self.event = events
-                .iter()
-                .rev()
-                .find(|e| e.start <= here.now)
-                .or(events.first())
-                .map(|e| e.id.clone());
+            return Scope::Event(chosen.clone());
         }
-        match &self.event {
-            Some(e) => Scope::Event(e.clone()),
-            None => Scope::All,
-        }
+        // The most recent event that has started, else the next one.
+        let events = here.view.events_by_start();
+        events
+            .iter()
+            .rev()
+            .find(|e| e.start <= here.now)
+            .or(events.first())
+            .map_or(Scope::All, |e| Scope::Event(e.id.clone()))
     }
 
     /// Draws the board.
@@ -137,7 +136,7 @@ impl NotesScreen {
                         self.all = true;
                     }
                     for event in here.view.events_by_start().into_iter().rev() {
-                        let on = !self.all && self.event.as_ref() == Some(&event.id);
+                        let on = scope == Scope::Event(event.id.clone());
                         if ui.selectable_label(on, &event.title).clicked() {
                             self.all = false;
                             self.event = Some(event.id.clone());
