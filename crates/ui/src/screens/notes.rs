@@ -151,8 +151,13 @@ impl NotesScreen {
         let per_row = ((ui.available_width() + GAP) / (CARD.x + GAP))
             .floor()
             .max(1.0) as usize;
-        let key = (here.view.heads.clone(), scope.clone(), per_row);
-        if self.layout.as_ref().is_none_or(|l| l.key != key) {
+        // Compared in place: the heads are only copied when the layout is rebuilt.
+        let stale = self
+            .layout
+            .as_ref()
+            .is_none_or(|l| l.key.0 != here.view.heads || l.key.1 != scope || l.key.2 != per_row);
+        if stale {
+            let key = (here.view.heads.clone(), scope.clone(), per_row);
             self.layout = Some(lay_out(here, &scope, per_row, key));
         }
         let Some(layout) = self.layout.take() else {
