@@ -373,6 +373,8 @@ pub enum Command {
         public_key: String,
         /// When it stops working.
         expires_at: Timestamp,
+        /// For a device-link ticket, the member whose new device it admits.
+        for_member: Option<MemberId>,
     },
     /// Withdraw an unused invite.
     RevokeInvite(String),
@@ -408,6 +410,14 @@ pub enum Command {
     Delete(EntityKind, String),
     /// Bring back a deleted entity.
     Restore(EntityKind, String),
+    /// Make an entity, or a whole section, as it was at an earlier point of the history
+    /// (`heads`), as a new change. Entities added since are kept.
+    RestoreAt {
+        /// The earlier point.
+        heads: Vec<automerge::ChangeHash>,
+        /// What to bring back.
+        target: crate::history::RestoreTarget,
+    },
 }
 
 impl Command {
@@ -442,6 +452,10 @@ impl Command {
             Self::UnlinkDevice { .. } => "device.unlink".into(),
             Self::Delete(kind, _) => format!("{kind}.delete"),
             Self::Restore(kind, _) => format!("{kind}.restore"),
+            Self::RestoreAt { target, .. } => match target {
+                crate::history::RestoreTarget::Entity(kind, _)
+                | crate::history::RestoreTarget::Section(kind) => format!("{kind}.restore"),
+            },
         }
     }
 }
@@ -578,6 +592,7 @@ impl CommunityDoc {
     /// message, no change time and a creation time rounded to the hour, so the document
     /// records nothing that links them to the member or device that wrote them.
     pub fn apply(&mut self, ctx: &Ctx, command: Command) -> Result<Applied, CommandError> {
+        crate::permissions::check(self, ctx.by.as_ref(), &command)?;
         if matches!(&command, Command::AddNote(n) if n.anonymous) {
             // Written on a fork that lacks this device's own trailing changes, so the note's
             // dependencies do not point at a change only this device could have had.
@@ -1242,7 +1257,11 @@ impl CommunityDoc {
             Command::CreateInvite {
                 public_key,
                 expires_at,
+                for_member,
             } => {
+                if let Some(member) = &for_member {
+                    self.require_active_member(member)?;
+                }
                 let key = check_device_id("invite", &public_key)?;
                 self.require_new(EntityKind::Invite, &key)?;
                 if expires_at <= ctx.now {
@@ -1259,6 +1278,7 @@ impl CommunityDoc {
                     used_by: None,
                     used_at: None,
                     revoked: false,
+                    for_member,
                 };
                 self.put(&invite)?;
                 Ok(invite.id)
@@ -1277,10 +1297,19 @@ impl CommunityDoc {
             } => {
                 let mut stored = self.usable_invite(&invite, ctx.now)?;
                 let device = check_device_id("device", &device)?;
-                let member_id = member.id.clone();
-                self.write(ctx, Command::AddMember(member))?;
+                let member_id = match stored.for_member.clone() {
+                    // A device-link ticket: the device joins an existing member.
+                    Some(existing) => existing,
+                    None => {
+                        let id = member.id.clone();
+                        self.write(ctx, Command::AddMember(member))?;
+                        id
+                    }
+                };
                 let mut added = self.require_active_member(&member_id)?;
-                added.created_by = stored.created_by.clone();
+                if stored.for_member.is_none() {
+                    added.created_by = stored.created_by.clone();
+                }
                 added.devices.insert(
                     device,
                     Device {
@@ -1329,6 +1358,61 @@ impl CommunityDoc {
             }
             Command::Delete(kind, id) => self.set_tombstone(kind, &id, true),
             Command::Restore(kind, id) => self.set_tombstone(kind, &id, false),
+            Command::RestoreAt { heads, target } => self.restore_at(&heads, target),
+        }
+    }
+
+    fn restore_at(
+        &mut self,
+        heads: &[automerge::ChangeHash],
+        target: crate::history::RestoreTarget,
+    ) -> Result<String, CommandError> {
+        fn bring_back<T: Entity>(
+            present: &mut CommunityDoc,
+            past: &CommunityDoc,
+            id: &str,
+        ) -> Result<(), CommandError> {
+            let then = past.get::<T>(id)?.ok_or_else(|| CommandError::Invalid {
+                field: "restore",
+                reason: format!("{} {id} did not exist at that point", T::KIND),
+            })?;
+            let now = present.get::<T>(id)?;
+            present.put(&T::restored(then, now))?;
+            Ok(())
+        }
+        fn bring_back_kind(
+            present: &mut CommunityDoc,
+            past: &CommunityDoc,
+            kind: EntityKind,
+            id: &str,
+        ) -> Result<(), CommandError> {
+            match kind {
+                EntityKind::Invite => Err(CommandError::Invalid {
+                    field: "kind",
+                    reason: "invites are not restored; make a new one".into(),
+                }),
+                EntityKind::Member => bring_back::<Member>(present, past, id),
+                EntityKind::Event => bring_back::<Event>(present, past, id),
+                EntityKind::Note => bring_back::<Note>(present, past, id),
+                EntityKind::Resource => bring_back::<Resource>(present, past, id),
+                EntityKind::Theme => bring_back::<Theme>(present, past, id),
+                EntityKind::Action => bring_back::<Action>(present, past, id),
+                EntityKind::Survey => bring_back::<crate::entities::Survey>(present, past, id),
+                EntityKind::Story => bring_back::<crate::entities::Story>(present, past, id),
+            }
+        }
+        let past = self.at(heads)?;
+        match target {
+            crate::history::RestoreTarget::Entity(kind, id) => {
+                bring_back_kind(self, &past, kind, &id)?;
+                Ok(id)
+            }
+            crate::history::RestoreTarget::Section(kind) => {
+                for id in past.ids(kind)? {
+                    bring_back_kind(self, &past, kind, &id)?;
+                }
+                Ok(String::new())
+            }
         }
     }
 

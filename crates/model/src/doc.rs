@@ -182,32 +182,14 @@ impl CommunityDoc {
             return touched;
         }
         for change in changes {
-            let parsed = change
-                .message()
-                .and_then(|m| serde_json::from_str::<serde_json::Value>(m).ok());
-            let op = parsed
-                .as_ref()
-                .and_then(|v| v.get("op"))
-                .and_then(|v| v.as_str());
-            let Some(op) = op else {
+            let label = crate::history::Label::of(&change);
+            let Some(op) = label.op.as_deref() else {
                 touched.unknown = true;
                 continue;
             };
-            let collection = match op.split('.').next().unwrap_or_default() {
-                "community" => "community",
-                "member" | "device" => "members",
-                "event" => "events",
-                "note" => "notes",
-                "resource" => "resources",
-                "theme" => "themes",
-                "action" => "actions",
-                "invite" => "invites",
-                "survey" => "surveys",
-                "story" => "stories",
-                _ => {
-                    touched.unknown = true;
-                    continue;
-                }
+            let Some(collection) = crate::history::Label::collection(op) else {
+                touched.unknown = true;
+                continue;
             };
             if op == "member.remove" {
                 touched.collections.insert("removals".into());
@@ -216,12 +198,8 @@ impl CommunityDoc {
                 touched.collections.insert("invites".into());
             }
             touched.collections.insert(collection.into());
-            if let Some(id) = parsed
-                .as_ref()
-                .and_then(|v| v.get("id"))
-                .and_then(|v| v.as_str())
-            {
-                touched.entities.insert((collection.into(), id.to_owned()));
+            if let Some(id) = label.id {
+                touched.entities.insert((collection.into(), id));
             }
         }
         touched

@@ -279,6 +279,10 @@ pub struct Invite {
     pub used_at: Option<Timestamp>,
     /// Withdrawn before use.
     pub revoked: bool,
+    /// For a device-link ticket: the member whose new device it admits (no new member is
+    /// added). `None` for an invitation to a new member.
+    #[autosurgeon(missing = "Default::default")]
+    pub for_member: Option<MemberId>,
 }
 
 /// A short survey (a training-needs survey, meeting feedback) that members answer offline.

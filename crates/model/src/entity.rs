@@ -15,6 +15,12 @@ pub trait Entity: Reconcile + Hydrate + Clone {
     fn is_deleted(&self) -> bool;
     /// Sets or clears the tombstone flag.
     fn set_deleted(&mut self, deleted: bool);
+    /// The entity to write so that the present (`current`, if it still exists) looks like
+    /// `past` again. Most entities are simply the past; see the overrides for exceptions.
+    fn restored(past: Self, current: Option<Self>) -> Self {
+        let _ = current;
+        past
+    }
 }
 
 macro_rules! tombstoned_entity {
@@ -34,7 +40,29 @@ macro_rules! tombstoned_entity {
     };
 }
 
-tombstoned_entity!(Event, EntityKind::Event);
+impl Entity for Event {
+    const KIND: EntityKind = EntityKind::Event;
+    fn entity_id(&self) -> &str {
+        self.id.as_str()
+    }
+    fn is_deleted(&self) -> bool {
+        self.deleted
+    }
+    fn set_deleted(&mut self, deleted: bool) {
+        self.deleted = deleted;
+    }
+    /// Long texts are edited in place (a diff against the present), so that concurrent
+    /// edits to them merge instead of one whole text replacing another.
+    fn restored(mut past: Self, current: Option<Self>) -> Self {
+        if let Some(mut current) = current {
+            current.agenda.update(past.agenda.as_str());
+            current.summary.update(past.summary.as_str());
+            past.agenda = current.agenda;
+            past.summary = current.summary;
+        }
+        past
+    }
+}
 tombstoned_entity!(Note, EntityKind::Note);
 tombstoned_entity!(Resource, EntityKind::Resource);
 tombstoned_entity!(Theme, EntityKind::Theme);
@@ -52,6 +80,15 @@ impl Entity for Member {
         false
     }
     fn set_deleted(&mut self, _deleted: bool) {}
+    /// Roles and devices stay as they are now: restoring a profile must not re-link an
+    /// unlinked device or hand back a role (those are membership decisions).
+    fn restored(mut past: Self, current: Option<Self>) -> Self {
+        if let Some(current) = current {
+            past.roles = current.roles;
+            past.devices = current.devices;
+        }
+        past
+    }
 }
 
 /// Invites are never deleted; they are used, revoked or expire.

@@ -94,6 +94,9 @@ pub enum CommandError {
     /// A member that has been removed from the community was referenced where an active one is needed.
     #[error("member {0} has been removed from the community")]
     RemovedMember(String),
+    /// The member making the change may not make it (see [`crate::permissions`]).
+    #[error("{0}")]
+    NotAllowed(&'static str),
     /// An entity with this id already exists.
     #[error("a {kind} with id {id} already exists")]
     Duplicate {
@@ -125,6 +128,10 @@ pub enum DocumentError {
     /// Writing a value into the document failed.
     #[error("could not write to the document: {0}")]
     Reconcile(#[from] autosurgeon::ReconcileError),
+    /// The document's history could not be read as asked (an unknown change, a failed
+    /// historical read).
+    #[error("history: {0}")]
+    History(String),
     /// A required part of the document is missing.
     #[error("the document has no {0}; it is not a Commonroom community (or not yet synced)")]
     Missing(&'static str),

@@ -9,11 +9,13 @@ pub mod error;
 pub mod export;
 #[cfg(feature = "generate")]
 pub mod generate;
+pub mod history;
 pub mod ids;
 pub mod import;
 pub mod insight;
 pub mod labels;
 pub mod pairing;
+pub mod permissions;
 pub mod sample;
 pub mod set;
 pub mod time;

@@ -486,6 +486,7 @@ fn invites_are_one_time_and_expire() {
             Command::CreateInvite {
                 public_key: key.clone(),
                 expires_at: expires,
+                for_member: None,
             },
         )
         .unwrap();

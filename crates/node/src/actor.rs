@@ -56,6 +56,7 @@ pub(crate) enum Msg {
     Invite {
         community: String,
         valid_for: Duration,
+        for_me: bool,
         reply: Reply<Ticket>,
     },
     Join {
@@ -478,9 +479,10 @@ impl Actor {
             Msg::Invite {
                 community,
                 valid_for,
+                for_me,
                 reply,
             } => {
-                let _ = reply.send(self.invite(&community, valid_for));
+                let _ = reply.send(self.invite(&community, valid_for, for_me));
             }
             Msg::Join {
                 ticket,
@@ -967,10 +969,16 @@ impl Actor {
                 contact: None,
             },
             device: hex(&peer),
-            device_label: format!("{}'s device", request.name.trim()),
+            device_label: if invite.for_member.is_some() {
+                // A device-link ticket: the joiner names the device itself.
+                request.name.trim().to_owned()
+            } else {
+                format!("{}'s device", request.name.trim())
+            },
         };
         let before = open.doc.heads();
-        open.doc.apply(&ctx, command).map_err(|e| e.to_string())?;
+        let applied = open.doc.apply(&ctx, command).map_err(|e| e.to_string())?;
+        let member = MemberId::new(applied.id);
         open.store
             .persist(open.doc.automerge_mut())
             .map_err(|e| format!("the inviter could not save: {e}"))?;
@@ -979,7 +987,23 @@ impl Actor {
         Ok(member)
     }
 
-    fn invite(&mut self, community: &str, valid_for: Duration) -> Result<Ticket, NodeError> {
+    /// Records an invite and returns its ticket: for a new member, or (`for_me`) for
+    /// another device of this device's member.
+    fn invite(
+        &mut self,
+        community: &str,
+        valid_for: Duration,
+        for_me: bool,
+    ) -> Result<Ticket, NodeError> {
+        let for_member = if for_me {
+            Some(self.open(community)?.me.clone().ok_or_else(|| {
+                NodeError::Unavailable(
+                    "this device does not know who you are in that community".into(),
+                )
+            })?)
+        } else {
+            None
+        };
         let mut secret = [0u8; 32];
         getrandom::fill(&mut secret)
             .map_err(|e| NodeError::Unavailable(format!("no randomness for an invite: {e}")))?;
@@ -990,6 +1014,7 @@ impl Actor {
             Command::CreateInvite {
                 public_key: key.public_hex(),
                 expires_at,
+                for_member,
             },
         )?;
         Ok(Ticket {

@@ -200,6 +200,23 @@ impl NodeHandle {
         self.ask(|reply| Msg::Invite {
             community,
             valid_for,
+            for_me: false,
+            reply,
+        })
+        .await
+    }
+
+    /// Records a device-link ticket (valid for `valid_for`): another device of this
+    /// device's member joins with it and acts as the same member.
+    pub async fn link_device_ticket(
+        &self,
+        community: String,
+        valid_for: Duration,
+    ) -> Result<Ticket, NodeError> {
+        self.ask(|reply| Msg::Invite {
+            community,
+            valid_for,
+            for_me: true,
             reply,
         })
         .await

@@ -1,0 +1,215 @@
+//! History: who changed what and when, read from the document's own change history, and
+//! the earlier states that entities and whole sections can be restored from.
+//!
+//! Architecture invariant: history is never rewritten. Restoring writes a new change that
+//! makes the present look like the past (see [`crate::Command::RestoreAt`]).
+
+use automerge::{Change, ChangeHash, ReadDoc};
+use serde::Serialize;
+
+use crate::doc::CommunityDoc;
+use crate::error::{DocumentError, EntityKind};
+use crate::ids::MemberId;
+use crate::time::Timestamp;
+
+/// What a restore brings back.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RestoreTarget {
+    /// One entity, by kind and id.
+    Entity(EntityKind, String),
+    /// Every entity of a kind that existed at that point (entities added since are kept).
+    Section(EntityKind),
+}
+
+/// One change in the activity feed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Activity {
+    /// The change's hash (hex): names the point just before or after it.
+    pub change: String,
+    /// When the writing device says it was made (`None` for anonymous notes).
+    pub at: Option<Timestamp>,
+    /// Who the writing device says made it (`None` for anonymous notes and the founding).
+    pub by: Option<MemberId>,
+    /// What was done, such as `note.add` (`None` if the change carries no label).
+    pub op: Option<String>,
+    /// The collection touched, such as `notes`, when the label says.
+    pub collection: Option<String>,
+    /// The entity touched, when the change names one.
+    pub id: Option<String>,
+}
+
+/// The label a Commonroom change carries in its message: `{"by","op","id"}`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Label {
+    pub by: Option<String>,
+    pub op: Option<String>,
+    pub id: Option<String>,
+}
+
+impl Label {
+    /// Reads a change's label; a change without a readable one gives an empty label.
+    pub(crate) fn of(change: &Change) -> Self {
+        let Some(value) = change
+            .message()
+            .and_then(|m| serde_json::from_str::<serde_json::Value>(m).ok())
+        else {
+            return Self::default();
+        };
+        let text = |key: &str| value.get(key).and_then(|v| v.as_str()).map(str::to_owned);
+        Self {
+            by: text("by"),
+            op: text("op"),
+            id: text("id"),
+        }
+    }
+
+    /// The root collection an operation name belongs to (`note.add` → `notes`).
+    pub(crate) fn collection(op: &str) -> Option<&'static str> {
+        Some(match op.split('.').next().unwrap_or_default() {
+            "community" => "community",
+            "member" | "device" => "members",
+            "event" => "events",
+            "note" => "notes",
+            "resource" => "resources",
+            "theme" => "themes",
+            "action" => "actions",
+            "invite" => "invites",
+            "survey" => "surveys",
+            "story" => "stories",
+            _ => return None,
+        })
+    }
+}
+
+/// Which changes [`CommunityDoc::activity`] lists.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ActivityFilter {
+    /// Only changes to this collection (`notes`), if set.
+    pub collection: Option<String>,
+    /// Only changes naming this entity id (or naming none, like an import), if set.
+    pub id: Option<String>,
+    /// Only changes by this member, if set.
+    pub by: Option<MemberId>,
+}
+
+impl ActivityFilter {
+    /// The history of one entity.
+    pub fn entity(kind: EntityKind, id: &str) -> Self {
+        Self {
+            collection: Some(kind.collection().to_owned()),
+            id: Some(id.to_owned()),
+            by: None,
+        }
+    }
+
+    fn admits(&self, entry: &Activity) -> bool {
+        let collection_ok = self
+            .collection
+            .as_ref()
+            .is_none_or(|c| entry.collection.as_ref() == Some(c));
+        let id_ok = self
+            .id
+            .as_ref()
+            .is_none_or(|id| entry.id.is_none() || entry.id.as_ref() == Some(id));
+        let by_ok = self
+            .by
+            .as_ref()
+            .is_none_or(|by| entry.by.as_ref() == Some(by));
+        collection_ok && id_ok && by_ok
+    }
+}
+
+impl CommunityDoc {
+    /// The newest `limit` changes that pass `filter`, newest first (in causal order: a
+    /// change is listed before the changes it builds on).
+    ///
+    /// Who and when are as the writing device recorded them; see `SECURITY.md`.
+    pub fn activity(&mut self, filter: &ActivityFilter, limit: usize) -> Vec<Activity> {
+        let changes = self.automerge_mut().get_changes(&[]);
+        changes
+            .iter()
+            .rev()
+            .map(|change| {
+                let label = Label::of(change);
+                let collection = label
+                    .op
+                    .as_deref()
+                    .and_then(Label::collection)
+                    .map(str::to_owned);
+                Activity {
+                    change: change.hash().to_string(),
+                    at: (change.timestamp() != 0)
+                        .then(|| Timestamp::from_millis(change.timestamp())),
+                    by: label.by.map(MemberId::new),
+                    op: label.op,
+                    collection,
+                    id: label.id,
+                }
+            })
+            .filter(|entry| filter.admits(entry))
+            .take(limit)
+            .collect()
+    }
+
+    /// The change whose hash (hex) starts with `prefix` (at least 6 characters).
+    pub fn find_change(&mut self, prefix: &str) -> Result<ChangeHash, DocumentError> {
+        let prefix = prefix.trim().to_ascii_lowercase();
+        if prefix.len() < 6 || !prefix.chars().all(|c| c.is_ascii_hexdigit()) {
+            return Err(DocumentError::History(format!(
+                "'{prefix}' is not a change id (give at least 6 hex digits)"
+            )));
+        }
+        let mut found = self
+            .automerge_mut()
+            .get_changes(&[])
+            .iter()
+            .map(|c| c.hash())
+            .filter(|h| h.to_string().starts_with(&prefix))
+            .collect::<Vec<_>>();
+        match found.len() {
+            1 => Ok(found.remove(0)),
+            0 => Err(DocumentError::History(format!(
+                "no change starts with {prefix}"
+            ))),
+            n => Err(DocumentError::History(format!(
+                "{n} changes start with {prefix}; give more digits"
+            ))),
+        }
+    }
+
+    /// The point just before a change: the heads it was written on.
+    pub fn before(&mut self, change: &ChangeHash) -> Result<Vec<ChangeHash>, DocumentError> {
+        self.automerge()
+            .get_change_by_hash(change)
+            .map(|c| c.deps().to_vec())
+            .ok_or_else(|| DocumentError::History(format!("no change {change} in this document")))
+    }
+
+    /// The document as it was at `heads` (a read-only copy; the present is untouched).
+    ///
+    /// Automerge's historical reads have had bugs on documents with interleaved text edits
+    /// and merges; a panic inside them becomes an error here instead of ending the process.
+    pub fn at(&mut self, heads: &[ChangeHash]) -> Result<CommunityDoc, DocumentError> {
+        for head in heads {
+            if self.automerge().get_change_by_hash(head).is_none() {
+                return Err(DocumentError::History(format!(
+                    "no change {head} in this document"
+                )));
+            }
+        }
+        let doc = self.automerge_mut();
+        let forked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| doc.fork_at(heads)))
+            .map_err(|_| {
+                DocumentError::History(
+                    "the document's history could not be read at that point".into(),
+                )
+            })??;
+        Ok(CommunityDoc::from_automerge_unchecked(forked))
+    }
+
+    /// The ids in a collection (deleted entities included).
+    pub fn ids(&self, kind: EntityKind) -> Result<Vec<String>, DocumentError> {
+        let obj = self.collection_obj(kind.collection())?;
+        Ok(self.automerge().keys(&obj).collect())
+    }
+}

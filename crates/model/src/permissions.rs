@@ -1,0 +1,136 @@
+//! Who may do what: the role rules a device checks before it writes a change.
+//!
+//! These are guard-rails for honest members, not a security boundary: a modified client
+//! can write any change an admitted device may send (see `SECURITY.md`). What every node
+//! does enforce on what it receives is the gate (removals and unlinked devices).
+
+use crate::commands::Command;
+use crate::doc::CommunityDoc;
+use crate::entities::{Invite, Member, Note};
+use crate::error::{CommandError, EntityKind};
+use crate::ids::MemberId;
+use crate::labels::Role;
+
+/// Who may manage membership (invites, removals, roles, other members' devices): the
+/// stewards of the community.
+pub const STEWARD_ROLES: &[Role] = &[Role::Facilitator, Role::CoreGroup];
+
+/// Who may hide other people's notes (and restore whole sections).
+pub const MODERATOR_ROLES: &[Role] = &[Role::Facilitator, Role::CoreGroup, Role::Moderator];
+
+/// What a member with these roles may do, for the app to offer only what is allowed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Abilities {
+    /// Invite people, revoke invites, remove members, change roles, unlink others' devices.
+    pub manage_membership: bool,
+    /// Hide any note and restore a whole section from history.
+    pub moderate: bool,
+}
+
+impl Abilities {
+    /// The abilities that come with a set of roles.
+    pub fn of<'a>(roles: impl IntoIterator<Item = &'a Role>) -> Self {
+        let roles: Vec<&Role> = roles.into_iter().collect();
+        Self {
+            manage_membership: roles.iter().any(|r| STEWARD_ROLES.contains(r)),
+            moderate: roles.iter().any(|r| MODERATOR_ROLES.contains(r)),
+        }
+    }
+}
+
+/// Checks that `by` may apply `command` on `doc` as it stands.
+///
+/// A removed member may write nothing. Founding (the first member adding themself to an
+/// empty directory) is allowed.
+pub(crate) fn check(
+    doc: &CommunityDoc,
+    by: Option<&MemberId>,
+    command: &Command,
+) -> Result<(), CommandError> {
+    let Some(by) = by else {
+        return Ok(());
+    };
+    if doc.removal(by)?.is_some() {
+        return Err(CommandError::NotAllowed(
+            "you were removed from this community, so you can no longer change it",
+        ));
+    }
+    let Some(me) = doc.get::<Member>(by.as_str())? else {
+        // Only the founder's own first change comes from a member not yet in the directory.
+        return if matches!(command, Command::AddMember(new) if &new.id == by) {
+            Ok(())
+        } else {
+            Err(CommandError::NotAllowed(
+                "only members of this community can change it",
+            ))
+        };
+    };
+    let can = Abilities::of(me.roles.iter());
+    let steward = |what: &'static str| {
+        if can.manage_membership {
+            Ok(())
+        } else {
+            Err(CommandError::NotAllowed(what))
+        }
+    };
+    match command {
+        Command::RemoveMember { .. } => {
+            steward("only a facilitator or a core-group member can remove members")
+        }
+        Command::CreateInvite { for_member, .. } => match for_member {
+            Some(member) if member == by => Ok(()),
+            Some(_) => steward(
+                "only a facilitator or a core-group member can link another member's device",
+            ),
+            None => steward("only a facilitator or a core-group member can invite people"),
+        },
+        Command::RevokeInvite(key) => {
+            let own = doc
+                .get::<Invite>(key)?
+                .is_some_and(|invite| invite.created_by.as_ref() == Some(by));
+            if own {
+                Ok(())
+            } else {
+                steward(
+                    "only a facilitator, a core-group member or its maker can withdraw an invite",
+                )
+            }
+        }
+        Command::EditMember(id, patch) if patch.roles.is_some() => {
+            let wanted: std::collections::BTreeSet<&Role> = patch.roles.iter().flatten().collect();
+            let current = doc.get::<Member>(id.as_str())?;
+            let unchanged = current.is_some_and(|m| {
+                m.roles.iter().collect::<std::collections::BTreeSet<_>>() == wanted
+            });
+            if unchanged {
+                Ok(())
+            } else {
+                steward("only a facilitator or a core-group member can change roles")
+            }
+        }
+        Command::LinkDevice { member, .. } | Command::UnlinkDevice { member, .. }
+            if member != by =>
+        {
+            steward("only a facilitator or a core-group member can change another member's devices")
+        }
+        Command::Delete(EntityKind::Note, id) => {
+            let own = doc
+                .get::<Note>(id)?
+                .is_some_and(|note| note.author.as_ref() == Some(by));
+            if own || can.moderate {
+                Ok(())
+            } else {
+                Err(CommandError::NotAllowed(
+                    "only the note's author or a moderator can hide a note",
+                ))
+            }
+        }
+        Command::RestoreAt {
+            target: crate::history::RestoreTarget::Section(_),
+            ..
+        } if !can.moderate => Err(CommandError::NotAllowed(
+            "only a facilitator, a core-group member or a moderator can restore a whole section",
+        )),
+        _ => Ok(()),
+    }
+}
