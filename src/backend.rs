@@ -4,6 +4,8 @@
 use std::cell::{OnceCell, RefCell};
 
 use anyhow::{Result, anyhow, bail};
+use commonroom_model::automerge::ChangeHash;
+use commonroom_model::history::{Activity, ActivityFilter};
 use commonroom_model::{
     Applied, Command, CommunityId, CommunityView, EntityKind, MemberId, ThemeId,
 };
@@ -20,6 +22,15 @@ pub trait Backend {
     fn me(&mut self, community: &str) -> Result<Option<MemberId>>;
     /// Applies a command; returns once it is durable.
     fn apply(&mut self, community: &str, command: Command) -> Result<Applied>;
+    /// The activity feed, newest first.
+    fn history(
+        &mut self,
+        community: &str,
+        filter: ActivityFilter,
+        limit: usize,
+    ) -> Result<Vec<Activity>>;
+    /// The point just before a change given by a prefix of its hash.
+    fn point_before(&mut self, community: &str, change: &str) -> Result<Vec<ChangeHash>>;
 
     /// Finds a community by id or by a unique, case-insensitive prefix of its name.
     fn resolve(&mut self, query: &str) -> Result<String> {
@@ -80,6 +91,16 @@ impl<'a> Target<'a> {
     /// Applies a command; returns once it is durable.
     pub fn apply(&self, command: Command) -> Result<Applied> {
         self.backend.borrow_mut().apply(&self.id, command)
+    }
+
+    /// The activity feed, newest first.
+    pub fn history(&self, filter: ActivityFilter, limit: usize) -> Result<Vec<Activity>> {
+        self.backend.borrow_mut().history(&self.id, filter, limit)
+    }
+
+    /// The point just before a change given by a prefix of its hash.
+    pub fn point_before(&self, change: &str) -> Result<Vec<ChangeHash>> {
+        self.backend.borrow_mut().point_before(&self.id, change)
     }
 
     /// The member this device acts as, or a clear error.

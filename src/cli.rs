@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use commonroom_model::EntityKind;
 
 /// Commonroom: a local-first, peer-to-peer home for a community of practice.
 ///
@@ -140,7 +141,8 @@ pub enum Command {
     Join {
         /// The invite ticket.
         ticket: String,
-        /// Your name, as the community will see it.
+        /// Your name, as the community will see it (with a device-link ticket: a name for
+        /// this device, such as "Sam's phone").
         #[arg(long)]
         me: String,
         /// Your focus areas; repeat for several.
@@ -171,6 +173,114 @@ pub enum Command {
     Peers {
         /// Community id or a unique prefix of its name.
         community: String,
+    },
+    /// Who changed what and when, newest first, from the community's own history.
+    History {
+        /// Community id or a unique prefix of its name.
+        community: String,
+        /// Only this section (members, events, notes, resources, themes, actions, surveys, stories).
+        #[arg(long, value_parser = parse_section)]
+        section: Option<EntityKind>,
+        /// Only this entity (needs --section).
+        #[arg(long, requires = "section")]
+        id: Option<String>,
+        /// Only changes by this member (name or id).
+        #[arg(long)]
+        by: Option<String>,
+        /// How many changes to show.
+        #[arg(long, default_value_t = 30)]
+        limit: usize,
+    },
+    /// Make one entity, or a whole section, as it was just before a change (written as a
+    /// new change; history is never rewritten). Entities added since are kept.
+    Restore {
+        /// Community id or a unique prefix of its name.
+        community: String,
+        /// The change (an id from `history`, at least 6 hex digits).
+        #[arg(long, value_name = "CHANGE")]
+        before: String,
+        /// The section (members, events, notes, resources, themes, actions, surveys, stories).
+        #[arg(long, value_parser = parse_section)]
+        section: EntityKind,
+        /// Only this entity; without it the whole section is restored.
+        #[arg(long)]
+        id: Option<String>,
+    },
+    /// Your devices: link another laptop, list them, unlink a lost one.
+    Device {
+        /// What to do.
+        #[command(subcommand)]
+        action: DeviceAction,
+    },
+    /// Invites: list the open ones, or withdraw one.
+    Invites {
+        /// What to do.
+        #[command(subcommand)]
+        action: InvitesAction,
+    },
+}
+
+/// Reads a section name such as `notes` or `note`.
+fn parse_section(text: &str) -> Result<EntityKind, String> {
+    let wanted = text.trim().to_lowercase();
+    EntityKind::RESTORABLE
+        .into_iter()
+        .find(|k| k.collection() == wanted || k.name() == wanted)
+        .ok_or_else(|| {
+            let names: Vec<&str> = EntityKind::RESTORABLE
+                .iter()
+                .map(|k| k.collection())
+                .collect();
+            format!("not a section; one of: {}", names.join(", "))
+        })
+}
+
+/// Device commands.
+#[derive(Debug, Subcommand)]
+pub enum DeviceAction {
+    /// Print a one-time ticket that links another device of yours: run
+    /// `commonroom join TICKET --me "DEVICE NAME"` on it.
+    Link {
+        /// Community id or a unique prefix of its name.
+        community: String,
+        /// How many days the ticket stays valid.
+        #[arg(long, default_value_t = 1)]
+        days: u64,
+    },
+    /// The devices of a member (yours unless --member is given).
+    List {
+        /// Community id or a unique prefix of its name.
+        community: String,
+        /// Whose devices (name or id).
+        #[arg(long)]
+        member: Option<String>,
+    },
+    /// Unlink a lost or retired device: it can no longer sync with anyone who has seen this.
+    Unlink {
+        /// Community id or a unique prefix of its name.
+        community: String,
+        /// The device's endpoint id (or a unique prefix of it).
+        device: String,
+        /// Whose device (name or id; yours unless given).
+        #[arg(long)]
+        member: Option<String>,
+    },
+}
+
+/// Invite management commands.
+#[derive(Debug, Subcommand)]
+pub enum InvitesAction {
+    /// Invites and device-link tickets that can still be used.
+    List {
+        /// Community id or a unique prefix of its name.
+        community: String,
+    },
+    /// Withdraw an unused invite so nobody can join with it.
+    Revoke {
+        /// Community id or a unique prefix of its name.
+        community: String,
+        /// The invite id (or a unique prefix of it), from `invites list`.
+        id: String,
     },
 }
 

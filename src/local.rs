@@ -4,6 +4,8 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use anyhow::{Context, Result};
+use commonroom_model::automerge::ChangeHash;
+use commonroom_model::history::{Activity, ActivityFilter};
 use commonroom_model::{
     Applied, Command, CommunityDoc, CommunityId, CommunityView, Ctx, MemberId, Timestamp,
 };
@@ -106,5 +108,20 @@ impl Backend for Local {
             session.store.write_local("name", &c.name)?;
         }
         Ok(applied)
+    }
+
+    fn history(
+        &mut self,
+        community: &str,
+        filter: ActivityFilter,
+        limit: usize,
+    ) -> Result<Vec<Activity>> {
+        Ok(self.session(community)?.doc.activity(&filter, limit))
+    }
+
+    fn point_before(&mut self, community: &str, change: &str) -> Result<Vec<ChangeHash>> {
+        let doc = &mut self.session(community)?.doc;
+        let hash = doc.find_change(change)?;
+        Ok(doc.before(&hash)?)
     }
 }

@@ -4,6 +4,7 @@ mod backend;
 mod cli;
 mod control;
 mod local;
+mod membership;
 mod network;
 mod node_backend;
 mod run;

@@ -31,6 +31,9 @@ pub fn needs_node(command: &Command) -> bool {
     matches!(
         command,
         Command::Invite { .. }
+            | Command::Device {
+                action: crate::cli::DeviceAction::Link { .. }
+            }
             | Command::Join { .. }
             | Command::Sync { .. }
             | Command::Peers { .. }
@@ -50,6 +53,14 @@ pub fn dispatch(
             let id = backend.resolve(&community)?;
             let ticket =
                 runtime.block_on(node.invite(id, Duration::from_secs(days.max(1) * 86_400)))?;
+            writeln!(out, "{}", ticket.encode())?;
+        }
+        Command::Device {
+            action: crate::cli::DeviceAction::Link { community, days },
+        } => {
+            let id = backend.resolve(&community)?;
+            let ticket = runtime
+                .block_on(node.link_device_ticket(id, Duration::from_secs(days.max(1) * 86_400)))?;
             writeln!(out, "{}", ticket.encode())?;
         }
         Command::Join {
@@ -124,7 +135,8 @@ pub fn one_shot(data_dir: &Path, command: Command) -> Result<()> {
         },
     };
     let connect_to_peers = matches!(command, Command::Join { .. } | Command::Sync { .. });
-    let invite = matches!(command, Command::Invite { .. });
+    let invite =
+        needs_node(&command) && matches!(command, Command::Invite { .. } | Command::Device { .. });
     let runtime = tokio::runtime::Runtime::new()?;
     let node = runtime.block_on(Node::start(NodeConfig {
         data_dir: data_dir.to_path_buf(),

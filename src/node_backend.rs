@@ -1,6 +1,8 @@
 //! Carrying out data commands through a running node (the app or `serve`).
 
 use anyhow::Result;
+use commonroom_model::automerge::ChangeHash;
+use commonroom_model::history::{Activity, ActivityFilter};
 use commonroom_model::{Applied, Command, CommunityId, CommunityView, MemberId};
 use commonroom_node::NodeHandle;
 use tokio::runtime::Handle;
@@ -46,5 +48,23 @@ impl Backend for NodeBackend {
         Ok(self
             .runtime
             .block_on(self.node.apply(community.to_owned(), command))?)
+    }
+
+    fn history(
+        &mut self,
+        community: &str,
+        filter: ActivityFilter,
+        limit: usize,
+    ) -> Result<Vec<Activity>> {
+        Ok(self
+            .runtime
+            .block_on(self.node.history(community.to_owned(), filter, limit))?)
+    }
+
+    fn point_before(&mut self, community: &str, change: &str) -> Result<Vec<ChangeHash>> {
+        Ok(self.runtime.block_on(
+            self.node
+                .point_before(community.to_owned(), change.to_owned()),
+        )?)
     }
 }

@@ -9,6 +9,7 @@ use commonroom_model::commands::{
     NewResource, NewTheme, NotePatch, ResourcePatch, ThemePatch,
 };
 use commonroom_model::export;
+use commonroom_model::history::{ActivityFilter, RestoreTarget};
 use commonroom_model::pairing;
 use commonroom_model::{
     ActionId, Command, Day, EntityKind, EventFormat, EventId, MemberId, NoteId, ResourceId, Role,
@@ -53,6 +54,51 @@ pub fn run(
             }
             writeln!(out, "{id}")?;
         }
+        C::History {
+            community,
+            section,
+            id,
+            by,
+            limit,
+        } => {
+            let session = Target::open(local, &community)?;
+            let id = match (section, id) {
+                (Some(kind), Some(id)) => Some(session.resolve_id(kind, &id)?),
+                _ => None,
+            };
+            let by = by.map(|b| session.resolve_member(&b)).transpose()?;
+            let filter = ActivityFilter {
+                collection: section.map(|k| k.collection().to_owned()),
+                id,
+                by,
+            };
+            let view = session.view()?;
+            for entry in session.history(filter, limit)? {
+                writeln!(out, "{}", crate::membership::activity_line(view, &entry))?;
+            }
+        }
+        C::Restore {
+            community,
+            before,
+            section,
+            id,
+        } => {
+            let session = Target::open(local, &community)?;
+            let heads = session.point_before(&before)?;
+            let target = match id {
+                Some(id) => {
+                    // The entity may no longer exist now (deleted outright), so an id that
+                    // does not resolve against the present is taken as given.
+                    let id = session.resolve_id(section, &id).unwrap_or(id);
+                    RestoreTarget::Entity(section, id)
+                }
+                None => RestoreTarget::Section(section),
+            };
+            session.apply(Command::RestoreAt { heads, target })?;
+            writeln!(out, "restored")?;
+        }
+        C::Device { action } => crate::membership::device(local, action, out)?,
+        C::Invites { action } => crate::membership::invites(local, action, out)?,
         C::List => {
             for (id, name) in local.list()? {
                 writeln!(out, "{id}  {name}")?;

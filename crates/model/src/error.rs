@@ -24,6 +24,18 @@ pub enum EntityKind {
 }
 
 impl EntityKind {
+    /// The kinds whose entities can be restored from history (all but invites).
+    pub const RESTORABLE: [EntityKind; 8] = [
+        Self::Member,
+        Self::Event,
+        Self::Note,
+        Self::Resource,
+        Self::Theme,
+        Self::Action,
+        Self::Survey,
+        Self::Story,
+    ];
+
     /// The lower-case singular name used in messages and on the command line.
     pub fn name(self) -> &'static str {
         match self {

@@ -36,6 +36,81 @@ pub struct Activity {
     pub collection: Option<String>,
     /// The entity touched, when the change names one.
     pub id: Option<String>,
+    /// The point just before this change (the heads it was written on): what a restore
+    /// "to before this" goes back to.
+    #[serde(skip)]
+    pub before: Vec<ChangeHash>,
+}
+
+impl Activity {
+    fn of(change: &Change) -> Self {
+        let label = Label::of(change);
+        let collection = label
+            .op
+            .as_deref()
+            .and_then(Label::collection)
+            .map(str::to_owned);
+        Self {
+            change: change.hash().to_string(),
+            at: (change.timestamp() != 0).then(|| Timestamp::from_millis(change.timestamp())),
+            by: label.by.map(MemberId::new),
+            op: label.op,
+            collection,
+            id: label.id,
+            before: change.deps().to_vec(),
+        }
+    }
+
+    /// Whether the change created what it names (so there is no earlier state of it).
+    pub fn creates(&self) -> bool {
+        self.op.as_deref().is_some_and(|op| {
+            op.ends_with(".add") || op.ends_with(".create") || op.ends_with(".import") || op == "member.join"
+        })
+    }
+}
+
+/// Every change of a document as [`Activity`], kept up to date by reading only the changes
+/// that arrived since the last look (the first look reads the whole history once).
+#[derive(Clone, Debug, Default)]
+pub struct ActivityLog {
+    heads: Vec<ChangeHash>,
+    /// Oldest first, in the order the changes reached this device.
+    entries: Vec<Activity>,
+}
+
+impl ActivityLog {
+    /// Reads the changes `doc` gained since the last call.
+    pub fn catch_up(&mut self, doc: &mut CommunityDoc) {
+        let mut heads = doc.heads();
+        heads.sort();
+        if heads == self.heads {
+            return;
+        }
+        let new = doc.automerge_mut().get_changes(&self.heads);
+        self.entries.extend(new.iter().map(Activity::of));
+        self.heads = heads;
+    }
+
+    /// The newest `limit` entries that pass `filter`, newest first.
+    pub fn query(&self, filter: &ActivityFilter, limit: usize) -> Vec<Activity> {
+        self.entries
+            .iter()
+            .rev()
+            .filter(|entry| filter.admits(entry))
+            .take(limit)
+            .cloned()
+            .collect()
+    }
+
+    /// How many changes the log holds.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether the log holds no change.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
 }
 
 /// The label a Commonroom change carries in its message: `{"by","op","id"}`.
@@ -121,34 +196,14 @@ impl ActivityFilter {
 
 impl CommunityDoc {
     /// The newest `limit` changes that pass `filter`, newest first (in causal order: a
-    /// change is listed before the changes it builds on).
+    /// change is listed before the changes it builds on). Reads the whole history; a
+    /// long-running process keeps an [`ActivityLog`] instead.
     ///
     /// Who and when are as the writing device recorded them; see `SECURITY.md`.
     pub fn activity(&mut self, filter: &ActivityFilter, limit: usize) -> Vec<Activity> {
-        let changes = self.automerge_mut().get_changes(&[]);
-        changes
-            .iter()
-            .rev()
-            .map(|change| {
-                let label = Label::of(change);
-                let collection = label
-                    .op
-                    .as_deref()
-                    .and_then(Label::collection)
-                    .map(str::to_owned);
-                Activity {
-                    change: change.hash().to_string(),
-                    at: (change.timestamp() != 0)
-                        .then(|| Timestamp::from_millis(change.timestamp())),
-                    by: label.by.map(MemberId::new),
-                    op: label.op,
-                    collection,
-                    id: label.id,
-                }
-            })
-            .filter(|entry| filter.admits(entry))
-            .take(limit)
-            .collect()
+        let mut log = ActivityLog::default();
+        log.catch_up(self);
+        log.query(filter, limit)
     }
 
     /// The change whose hash (hex) starts with `prefix` (at least 6 characters).
@@ -211,5 +266,76 @@ impl CommunityDoc {
     pub fn ids(&self, kind: EntityKind) -> Result<Vec<String>, DocumentError> {
         let obj = self.collection_obj(kind.collection())?;
         Ok(self.automerge().keys(&obj).collect())
+    }
+}
+
+/// A plain sentence for an activity entry, such as "Sam deleted the note “Bring snacks”".
+pub fn describe(view: &crate::view::CommunityView, entry: &Activity) -> String {
+    let who = match &entry.by {
+        Some(by) => view.member_name(by).to_owned(),
+        None if entry.op.is_none() => "Someone".to_owned(),
+        None => "Commonroom".to_owned(),
+    };
+    let Some(op) = entry.op.as_deref() else {
+        return format!(
+            "{who} made a change without a label (an anonymous note, or another program)"
+        );
+    };
+    let (subject, action) = op.split_once('.').unwrap_or((op, ""));
+    let verb = match action {
+        "add" => "added",
+        "edit" => "edited",
+        "delete" => "deleted",
+        "restore" => "restored",
+        "remove" => "removed",
+        "join" => "joined with an invite, as",
+        "rsvp" => "answered the invitation to",
+        "check-in" => "checked someone in at",
+        "round" => "recorded a pairing round at",
+        "answer" => "answered",
+        "import" => "imported",
+        "link" => "linked a device to",
+        "unlink" => "unlinked a device from",
+        "create" => "created",
+        "revoke" => "withdrew",
+        other => other,
+    };
+    let what = match (subject, entry.id.as_deref()) {
+        ("community", _) if action == "create" => return format!("{who} started the community"),
+        ("community", _) => "the community's details".to_owned(),
+        ("invite", _) => "an invite".to_owned(),
+        ("member" | "device", Some(id)) => view.member_name(&MemberId::new(id)).to_owned(),
+        (_, Some(id)) => format!("the {subject} {}", entity_title(view, subject, id)),
+        (_, None) => match subject {
+            "member" => "members".to_owned(),
+            other => format!("{other}s"),
+        },
+    };
+    format!("{who} {verb} {what}")
+}
+
+/// A short, quoted title for an entity, or its id if it is not in the view.
+fn entity_title(view: &crate::view::CommunityView, subject: &str, id: &str) -> String {
+    let title = match subject {
+        "event" => view.events.get(&id.into()).map(|e| e.title.clone()),
+        "note" => view.notes.get(&id.into()).map(|n| n.text.clone()),
+        "resource" => view.resources.get(&id.into()).map(|r| r.title.clone()),
+        "theme" => view.themes.get(&id.into()).map(|t| t.name.clone()),
+        "action" => view.actions.get(&id.into()).map(|a| a.text.clone()),
+        "survey" => view.surveys.get(&id.into()).map(|s| s.title.clone()),
+        "story" => view.stories.get(&id.into()).map(|s| s.title.clone()),
+        _ => None,
+    };
+    match title {
+        Some(title) => {
+            let short: String = title.chars().take(60).collect();
+            let ellipsis = if title.chars().count() > 60 {
+                "..."
+            } else {
+                ""
+            };
+            format!("\"{short}{ellipsis}\"")
+        }
+        None => id.to_owned(),
     }
 }

@@ -6,7 +6,7 @@ use automerge::ChangeHash;
 
 use crate::doc::{CommunityDoc, Touched};
 use crate::entities::{
-    Action, Community, Event, Member, Note, Removal, Resource, Story, Survey, Theme,
+    Action, Community, Event, Invite, Member, Note, Removal, Resource, Story, Survey, Theme,
 };
 use crate::entity::Entity;
 use crate::error::DocumentError;
@@ -36,6 +36,8 @@ pub struct CommunityView {
     pub surveys: BTreeMap<SurveyId, Survey>,
     /// Value-creation stories by id.
     pub stories: BTreeMap<StoryId, Story>,
+    /// Invites and device-link tickets by public key (used, revoked and expired included).
+    pub invites: BTreeMap<String, Invite>,
     /// The document heads this snapshot was taken at, sorted.
     pub heads: Vec<ChangeHash>,
     /// Entities that could not be read (written in a shape this build does not understand).
@@ -94,6 +96,7 @@ impl CommunityView {
             actions: collect(doc, &mut unreadable)?,
             surveys: collect(doc, &mut unreadable)?,
             stories: collect(doc, &mut unreadable)?,
+            invites: collect(doc, &mut unreadable)?,
             heads,
             unreadable,
         })
@@ -134,6 +137,7 @@ impl CommunityView {
                 "actions" => refresh_one(&mut self.actions, doc, id)?,
                 "surveys" => refresh_one(&mut self.surveys, doc, id)?,
                 "stories" => refresh_one(&mut self.stories, doc, id)?,
+                "invites" => refresh_one(&mut self.invites, doc, id)?,
                 _ => {}
             }
         }
@@ -154,9 +158,21 @@ impl CommunityView {
             "actions" => self.actions = collect(doc, &mut unreadable)?,
             "surveys" => self.surveys = collect(doc, &mut unreadable)?,
             "stories" => self.stories = collect(doc, &mut unreadable)?,
+            "invites" => self.invites = collect(doc, &mut unreadable)?,
             _ => {}
         }
         Ok(())
+    }
+
+    /// Invites that can still be used at `now` (not used, revoked or expired), newest first.
+    pub fn open_invites(&self, now: Timestamp) -> Vec<&Invite> {
+        let mut open: Vec<&Invite> = self
+            .invites
+            .values()
+            .filter(|i| !i.revoked && i.used_by.is_none() && i.expires_at > now)
+            .collect();
+        open.sort_by_key(|i| std::cmp::Reverse(i.created_at));
+        open
     }
 
     /// Whether the member has been removed from the community.

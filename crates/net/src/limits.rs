@@ -1,6 +1,8 @@
-//! Limits on what devices that are not members can cost a node.
+//! Limits on what a peer can cost a node: a shared budget for handshakes from devices that
+//! are not members, and a per-connection budget of frames and bytes per second.
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
@@ -32,5 +34,129 @@ impl StrangerLimit {
     /// A permit for one handshake, or `None` when the budget is spent (refuse at once).
     pub fn try_admit(&self) -> Option<OwnedSemaphorePermit> {
         self.permits.clone().try_acquire_owned().ok()
+    }
+}
+
+/// Frames a connected device may send per second, sustained.
+pub const FRAMES_PER_SECOND: f64 = 200.0;
+/// Frames a connected device may send at once before being slowed down.
+pub const FRAME_BURST: f64 = 400.0;
+/// Bytes a connected device may send per second, sustained (16 MiB/s).
+pub const BYTES_PER_SECOND: f64 = 16.0 * 1024.0 * 1024.0;
+/// Bytes a connected device may send at once: one largest sync frame (64 MiB) fits.
+pub const BYTE_BURST: f64 = 64.0 * 1024.0 * 1024.0 + 5.0;
+
+/// One token bucket: `rate` tokens a second, holding at most `burst`; a charge beyond what
+/// it holds is a debt, paid off by waiting.
+#[derive(Clone, Debug)]
+struct Bucket {
+    rate: f64,
+    burst: f64,
+    tokens: f64,
+    at: Instant,
+}
+
+impl Bucket {
+    fn new(rate: f64, burst: f64, now: Instant) -> Self {
+        Self {
+            rate,
+            burst,
+            tokens: burst,
+            at: now,
+        }
+    }
+
+    fn charge(&mut self, now: Instant, cost: f64) -> Duration {
+        let elapsed = now.saturating_duration_since(self.at).as_secs_f64();
+        self.at = now;
+        self.tokens = (self.tokens + elapsed * self.rate).min(self.burst) - cost;
+        if self.tokens >= 0.0 {
+            Duration::ZERO
+        } else {
+            Duration::from_secs_f64(-self.tokens / self.rate)
+        }
+    }
+}
+
+/// What one connected device may send: frames and bytes per second, with bursts.
+///
+/// Sans-IO: the connection task charges each frame it reads and pauses reading for the
+/// returned time, so QUIC flow control holds the sender back. Nothing is dropped; a
+/// misbehaving member is slowed to the budget and cannot monopolise the node.
+#[derive(Clone, Debug)]
+pub struct PeerBudget {
+    frames: Bucket,
+    bytes: Bucket,
+}
+
+impl PeerBudget {
+    /// The default budget, starting full at `now`.
+    pub fn new(now: Instant) -> Self {
+        Self::with_rates(
+            now,
+            (FRAMES_PER_SECOND, FRAME_BURST),
+            (BYTES_PER_SECOND, BYTE_BURST),
+        )
+    }
+
+    /// A budget of `(rate, burst)` frames and `(rate, burst)` bytes, starting full.
+    pub fn with_rates(now: Instant, frames: (f64, f64), bytes: (f64, f64)) -> Self {
+        Self {
+            frames: Bucket::new(frames.0, frames.1, now),
+            bytes: Bucket::new(bytes.0, bytes.1, now),
+        }
+    }
+
+    /// Charges one frame of `len` bytes read at `now`; returns how long to wait before
+    /// reading the next one.
+    pub fn charge(&mut self, now: Instant, len: usize) -> Duration {
+        let frames = self.frames.charge(now, 1.0);
+        let bytes = self.bytes.charge(now, len as f64);
+        frames.max(bytes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_burst_passes_then_the_sender_is_held_to_the_rate() {
+        let t0 = Instant::now();
+        let mut budget = PeerBudget::with_rates(t0, (100.0, 10.0), (1e9, 1e9));
+        for _ in 0..10 {
+            assert_eq!(budget.charge(t0, 10), Duration::ZERO);
+        }
+        // The 11th frame at the same instant must wait one frame's worth: 10 ms.
+        let wait = budget.charge(t0, 10);
+        assert!((wait.as_secs_f64() - 0.01).abs() < 1e-9, "{wait:?}");
+        // A sender that waits as told is never held longer; 1 s later the burst is back.
+        let later = t0 + Duration::from_secs(1);
+        for _ in 0..10 {
+            assert_eq!(budget.charge(later, 10), Duration::ZERO);
+        }
+        assert!(budget.charge(later, 10) > Duration::ZERO);
+    }
+
+    #[test]
+    fn a_flood_of_frames_is_paced_to_the_frame_rate() {
+        let t0 = Instant::now();
+        let mut budget = PeerBudget::new(t0);
+        let mut now = t0;
+        for _ in 0..2_000 {
+            now += budget.charge(now, 100);
+        }
+        // 2,000 frames: the 400 of the burst at once, then 1,600 at 200 a second.
+        let took = (now - t0).as_secs_f64();
+        assert!((took - 8.0).abs() < 0.01, "{took}");
+    }
+
+    #[test]
+    fn bytes_are_paced_too_and_one_largest_frame_fits_the_burst() {
+        let t0 = Instant::now();
+        let mut budget = PeerBudget::new(t0);
+        assert_eq!(budget.charge(t0, BYTE_BURST as usize), Duration::ZERO);
+        let wait = budget.charge(t0, 16 * 1024 * 1024);
+        assert!((wait.as_secs_f64() - 1.0).abs() < 1e-6, "{wait:?}");
     }
 }

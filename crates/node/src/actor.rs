@@ -4,8 +4,10 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use commonroom_model::automerge::ChangeHash;
 use commonroom_model::commands::NewMember;
 use commonroom_model::entities::Invite;
+use commonroom_model::history::{Activity, ActivityFilter, ActivityLog};
 use commonroom_model::{
     Applied, Command, CommunityDoc, CommunityId, CommunityView, Ctx, MemberId, Role, Timestamp,
     Touched,
@@ -52,6 +54,17 @@ pub(crate) enum Msg {
     Me {
         community: String,
         reply: Reply<Option<MemberId>>,
+    },
+    History {
+        community: String,
+        filter: ActivityFilter,
+        limit: usize,
+        reply: Reply<Vec<Activity>>,
+    },
+    PointBefore {
+        community: String,
+        change: String,
+        reply: Reply<Vec<ChangeHash>>,
     },
     Invite {
         community: String,
@@ -118,6 +131,9 @@ struct Open {
     /// The materialised view, once someone asked for it; kept current from what each
     /// change touched, so the window never waits for a whole-community read per change.
     view: Option<Arc<CommunityView>>,
+    /// The activity feed, read whole the first time it is asked for and then only from
+    /// the changes that arrived since.
+    activity: ActivityLog,
 }
 
 impl Open {
@@ -160,6 +176,7 @@ impl Open {
             ready,
             gate_checked: (Vec::new(), Instant::now()),
             view: None,
+            activity: ActivityLog::default(),
         }
     }
 
@@ -475,6 +492,29 @@ impl Actor {
             }
             Msg::Me { community, reply } => {
                 let _ = reply.send(self.open(&community).map(|o| o.me.clone()));
+            }
+            Msg::History {
+                community,
+                filter,
+                limit,
+                reply,
+            } => {
+                let result = self.ready(&community).map(|open| {
+                    open.activity.catch_up(&mut open.doc);
+                    open.activity.query(&filter, limit)
+                });
+                let _ = reply.send(result);
+            }
+            Msg::PointBefore {
+                community,
+                change,
+                reply,
+            } => {
+                let result = self.ready(&community).and_then(|open| {
+                    let hash = open.doc.find_change(&change)?;
+                    Ok(open.doc.before(&hash)?)
+                });
+                let _ = reply.send(result);
             }
             Msg::Invite {
                 community,

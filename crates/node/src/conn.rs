@@ -1,8 +1,12 @@
 //! One task per live sync connection: reads frames for the actor, writes what the actor sends.
 
+use std::time::Instant;
+
 use commonroom_net::close;
 use commonroom_net::framed::{read_frame, write_frame};
+use commonroom_net::limits::PeerBudget;
 use commonroom_proto::Frame;
+use commonroom_proto::frame::HEADER_LEN;
 use iroh::endpoint::{Connection, RecvStream, SendStream};
 use tokio::sync::mpsc;
 
@@ -24,8 +28,19 @@ pub(crate) async fn run(
     actor: mpsc::Sender<Msg>,
 ) {
     let reader = async {
+        let mut budget = PeerBudget::new(Instant::now());
         loop {
-            match read_frame(&mut recv).await {
+            let frame = read_frame(&mut recv).await;
+            if let Ok(Some(Frame::Sync(bytes) | Frame::Snapshot(bytes))) = &frame {
+                // Over its budget, the peer waits: reading pauses and QUIC flow control
+                // holds the sender back.
+                let pause = budget.charge(Instant::now(), bytes.len() + HEADER_LEN);
+                if !pause.is_zero() {
+                    tracing::debug!(id, ?pause, "peer over its frame budget; slowing it down");
+                    tokio::time::sleep(pause).await;
+                }
+            }
+            match frame {
                 Ok(Some(Frame::Sync(bytes))) => {
                     if actor.send(Msg::Incoming { id, bytes }).await.is_err() {
                         return "node stopped".to_owned();

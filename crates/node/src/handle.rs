@@ -4,6 +4,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use commonroom_model::automerge::ChangeHash;
+use commonroom_model::history::{Activity, ActivityFilter};
 use commonroom_model::{Applied, Command, CommunityId, CommunityView, MemberId};
 use commonroom_net::{Inbound, JoinHandler, NetConfig, SyncHandler};
 use commonroom_proto::{ALPN_JOIN, ALPN_SYNC, Ticket};
@@ -189,6 +191,37 @@ impl NodeHandle {
     /// The member this device acts as in a community.
     pub async fn me(&self, community: String) -> Result<Option<MemberId>, NodeError> {
         self.ask(|reply| Msg::Me { community, reply }).await
+    }
+
+    /// The community's activity feed (newest first, at most `limit` changes).
+    pub async fn history(
+        &self,
+        community: String,
+        filter: ActivityFilter,
+        limit: usize,
+    ) -> Result<Vec<Activity>, NodeError> {
+        self.ask(|reply| Msg::History {
+            community,
+            filter,
+            limit,
+            reply,
+        })
+        .await
+    }
+
+    /// The point just before a change (given by its hash or a unique prefix of at least 6
+    /// hex digits): what [`Command::RestoreAt`] restores to.
+    pub async fn point_before(
+        &self,
+        community: String,
+        change: String,
+    ) -> Result<Vec<ChangeHash>, NodeError> {
+        self.ask(|reply| Msg::PointBefore {
+            community,
+            change,
+            reply,
+        })
+        .await
     }
 
     /// Records a new invite (valid for `valid_for`) and returns its ticket.

@@ -377,3 +377,99 @@ async fn a_removed_member_is_cut_off_by_every_node_that_saw_the_removal() {
         n.shutdown().await;
     }
 }
+
+/// Edits on A, each timed until B has it durably (B's change event).
+async fn propagation_latencies(
+    ha: &commonroom_node::NodeHandle,
+    hb: &commonroom_node::NodeHandle,
+    id: &str,
+    edits: usize,
+) -> Vec<Duration> {
+    let mut events = hb.subscribe();
+    let mut latencies = Vec::with_capacity(edits);
+    for i in 0..edits {
+        while events.try_recv().is_ok() {}
+        let t = std::time::Instant::now();
+        ha.apply(id.to_owned(), note(&format!("edit {i}")))
+            .await
+            .unwrap();
+        loop {
+            match tokio::time::timeout(Duration::from_secs(10), events.recv()).await {
+                Ok(Ok(commonroom_node::Event::Changed { remote: true, .. })) => break,
+                Ok(_) => continue,
+                Err(_) => panic!("edit {i} did not reach the other member within 10 s"),
+            }
+        }
+        latencies.push(t.elapsed());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    latencies.sort();
+    latencies
+}
+
+fn ms_at(sorted: &[Duration], q: f64) -> f64 {
+    let i = ((sorted.len() as f64 - 1.0) * q).round() as usize;
+    sorted[i].as_secs_f64() * 1000.0
+}
+
+/// A stranger makes 100 connection attempts a second for 5 seconds. Every attempt is
+/// refused, and a member's live edits keep reaching the other member meanwhile; their
+/// latency is measured against a quiet baseline in the same run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stranger_hammering_the_node_leaves_it_responsive_to_members() {
+    let (da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let a = node(da.path()).await;
+    let b = node(db.path()).await;
+    let (ha, hb) = (a.handle(), b.handle());
+    let id = ha
+        .create("Hammered CoP".into(), "Alex".into())
+        .await
+        .unwrap()
+        .to_string();
+    invite_and_join(&ha, &hb, &id, "Bea").await;
+    let quiet = propagation_latencies(&ha, &hb, &id, 25).await;
+
+    let addrs = ha.addrs().await.unwrap();
+    let target = addr_of(ha.endpoint_id(), &addrs);
+    let attacker = std::sync::Arc::new(stranger(77).await);
+    let flood_id = id.clone();
+    let flood = tokio::spawn(async move {
+        let mut attempts = Vec::new();
+        let mut tick = tokio::time::interval(Duration::from_millis(10));
+        for _ in 0..500 {
+            tick.tick().await;
+            let (attacker, target, community) =
+                (attacker.clone(), target.clone(), flood_id.clone());
+            attempts.push(tokio::spawn(async move {
+                tokio::time::timeout(
+                    Duration::from_secs(15),
+                    dial_sync(&attacker, target, &community, vec![]),
+                )
+                .await
+            }));
+        }
+        let mut admitted = 0;
+        for attempt in attempts {
+            if let Ok(Ok(Ok(_))) = attempt.await {
+                admitted += 1;
+            }
+        }
+        admitted
+    });
+    let busy = propagation_latencies(&ha, &hb, &id, 40).await;
+    let admitted = flood.await.unwrap();
+    assert_eq!(admitted, 0, "no stranger connection got past the gate");
+    println!(
+        "member edit latency, quiet: p50 {:.1} ms, p99 {:.1} ms; while a stranger makes 100 attempts/s: p50 {:.1} ms, p99 {:.1} ms (ratio p50 {:.2})",
+        ms_at(&quiet, 0.5),
+        ms_at(&quiet, 0.99),
+        ms_at(&busy, 0.5),
+        ms_at(&busy, 0.99),
+        ms_at(&busy, 0.5) / ms_at(&quiet, 0.5)
+    );
+    // Still serving after the flood: one more edit arrives.
+    let after = propagation_latencies(&ha, &hb, &id, 1).await;
+    assert_eq!(after.len(), 1);
+    a.shutdown().await;
+    b.shutdown().await;
+}

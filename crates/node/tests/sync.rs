@@ -104,6 +104,26 @@ async fn an_edit_travels_along_a_chain_of_peers() {
         .unwrap()
         .to_string();
     invite_and_join(&ha, &hb, &id, "Bea").await;
+    // Only stewards invite: A makes B core group, and B sees it.
+    let bea = hb.me(id.clone()).await.unwrap().unwrap();
+    ha.apply(
+        id.clone(),
+        commonroom_model::Command::EditMember(
+            bea.clone(),
+            commonroom_model::commands::MemberPatch {
+                roles: Some(vec![commonroom_model::Role::CoreGroup]),
+                ..Default::default()
+            },
+        ),
+    )
+    .await
+    .unwrap();
+    eventually("B is core group at B", WAIT, || async {
+        hb.view(id.clone()).await.unwrap().members[&bea]
+            .roles
+            .contains(&commonroom_model::Role::CoreGroup)
+    })
+    .await;
     // C is invited by B and only ever learns B's address.
     let c = node(dirs[2].path()).await;
     let hc = c.handle();

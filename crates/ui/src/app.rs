@@ -174,6 +174,13 @@ impl CommonroomApp {
         };
         let me = state.and_then(|s| s.me.clone());
         let mut here = Here::new(&id, &view, me.as_ref(), Timestamp::now());
+        here.history = self.data.history.get(&id);
+        here.link_ticket = self.data.link_tickets.get(&id);
+        if let Some(removal) = here.removal() {
+            egui::Panel::top("removed_banner").show(ui, |ui| {
+                crate::screens::status::removed_ui(ui, &here, removal);
+            });
+        }
         egui::CentralPanel::default_margins().show(ui, |ui| {
             self.screens.screen_ui(ui, self.prefs.tab, &mut here);
         });
@@ -183,11 +190,24 @@ impl CommonroomApp {
         }
         if self.inviting {
             self.inviting =
-                crate::screens::invite::invite_ui(ui.ctx(), &id, &here, self.data.tickets.get(&id));
+                crate::screens::invite::invite_ui(ui.ctx(), &id, &mut here, self.data.tickets.get(&id));
         }
-        let Here { commands, nav, .. } = here;
+        let Here {
+            commands,
+            nav,
+            wants_history,
+            wants_link_ticket,
+            ..
+        } = here;
         for (what, command) in commands {
             self.data.apply(&self.bridge, &id, what, command);
+        }
+        if let Some(filter) = wants_history {
+            self.bridge.history(&id, filter);
+        }
+        if wants_link_ticket {
+            self.data.link_tickets.remove(&id);
+            self.bridge.link_ticket(&id);
         }
         if let Some(nav) = nav {
             self.navigate(nav);
@@ -257,9 +277,24 @@ impl CommonroomApp {
     fn open_invite(&mut self) {
         if let Some(id) = self.current().map(str::to_owned) {
             self.data.tickets.remove(&id);
-            self.bridge.invite(&id);
+            if self.may_invite(&id) {
+                self.bridge.invite(&id);
+            }
             self.inviting = true;
         }
+    }
+
+    /// Whether this device's member may invite people (the dialog explains if not).
+    fn may_invite(&self, id: &str) -> bool {
+        let Some(state) = self.data.communities.get(id) else {
+            return false;
+        };
+        let (Some(view), Some(me)) = (&state.view, &state.me) else {
+            return false;
+        };
+        Here::new(id, view, Some(me), Timestamp::now())
+            .can()
+            .manage_membership
     }
 
     fn top_bar_ui(&mut self, ui: &mut Ui, current: Option<&str>) {

@@ -8,6 +8,7 @@ use std::future::Future;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
+use commonroom_model::history::{Activity, ActivityFilter};
 use commonroom_model::{Applied, Command, CommunityView, MemberId};
 use commonroom_node::{Event, NodeHandle, PeerInfo};
 use tokio::sync::{broadcast, mpsc};
@@ -17,6 +18,12 @@ const CHANNEL_CAPACITY: usize = 1024;
 
 /// How long an invite made from the window stays valid.
 pub const INVITE_VALID_FOR: Duration = Duration::from_secs(7 * 24 * 60 * 60);
+
+/// How long a device-link ticket made in the window stays valid.
+pub const LINK_VALID_FOR: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// How many changes the History screen lists at most.
+pub const HISTORY_LIMIT: usize = 500;
 
 /// Something the node answered or reported.
 #[derive(Debug)]
@@ -42,6 +49,10 @@ pub enum Update {
     Opened(Result<String, String>),
     /// An invite ticket for a community, or why none could be made.
     Invite(String, Result<String, String>),
+    /// A device-link ticket for this device's member in a community, as text.
+    LinkTicket(String, Result<String, String>),
+    /// A community's activity feed, newest first.
+    History(String, Result<Vec<Activity>, String>),
     /// Something happened in the node.
     Node(Event),
     /// Events were dropped because the window fell behind: re-read everything.
@@ -244,6 +255,31 @@ impl Bridge {
                 .map(|t| t.encode())
                 .map_err(|e| e.to_string());
             Update::Invite(community, ticket)
+        });
+    }
+
+    /// Asks for a device-link ticket for this device's member.
+    pub fn link_ticket(&self, community: &str) {
+        let community = community.to_owned();
+        self.spawn(|node| async move {
+            let ticket = node
+                .link_device_ticket(community.clone(), LINK_VALID_FOR)
+                .await
+                .map(|t| t.encode())
+                .map_err(|e| e.to_string());
+            Update::LinkTicket(community, ticket)
+        });
+    }
+
+    /// Asks for the newest [`HISTORY_LIMIT`] changes that pass `filter`.
+    pub fn history(&self, community: &str, filter: ActivityFilter) {
+        let community = community.to_owned();
+        self.spawn(|node| async move {
+            let entries = node
+                .history(community.clone(), filter, HISTORY_LIMIT)
+                .await
+                .map_err(|e| e.to_string());
+            Update::History(community, entries)
         });
     }
 }

@@ -1,6 +1,9 @@
 //! [`Here`]: what a screen is given each frame (the community it shows, who is looking, and
 //! where to put the changes and navigation it asks for).
 
+use commonroom_model::entities::Removal;
+use commonroom_model::history::{Activity, ActivityFilter};
+use commonroom_model::permissions::Abilities;
 use commonroom_model::{Command, CommunityView, MemberId, Timestamp};
 
 use crate::tabs::Tab;
@@ -28,6 +31,14 @@ pub struct Here<'a> {
     pub commands: Vec<(String, Command)>,
     /// Where to go next, if anywhere.
     pub nav: Option<Nav>,
+    /// The last activity feed read (for the History screen), or why it could not be.
+    pub history: Option<&'a Result<Vec<Activity>, String>>,
+    /// The feed to read next, when a screen wants a fresh one.
+    pub wants_history: Option<ActivityFilter>,
+    /// This device's member's device-link ticket, once made.
+    pub link_ticket: Option<&'a Result<String, String>>,
+    /// A screen asks for a new device-link ticket.
+    pub wants_link_ticket: bool,
 }
 
 impl<'a> Here<'a> {
@@ -45,6 +56,40 @@ impl<'a> Here<'a> {
             now,
             commands: Vec::new(),
             nav: None,
+            history: None,
+            wants_history: None,
+            link_ticket: None,
+            wants_link_ticket: false,
+        }
+    }
+
+    /// What this device's member may do (nothing special if unknown).
+    pub fn can(&self) -> Abilities {
+        self.me
+            .and_then(|me| self.view.members.get(me))
+            .filter(|_| self.removal().is_none())
+            .map(|me| Abilities::of(me.roles.iter()))
+            .unwrap_or_default()
+    }
+
+    /// This device's member's removal record, if they were removed.
+    pub fn removal(&self) -> Option<&'a Removal> {
+        self.me.and_then(|me| self.view.removals.get(me))
+    }
+
+    /// The stewards' names (who to ask for what only they may do), joined with commas.
+    pub fn stewards(&self) -> String {
+        let names: Vec<&str> = self
+            .view
+            .active_members()
+            .into_iter()
+            .filter(|m| Abilities::of(m.roles.iter()).manage_membership)
+            .map(|m| m.name.as_str())
+            .collect();
+        if names.is_empty() {
+            "a facilitator".into()
+        } else {
+            names.join(", ")
         }
     }
 

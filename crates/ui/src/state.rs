@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use commonroom_model::history::Activity;
 use commonroom_model::{CommunityView, MemberId};
 use commonroom_node::{Event, PeerInfo};
 
@@ -63,6 +64,10 @@ pub struct Data {
     pub notice: Option<(Notice, Instant)>,
     /// Invite tickets made in this session, by community.
     pub tickets: BTreeMap<String, Result<String, String>>,
+    /// Device-link tickets made in this session, by community.
+    pub link_tickets: BTreeMap<String, Result<String, String>>,
+    /// The last activity feed read, by community.
+    pub history: BTreeMap<String, Result<Vec<Activity>, String>>,
     /// A start, join or sample is under way.
     pub opening: bool,
     /// The outcome of the last start, join or sample.
@@ -121,6 +126,12 @@ impl Data {
             }
             Update::Invite(id, ticket) => {
                 self.tickets.insert(id, ticket);
+            }
+            Update::LinkTicket(id, ticket) => {
+                self.link_tickets.insert(id, ticket);
+            }
+            Update::History(id, entries) => {
+                self.history.insert(id, entries);
             }
             Update::Node(event) => self.on_event(event, bridge),
             Update::Lagged => {

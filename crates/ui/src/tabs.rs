@@ -26,11 +26,13 @@ pub enum Tab {
     Stories,
     /// Attendance, themes, surveys and stories at a glance.
     Dashboard,
+    /// Who changed what, and restoring what was lost.
+    History,
 }
 
 impl Tab {
     /// Every screen, in side-bar order.
-    pub const ALL: [Tab; 10] = [
+    pub const ALL: [Tab; 11] = [
         Tab::Home,
         Tab::Members,
         Tab::Resources,
@@ -41,6 +43,7 @@ impl Tab {
         Tab::Surveys,
         Tab::Stories,
         Tab::Dashboard,
+        Tab::History,
     ];
 
     /// The screen's name.
@@ -56,11 +59,15 @@ impl Tab {
             Tab::Surveys => "Surveys",
             Tab::Stories => "Stories",
             Tab::Dashboard => "Dashboard",
+            Tab::History => "History",
         }
     }
 
     /// The shortcut in words, e.g. "Ctrl+5".
     pub fn shortcut(self) -> String {
+        if self == Tab::History {
+            return "Ctrl+H".into();
+        }
         let digit = match self.key() {
             egui::Key::Num0 => 0,
             key => Tab::ALL
@@ -71,7 +78,7 @@ impl Tab {
         format!("Ctrl+{digit}")
     }
 
-    /// The keyboard shortcut's digit (Ctrl+1 … Ctrl+9, then Ctrl+0).
+    /// The keyboard shortcut's key (Ctrl+1 … Ctrl+9, then Ctrl+0; Ctrl+H for History).
     pub fn key(self) -> egui::Key {
         match self {
             Tab::Home => egui::Key::Num1,
@@ -84,6 +91,7 @@ impl Tab {
             Tab::Surveys => egui::Key::Num8,
             Tab::Stories => egui::Key::Num9,
             Tab::Dashboard => egui::Key::Num0,
+            Tab::History => egui::Key::H,
         }
     }
 }

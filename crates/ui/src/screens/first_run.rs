@@ -145,6 +145,10 @@ impl FirstRun {
         ui.label("Ask a member for an invite (✉ Invite in their Commonroom) and paste it here.");
         labelled_multiline(ui, "Invite", &mut self.ticket, 3);
         labelled_text(ui, "Your name", &mut self.me);
+        ui.weak(
+            "Linking another laptop of yours? Paste the ticket from \"Link another device\" on \
+             your profile, and type a name for this laptop (such as \"Sam's laptop\") instead.",
+        );
         let ready = !self.ticket.trim().is_empty() && !self.me.trim().is_empty();
         if ui
             .add_enabled(!data.opening && ready, egui::Button::new("Join community"))

@@ -8,7 +8,7 @@ use crate::here::Here;
 pub fn invite_ui(
     ctx: &Context,
     community: &str,
-    here: &Here<'_>,
+    here: &mut Here<'_>,
     ticket: Option<&Result<String, String>>,
 ) -> bool {
     let mut open = true;
@@ -18,6 +18,14 @@ pub fn invite_ui(
         .resizable(false)
         .open(&mut open)
         .show(ctx, |ui| {
+            if !here.can().manage_membership {
+                ui.label(format!(
+                    "Only facilitators and core-group members invite people to {}. Ask {} to invite them.",
+                    here.view.community.name,
+                    here.stewards()
+                ));
+                return;
+            }
             ui.label(format!(
                 "Send this invite to one person you want in {}. It works once, for 7 days.",
                 here.view.community.name
@@ -36,11 +44,53 @@ pub fn invite_ui(
                 }
                 Some(Ok(ticket)) => ticket_ui(ui, ticket),
             }
+            open_invites_ui(ui, here);
         });
     open
 }
 
-fn ticket_ui(ui: &mut Ui, ticket: &str) {
+/// Invites that can still be used, each with a button to withdraw it.
+fn open_invites_ui(ui: &mut Ui, here: &mut Here<'_>) {
+    let open = here.view.open_invites(here.now);
+    ui.add_space(8.0);
+    ui.separator();
+    ui.strong(format!("Open invites ({})", open.len()));
+    let mut withdraw = Vec::new();
+    egui::ScrollArea::vertical()
+        .id_salt("open_invites")
+        .max_height(160.0)
+        .show(ui, |ui| {
+            for invite in open {
+                ui.horizontal(|ui| {
+                    let by = invite
+                        .created_by
+                        .as_ref()
+                        .map_or("someone", |m| here.view.member_name(m));
+                    let what = match &invite.for_member {
+                        Some(member) => format!("links a device of {}", here.view.member_name(member)),
+                        None => "a new member".to_owned(),
+                    };
+                    ui.label(format!(
+                        "{what}, made by {by}, until {}",
+                        crate::widgets::when(invite.expires_at)
+                    ));
+                    if ui
+                        .small_button("Withdraw")
+                        .on_hover_text("Nobody can use it after this")
+                        .clicked()
+                    {
+                        withdraw.push(invite.id.clone());
+                    }
+                });
+            }
+        });
+    for id in withdraw {
+        here.send("Invite withdrawn", commonroom_model::Command::RevokeInvite(id));
+    }
+}
+
+/// A ticket as copyable text and as a QR code.
+pub fn ticket_ui(ui: &mut Ui, ticket: &str) {
     let label = ui.label("Invite ticket");
     let mut shown = ticket.to_owned();
     ui.add(

@@ -27,6 +27,10 @@ pub struct MembersScreen {
     pub form: Option<MemberForm>,
     /// The import box, when open: the pasted rows and the last problems found.
     pub import: Option<(String, Vec<String>)>,
+    /// The device-link ticket panel is open.
+    pub linking: bool,
+    /// A removal being confirmed: the reason typed so far.
+    pub removing: Option<String>,
 }
 
 /// The add/edit member form.
@@ -154,6 +158,8 @@ impl MembersScreen {
                     let selected = self.selected.as_ref() == Some(&member.id);
                     if ui.selectable_label(selected, text).clicked() {
                         self.selected = Some(member.id.clone());
+                        self.removing = None;
+                        self.linking = false;
                     }
                 }
             });
@@ -243,15 +249,148 @@ impl MembersScreen {
                 here.go(crate::tabs::Tab::Events, Some(event.id.to_string()));
             }
         }
-        let devices = member
-            .devices
-            .values()
-            .filter(|d| d.unlinked_at.is_none())
-            .count();
-        ui.weak(format!("{devices} linked devices"));
+        if let Some(removal) = here.view.removals.get(&member.id) {
+            let by = removal
+                .by
+                .as_ref()
+                .map_or("a facilitator", |by| here.view.member_name(by));
+            ui.colored_label(
+                ui.visuals().warn_fg_color,
+                format!("Removed by {by} on {}", crate::widgets::when(removal.at)),
+            );
+        }
         ui.add_space(8.0);
-        if ui.button("✏ Edit profile").clicked() {
-            self.form = Some(MemberForm::from_member(member));
+        ui.horizontal(|ui| {
+            if ui.button("✏ Edit profile").clicked() {
+                self.form = Some(MemberForm::from_member(member));
+            }
+            if ui.button("History").clicked() {
+                here.go(
+                    crate::tabs::Tab::History,
+                    Some(format!("members:{}", member.id)),
+                );
+            }
+        });
+        ui.add_space(8.0);
+        self.devices_ui(ui, here, member);
+        self.removal_ui(ui, here, member);
+    }
+
+    /// A member's devices: unlink a lost one; on your own profile, link another.
+    fn devices_ui(&mut self, ui: &mut Ui, here: &mut Here<'_>, member: &Member) {
+        let own = here.me == Some(&member.id);
+        let may_change = own || here.can().manage_membership;
+        ui.strong("Devices");
+        let linked: Vec<(&String, &commonroom_model::entities::Device)> = member
+            .devices
+            .iter()
+            .filter(|(_, d)| d.unlinked_at.is_none())
+            .collect();
+        if linked.is_empty() {
+            ui.weak("No linked devices: this member is in the directory only.");
+        }
+        for (device, info) in linked {
+            ui.horizontal(|ui| {
+                let short: String = device.chars().take(8).collect();
+                ui.label(format!("{} ({short}…)", info.label))
+                    .on_hover_text(format!("Device id {device}"));
+                if may_change
+                    && ui
+                        .small_button("Unlink")
+                        .on_hover_text("For a lost or retired device: it can no longer sync")
+                        .clicked()
+                {
+                    here.send(
+                        "Device unlinked",
+                        Command::UnlinkDevice {
+                            member: member.id.clone(),
+                            device: device.clone(),
+                        },
+                    );
+                }
+            });
+        }
+        if own && here.removal().is_none() {
+            if ui
+                .button("Link another device")
+                .on_hover_text("Use Commonroom on a second laptop as yourself")
+                .clicked()
+            {
+                self.linking = true;
+                here.wants_link_ticket = true;
+            }
+            if self.linking {
+                egui::Frame::group(ui.style()).show(ui, |ui| {
+                    ui.label(
+                        "On your other device, choose \"Join with an invite\", paste this ticket and \
+                         give that device a name. It works once, for one day, while this \
+                         Commonroom is open.",
+                    );
+                    match here.link_ticket {
+                        None => {
+                            ui.spinner();
+                        }
+                        Some(Err(error)) => {
+                            ui.colored_label(ui.visuals().error_fg_color, error);
+                        }
+                        Some(Ok(ticket)) => crate::screens::invite::ticket_ui(ui, ticket),
+                    }
+                    if ui.button("Done").clicked() {
+                        self.linking = false;
+                    }
+                });
+            }
+        }
+    }
+
+    /// Removing a member (stewards only), with a reason and a confirmation.
+    fn removal_ui(&mut self, ui: &mut Ui, here: &mut Here<'_>, member: &Member) {
+        if !here.can().manage_membership
+            || here.me == Some(&member.id)
+            || here.view.is_removed(&member.id)
+        {
+            return;
+        }
+        ui.add_space(12.0);
+        match &mut self.removing {
+            None => {
+                if ui
+                    .button("Remove from the community")
+                    .on_hover_text("Their devices stop syncing with everyone who sees this")
+                    .clicked()
+                {
+                    self.removing = Some(String::new());
+                }
+            }
+            Some(reason) => {
+                let mut close = false;
+                egui::Frame::group(ui.style()).show(ui, |ui| {
+                    ui.label(format!(
+                        "Remove {} from the community? Their devices will no longer sync with \
+                         anyone who has seen this. They keep what is already on their laptop.",
+                        member.name
+                    ));
+                    labelled_text(ui, "Reason (optional, members see it)", reason);
+                    ui.horizontal(|ui| {
+                        if primary_button(ui, "Remove").clicked() {
+                            let reason = optional(reason);
+                            here.send(
+                                format!("{} removed", member.name),
+                                Command::RemoveMember {
+                                    id: member.id.clone(),
+                                    reason,
+                                },
+                            );
+                            close = true;
+                        } else if ui.button("Cancel").clicked() {
+                            close = true;
+                        }
+                    });
+                });
+                if close {
+                    self.removing = None;
+                }
+            }
         }
     }
 }
@@ -266,8 +405,12 @@ fn form_ui(ui: &mut Ui, form: &mut MemberForm, here: &mut Here<'_>) -> bool {
     });
     labelled_text(ui, "Name", &mut form.name);
     labelled_text(ui, "Organisation", &mut form.organisation);
+    let may_set_roles = here.can().manage_membership;
     ui.horizontal(|ui| {
         ui.label("Roles");
+        if !may_set_roles {
+            ui.disable();
+        }
         for role in Role::ALL {
             let mut on = form.roles.contains(role);
             if ui.checkbox(&mut on, role.label()).changed() {
@@ -279,6 +422,12 @@ fn form_ui(ui: &mut Ui, form: &mut MemberForm, here: &mut Here<'_>) -> bool {
             }
         }
     });
+    if !may_set_roles {
+        ui.weak(format!(
+            "Roles are given by the facilitators and core group ({}).",
+            here.stewards()
+        ));
+    }
     labelled_text(ui, "Focus areas (comma separated)", &mut form.focus);
     labelled_text(ui, "Contact", &mut form.contact);
     if own {

@@ -4,6 +4,7 @@ pub mod actions;
 pub mod dashboard;
 pub mod events;
 pub mod first_run;
+pub mod history;
 pub mod home;
 pub mod invite;
 pub mod members;
@@ -43,6 +44,8 @@ pub struct Screens {
     pub surveys: surveys::SurveysScreen,
     /// Value stories.
     pub stories: stories::StoriesScreen,
+    /// History and restore.
+    pub history: history::HistoryScreen,
     /// The Ctrl+K search.
     pub search: search::Search,
 }
@@ -61,6 +64,7 @@ impl Screens {
             Tab::Surveys => self.surveys.surveys_ui(ui, here),
             Tab::Stories => self.stories.stories_ui(ui, here),
             Tab::Dashboard => dashboard::dashboard_ui(ui, here),
+            Tab::History => self.history.history_ui(ui, here),
         }
     }
 
@@ -74,6 +78,7 @@ impl Screens {
             Tab::Themes => self.themes.selected = Some(id.into()),
             Tab::Actions => self.actions.highlight = Some(id),
             Tab::Surveys => self.surveys.selected = Some(id.into()),
+            Tab::History => self.history.select(&id),
             Tab::Home | Tab::Stories | Tab::Dashboard => {}
         }
     }
@@ -89,7 +94,7 @@ impl Screens {
             Tab::Actions => self.actions.form = Some(Default::default()),
             Tab::Surveys => self.surveys.start_new(),
             Tab::Stories => self.stories.form = Some(Default::default()),
-            Tab::Home | Tab::Dashboard => {}
+            Tab::Home | Tab::Dashboard | Tab::History => {}
         }
     }
 }

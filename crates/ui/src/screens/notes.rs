@@ -371,10 +371,20 @@ impl NotesScreen {
                 }
             }
         });
-        if ui.button("Remove note").clicked() {
-            here.send(
-                "Note removed",
-                Command::Delete(EntityKind::Note, note.id.to_string()),
+        let own = note.author.is_some() && note.author.as_ref() == here.me;
+        if own || here.can().moderate {
+            let label = if own { "Remove note" } else { "Hide note (moderator)" };
+            if ui.button(label).clicked() {
+                here.send(
+                    if own { "Note removed" } else { "Note hidden" },
+                    Command::Delete(EntityKind::Note, note.id.to_string()),
+                );
+            }
+        }
+        if ui.button("History of this note").clicked() {
+            here.go(
+                crate::tabs::Tab::History,
+                Some(format!("notes:{}", note.id)),
             );
         }
     }

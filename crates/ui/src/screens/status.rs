@@ -78,3 +78,30 @@ pub fn status_ui(ui: &mut Ui, data: &Data, current: Option<&str>) {
         }
     });
 }
+
+/// The banner a removed member sees: plainly what happened and what it means.
+pub fn removed_ui(
+    ui: &mut Ui,
+    here: &crate::here::Here<'_>,
+    removal: &commonroom_model::entities::Removal,
+) {
+    let by = removal
+        .by
+        .as_ref()
+        .map_or("a facilitator", |by| here.view.member_name(by));
+    let mut text = format!(
+        "You were removed from {} by {by} on {}.",
+        here.view.community.name,
+        crate::widgets::when(removal.at)
+    );
+    if let Some(reason) = &removal.reason {
+        text.push_str(&format!(" Reason given: {reason}."));
+    }
+    ui.add_space(4.0);
+    ui.colored_label(ui.visuals().error_fg_color, egui::RichText::new(text).strong());
+    ui.label(
+        "You can still read what was on this laptop, but it no longer syncs with the other \
+         members and you can no longer change it. If this is a mistake, ask them to invite you again.",
+    );
+    ui.add_space(4.0);
+}

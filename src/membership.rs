@@ -1,0 +1,132 @@
+//! Command-line membership upkeep: the history line format, devices and invites.
+
+use std::io::Write;
+
+use anyhow::{Result, bail};
+use commonroom_model::history::{Activity, describe};
+use commonroom_model::{Command, CommunityView, MemberId, Timestamp};
+
+use crate::backend::{Backend, Target};
+use crate::cli::{DeviceAction, InvitesAction};
+
+/// One line of `history`: change id, time, and what happened in words.
+pub fn activity_line(view: &CommunityView, entry: &Activity) -> String {
+    let at = entry
+        .at
+        .map(|t| t.to_rfc3339())
+        .unwrap_or_else(|| "(no time recorded)".into());
+    let short: String = entry.change.chars().take(12).collect();
+    format!("{short}  {at}  {}", describe(view, entry))
+}
+
+/// `device list` and `device unlink` (linking needs a running node: see `network`).
+pub fn device(backend: &mut dyn Backend, action: DeviceAction, out: &mut dyn Write) -> Result<()> {
+    match action {
+        DeviceAction::Link { .. } => {
+            bail!("linking a device needs the network; run it without a node")
+        }
+        DeviceAction::List { community, member } => {
+            let session = Target::open(backend, &community)?;
+            let member = whose(&session, member)?;
+            let view = session.view()?;
+            let Some(stored) = view.members.get(&member) else {
+                bail!("no member {member}");
+            };
+            for (device, info) in &stored.devices {
+                let state = match info.unlinked_at {
+                    Some(at) => format!("unlinked {}", at.to_rfc3339()),
+                    None => format!("linked {}", info.added_at.to_rfc3339()),
+                };
+                writeln!(out, "{device}  {}  {state}", info.label)?;
+            }
+        }
+        DeviceAction::Unlink {
+            community,
+            device,
+            member,
+        } => {
+            let session = Target::open(backend, &community)?;
+            let member = whose(&session, member)?;
+            let view = session.view()?;
+            let devices: Vec<&String> = view
+                .members
+                .get(&member)
+                .map(|m| {
+                    m.devices
+                        .keys()
+                        .filter(|d| d.starts_with(device.trim()))
+                        .collect()
+                })
+                .unwrap_or_default();
+            let device = match devices.as_slice() {
+                [one] => (*one).clone(),
+                [] => bail!(
+                    "{} has no device starting with {device:?}",
+                    view.member_name(&member)
+                ),
+                _ => bail!("{device:?} matches several devices; give more of the id"),
+            };
+            session.apply(Command::UnlinkDevice {
+                member,
+                device: device.clone(),
+            })?;
+            writeln!(out, "{device}")?;
+        }
+    }
+    Ok(())
+}
+
+/// `invites list` and `invites revoke`.
+pub fn invites(
+    backend: &mut dyn Backend,
+    action: InvitesAction,
+    out: &mut dyn Write,
+) -> Result<()> {
+    match action {
+        InvitesAction::List { community } => {
+            let session = Target::open(backend, &community)?;
+            let view = session.view()?;
+            for invite in view.open_invites(Timestamp::now()) {
+                let kind = match &invite.for_member {
+                    Some(member) => format!("links a device of {}", view.member_name(member)),
+                    None => "invites a new member".to_owned(),
+                };
+                let by = invite
+                    .created_by
+                    .as_ref()
+                    .map_or("unknown", |m| view.member_name(m));
+                writeln!(
+                    out,
+                    "{}  {kind}  by {by}  expires {}",
+                    invite.id,
+                    invite.expires_at.to_rfc3339()
+                )?;
+            }
+        }
+        InvitesAction::Revoke { community, id } => {
+            let session = Target::open(backend, &community)?;
+            let view = session.view()?;
+            let found: Vec<&String> = view
+                .invites
+                .keys()
+                .filter(|k| k.starts_with(id.trim()))
+                .collect();
+            let key = match found.as_slice() {
+                [one] => (*one).clone(),
+                [] => bail!("no invite starts with {id:?} (see `commonroom invites list`)"),
+                _ => bail!("{id:?} matches several invites; give more of the id"),
+            };
+            session.apply(Command::RevokeInvite(key.clone()))?;
+            writeln!(out, "{key}")?;
+        }
+    }
+    Ok(())
+}
+
+/// The member named by `--member`, or this device's member.
+fn whose(session: &Target<'_>, member: Option<String>) -> Result<MemberId> {
+    match member {
+        Some(query) => session.resolve_member(&query),
+        None => session.require_me(),
+    }
+}
