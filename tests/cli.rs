@@ -718,3 +718,110 @@ fn surveys_stories_and_the_impact_report() {
         "{report}"
     );
 }
+
+#[test]
+fn history_shows_who_deleted_notes_and_restore_brings_them_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let id = ok(d, &["create", "Carers CoP", "--me", "Alex"]);
+    for text in ["respite", "school letters", "benefits"] {
+        ok(d, &["note", "add", &id, "--text", text]);
+    }
+    let before = show(d, &id)["notes"].clone();
+    let ids: Vec<String> = before
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["id"].as_str().unwrap().to_owned())
+        .collect();
+    for note in &ids {
+        ok(d, &["note", "remove", &id, note]);
+    }
+    assert_eq!(show(d, &id)["notes"].as_array().unwrap().len(), 0);
+    let feed = ok(d, &["history", &id, "--section", "notes", "--limit", "3"]);
+    let lines: Vec<&str> = feed.lines().collect();
+    assert_eq!(lines.len(), 3, "{feed}");
+    assert!(
+        lines.iter().all(|l| l.contains("Alex deleted the note")),
+        "{feed}"
+    );
+    let first_deletion = lines[2].split_whitespace().next().unwrap();
+    assert!(
+        fails(
+            d,
+            &["restore", &id, "--before", "nothex", "--section", "notes"]
+        )
+        .contains("not a change id")
+    );
+    assert!(
+        fails(
+            d,
+            &[
+                "restore",
+                &id,
+                "--before",
+                first_deletion,
+                "--section",
+                "invites"
+            ]
+        )
+        .contains("not a section")
+    );
+    assert_eq!(
+        ok(
+            d,
+            &[
+                "restore",
+                &id,
+                "--before",
+                first_deletion,
+                "--section",
+                "notes"
+            ]
+        ),
+        "restored"
+    );
+    assert_eq!(
+        show(d, &id)["notes"],
+        before,
+        "every note exactly as it was"
+    );
+    assert!(ok(d, &["history", &id, "--limit", "1"]).contains("Alex restored notes"));
+    // One entity: spoil a note's text, then bring back just that note.
+    ok(d, &["note", "edit", &id, &ids[0], "--text", "spam"]);
+    let spoil = ok(d, &["history", &id, "--limit", "1"]);
+    let spoil = spoil.split_whitespace().next().unwrap();
+    ok(
+        d,
+        &[
+            "restore",
+            &id,
+            "--before",
+            spoil,
+            "--section",
+            "note",
+            "--id",
+            &ids[0],
+        ],
+    );
+    assert_eq!(show(d, &id)["notes"], before);
+}
+
+#[test]
+fn a_removed_member_keeps_a_removal_record_and_cannot_be_edited() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let id = ok(d, &["create", "Carers CoP", "--me", "Alex"]);
+    let sam = ok(d, &["member", "add", &id, "--name", "Sam"]);
+    ok(d, &["member", "remove", &id, &sam]);
+    let json = show(d, &id);
+    let removed = json["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["id"] == sam.as_str())
+        .unwrap()["removed"]
+        .clone();
+    assert!(removed.is_object(), "{json}");
+    assert!(fails(d, &["member", "edit", &id, &sam, "--name", "Sam B"]).contains("removed"));
+}

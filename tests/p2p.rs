@@ -247,3 +247,66 @@ fn a_node_killed_mid_sync_loses_nothing_and_finishes_after_restart() {
         },
     );
 }
+
+#[test]
+fn a_second_device_links_as_the_same_member_and_a_lost_one_is_unlinked() {
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let id = ok(a.path(), &["create", "Family Support CoP", "--me", "Alex"]);
+    let serve_a = Serve::start(a.path());
+    let ticket = ok(a.path(), &["device", "link", "family"]);
+    let listed = ok(a.path(), &["invites", "list", "family"]);
+    assert!(listed.contains("links a device of Alex"), "{listed}");
+    let joined = ok(
+        b.path(),
+        &[
+            "join",
+            &ticket,
+            "--me",
+            "Alex's laptop",
+            NET[0],
+            NET[1],
+            NET[2],
+            NET[3],
+        ],
+    );
+    assert_eq!(joined, id);
+    let members = show(b.path(), &id)["members"].as_array().unwrap().len();
+    assert_eq!(members, 1, "no new member: the laptop is Alex");
+    let devices = ok(a.path(), &["device", "list", "family"]);
+    assert!(devices.contains("Alex's laptop"), "{devices}");
+    // The laptop writes as Alex.
+    ok(b.path(), &["note", "add", &id, "--text", "from the laptop"]);
+    let history = ok(b.path(), &["history", &id, "--limit", "1"]);
+    assert!(history.contains("Alex added the note"), "{history}");
+    // The ticket was one-time; it is no longer listed as open.
+    assert!(!ok(a.path(), &["invites", "list", "family"]).contains("links a device"));
+
+    // The laptop is lost: Alex unlinks it, and it can no longer sync.
+    let laptop = devices
+        .lines()
+        .find(|l| l.contains("Alex's laptop"))
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned();
+    ok(a.path(), &["device", "unlink", "family", &laptop[..10]]);
+    let refused = run(
+        b.path(),
+        &[
+            "sync",
+            &id,
+            "--timeout",
+            "5",
+            NET[0],
+            NET[1],
+            NET[2],
+            NET[3],
+        ],
+    );
+    assert!(
+        !refused.status.success(),
+        "an unlinked device syncs with nobody"
+    );
+    drop(serve_a);
+}

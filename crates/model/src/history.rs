@@ -64,7 +64,10 @@ impl Activity {
     /// Whether the change created what it names (so there is no earlier state of it).
     pub fn creates(&self) -> bool {
         self.op.as_deref().is_some_and(|op| {
-            op.ends_with(".add") || op.ends_with(".create") || op.ends_with(".import") || op == "member.join"
+            op.ends_with(".add")
+                || op.ends_with(".create")
+                || op.ends_with(".import")
+                || op == "member.join"
         })
     }
 }

@@ -696,15 +696,18 @@ impl Actor {
             let _ = open.store.write_local("name", &c.name);
         }
         open.refresh_view(&touched);
-        if touched.membership() {
-            self.refresh_gate(community);
-        }
+        let membership = touched.membership();
         let _ = self.events.send(Event::Changed {
             community: community.to_owned(),
             touched,
             remote,
         });
+        // Pushed before the gate closes anyone: a removed member's device still receives
+        // its removal (and says so to its person) before its connection is wound down.
         self.push(community);
+        if membership {
+            self.refresh_gate(community);
+        }
     }
 
     /// Offers what each connected peer of `community` is missing.

@@ -18,6 +18,9 @@ pub(crate) type ConnId = u64;
 /// How many outgoing messages may queue for one peer before it is considered stuck.
 pub(crate) const OUTGOING_QUEUE: usize = 1024;
 
+/// How long a connection the node lets go of may take to deliver its last frames.
+const FINISH_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// Runs a connection until either side ends it, then tells the actor.
 pub(crate) async fn run(
     id: ConnId,
@@ -62,6 +65,11 @@ pub(crate) async fn run(
             if let Err(e) = write_frame(&mut send, &frame).await {
                 return e.to_string();
             }
+        }
+        // The node let go of this peer (say, it was removed): deliver what is queued
+        // (its removal among it) before closing, waiting a bounded time for the peer.
+        if send.finish().is_ok() {
+            let _ = tokio::time::timeout(FINISH_WAIT, send.stopped()).await;
         }
         "closed by node".to_owned()
     };

@@ -356,6 +356,19 @@ async fn a_removed_member_is_cut_off_by_every_node_that_saw_the_removal() {
         )
         .await;
     }
+    // C's own node learned of its removal before it was let go (its window says so).
+    eventually(
+        "C knows it was removed",
+        Duration::from_secs(20),
+        || async {
+            hc.view(id.clone())
+                .await
+                .unwrap()
+                .removals
+                .contains_key(&cai)
+        },
+    )
+    .await;
     // ...and both refuse C's device from now on: C's own node gets nothing new.
     let before = note_texts(&hc, &id).await;
     ha.apply(id.clone(), note("after Cai left")).await.unwrap();

@@ -189,8 +189,12 @@ impl CommonroomApp {
                 crate::screens::search::search_ui(ui.ctx(), &mut self.screens.search, &mut here);
         }
         if self.inviting {
-            self.inviting =
-                crate::screens::invite::invite_ui(ui.ctx(), &id, &mut here, self.data.tickets.get(&id));
+            self.inviting = crate::screens::invite::invite_ui(
+                ui.ctx(),
+                &id,
+                &mut here,
+                self.data.tickets.get(&id),
+            );
         }
         let Here {
             commands,

@@ -67,7 +67,9 @@ fn open_invites_ui(ui: &mut Ui, here: &mut Here<'_>) {
                         .as_ref()
                         .map_or("someone", |m| here.view.member_name(m));
                     let what = match &invite.for_member {
-                        Some(member) => format!("links a device of {}", here.view.member_name(member)),
+                        Some(member) => {
+                            format!("links a device of {}", here.view.member_name(member))
+                        }
                         None => "a new member".to_owned(),
                     };
                     ui.label(format!(
@@ -85,7 +87,10 @@ fn open_invites_ui(ui: &mut Ui, here: &mut Here<'_>) {
             }
         });
     for id in withdraw {
-        here.send("Invite withdrawn", commonroom_model::Command::RevokeInvite(id));
+        here.send(
+            "Invite withdrawn",
+            commonroom_model::Command::RevokeInvite(id),
+        );
     }
 }
 

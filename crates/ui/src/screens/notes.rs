@@ -373,7 +373,11 @@ impl NotesScreen {
         });
         let own = note.author.is_some() && note.author.as_ref() == here.me;
         if own || here.can().moderate {
-            let label = if own { "Remove note" } else { "Hide note (moderator)" };
+            let label = if own {
+                "Remove note"
+            } else {
+                "Hide note (moderator)"
+            };
             if ui.button(label).clicked() {
                 here.send(
                     if own { "Note removed" } else { "Note hidden" },

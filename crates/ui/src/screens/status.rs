@@ -98,7 +98,10 @@ pub fn removed_ui(
         text.push_str(&format!(" Reason given: {reason}."));
     }
     ui.add_space(4.0);
-    ui.colored_label(ui.visuals().error_fg_color, egui::RichText::new(text).strong());
+    ui.colored_label(
+        ui.visuals().error_fg_color,
+        egui::RichText::new(text).strong(),
+    );
     ui.label(
         "You can still read what was on this laptop, but it no longer syncs with the other \
          members and you can no longer change it. If this is a mistake, ask them to invite you again.",
