@@ -54,8 +54,9 @@ if command -v xdotool >/dev/null 2>&1; then
     xdotool key --window "$WID" Escape
     xdotool key --window "$WID" ctrl+k; xdotool type --window "$WID" "wait"; shoot search 2
     xdotool key --window "$WID" Escape
+    xdotool key --window "$WID" ctrl+h; shoot history 2
     # The keys really moved between screens: every screenshot differs from Home.
-    for shot in notes members events invite search; do
+    for shot in notes members events invite search history; do
         if cmp -s "$OUT/home.png" "$OUT/$shot.png"; then echo "the $shot screenshot is the same as Home: the window did not respond"; exit 1; fi
     done
 fi

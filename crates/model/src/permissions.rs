@@ -65,7 +65,15 @@ pub(crate) fn check(
             ))
         };
     };
-    let can = Abilities::of(me.roles.iter());
+    let mut can = Abilities::of(me.roles.iter());
+    if !can.manage_membership && !stewards_remain(doc)? {
+        // Nobody is left to steward (all removed, or mutual removals): every remaining
+        // member may act as one, so the community is never locked out.
+        can = Abilities {
+            manage_membership: true,
+            moderate: true,
+        };
+    }
     let steward = |what: &'static str| {
         if can.manage_membership {
             Ok(())
@@ -133,4 +141,13 @@ pub(crate) fn check(
         )),
         _ => Ok(()),
     }
+}
+
+/// Whether any member who has not been removed holds a steward role.
+fn stewards_remain(doc: &CommunityDoc) -> Result<bool, CommandError> {
+    let removals = doc.removals()?;
+    let (members, _) = doc.all::<Member>()?;
+    Ok(members.iter().any(|m| {
+        !removals.contains_key(&m.id) && Abilities::of(m.roles.iter()).manage_membership
+    }))
 }

@@ -618,3 +618,32 @@ fn a_point_that_is_not_in_the_history_is_a_clear_error() {
         .unwrap_err();
     assert!(err.to_string().contains("no change"), "{err}");
 }
+
+#[test]
+fn with_no_steward_left_every_member_may_act_as_one() {
+    let mut f = common::fixture();
+    let founder = f.founder.clone();
+    let sam = f.member.clone();
+    let invite = Command::CreateInvite {
+        public_key: "d".repeat(64),
+        expires_at: Timestamp::from_millis(common::T0 + 86_400_000),
+        for_member: None,
+    };
+    assert!(not_allowed(
+        f.doc.apply(&common::ctx(&sam, 6), invite.clone())
+    ));
+    // The only steward steps down (drops their own facilitator role).
+    f.doc
+        .apply(
+            &common::ctx(&founder, 7),
+            Command::EditMember(
+                founder.clone(),
+                MemberPatch {
+                    roles: Some(vec![Role::Member]),
+                    ..Default::default()
+                },
+            ),
+        )
+        .unwrap();
+    f.doc.apply(&common::ctx(&sam, 8), invite).unwrap();
+}

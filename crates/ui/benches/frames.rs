@@ -78,6 +78,20 @@ fn frames(
     (samples, triangles / FRAMES)
 }
 
+/// Milliseconds from opening the History screen until its feed is shown.
+fn first_history_read(ctx: &egui::Context, app: &mut CommonroomApp) -> f64 {
+    let id = app.current().unwrap().to_owned();
+    app.show(&id, Tab::History);
+    let start = Instant::now();
+    let deadline = start + Duration::from_secs(120);
+    while !app.data().history.get(&id).is_some_and(|h| h.is_ok()) {
+        assert!(Instant::now() < deadline, "the history did not arrive");
+        let _ = ctx.run_ui(input(0.0, 0.0), |ui| app.frame_ui(ui));
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    start.elapsed().as_secs_f64() * 1000.0
+}
+
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
@@ -125,11 +139,21 @@ fn main() {
     println!(
         "frame = the whole window's UI pass + tessellation, 1280x800, headless; {FRAMES} frames after {WARM_UP} warm-up"
     );
+    for (name, app, ctx) in [
+        ("small", &mut small_app, &small_ctx),
+        ("five-year", &mut big_app, &big_ctx),
+    ] {
+        println!(
+            "History, first read of the {name} community's feed (the node reads every change once, then only new ones): {:.0} ms",
+            first_history_read(ctx, app)
+        );
+    }
     let mut worst_p95: f64 = 0.0;
     for (name, tab, all) in [
         ("Members (200)", Tab::Members, false),
         ("Notes, one event's board", Tab::Notes, false),
         ("Notes, all 10,000 on one board", Tab::Notes, true),
+        ("History (500 newest changes)", Tab::History, false),
     ] {
         let (base, _) = frames(&small_ctx, &mut small_app, tab, all);
         let (big, triangles) = frames(&big_ctx, &mut big_app, tab, all);

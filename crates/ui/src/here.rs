@@ -65,11 +65,28 @@ impl<'a> Here<'a> {
 
     /// What this device's member may do (nothing special if unknown).
     pub fn can(&self) -> Abilities {
-        self.me
+        let Some(me) = self
+            .me
             .and_then(|me| self.view.members.get(me))
             .filter(|_| self.removal().is_none())
-            .map(|me| Abilities::of(me.roles.iter()))
-            .unwrap_or_default()
+        else {
+            return Abilities::default();
+        };
+        let can = Abilities::of(me.roles.iter());
+        let stewards_remain = self
+            .view
+            .active_members()
+            .iter()
+            .any(|m| Abilities::of(m.roles.iter()).manage_membership);
+        if stewards_remain {
+            can
+        } else {
+            // As the model rules: with no steward left, every member may act as one.
+            Abilities {
+                manage_membership: true,
+                moderate: true,
+            }
+        }
     }
 
     /// This device's member's removal record, if they were removed.

@@ -41,7 +41,7 @@ fn notes_removed_by_mistake_come_back_from_the_history_screen() {
     wait_for(&mut app, "the removals in the feed", |h| {
         shows_part(h, "(and 1 more like it)")
     });
-    app.get_all_by_label("Restore all notes as they were before")
+    app.get_all_by_label("Restore all notes")
         .next()
         .unwrap()
         .click();

@@ -178,41 +178,53 @@ impl HistoryScreen {
             }
             ui.label(text);
             let kind = kind_of(group.oldest.collection.as_deref());
-            let Some(kind) = kind else { return };
+            // Only changes that altered or removed something have an earlier state worth
+            // going back to; "added" rows offer nothing.
+            let Some(kind) = kind.filter(|_| !group.oldest.creates()) else {
+                return;
+            };
             let point = group.oldest.before.clone();
             if group.count == 1
-                && !group.oldest.creates()
                 && let Some(id) = &group.oldest.id
+                && ui
+                    .small_button(format!("Restore this {}", kind.name()))
+                    .on_hover_text(format!(
+                        "Bring the {} back as it was just before this change",
+                        kind.name()
+                    ))
+                    .clicked()
             {
-                let name = format!("Restore this {} as it was before", kind.name());
-                if ui.small_button(&name).clicked() {
-                    self.confirm = Some((
-                        format!(
-                            "Bring back the {} as it was just before this change?",
-                            kind.name()
-                        ),
-                        Command::RestoreAt {
-                            heads: point.clone(),
-                            target: RestoreTarget::Entity(kind, id.clone()),
-                        },
-                    ));
-                }
+                self.confirm = Some((
+                    format!(
+                        "Bring back the {} as it was just before this change?",
+                        kind.name()
+                    ),
+                    Command::RestoreAt {
+                        heads: point.clone(),
+                        target: RestoreTarget::Entity(kind, id.clone()),
+                    },
+                ));
             }
-            if here.can().moderate {
-                let name = format!("Restore all {} as they were before", kind.collection());
-                if ui.small_button(&name).clicked() {
-                    self.confirm = Some((
-                        format!(
-                            "Bring back every one of the {} as it was just before this change? {} added since stay as they are.",
-                            kind.collection(),
-                            capitalised(kind.collection())
-                        ),
-                        Command::RestoreAt {
-                            heads: point,
-                            target: RestoreTarget::Section(kind),
-                        },
-                    ));
-                }
+            if here.can().moderate
+                && ui
+                    .small_button(format!("Restore all {}", kind.collection()))
+                    .on_hover_text(format!(
+                        "Bring every one of the {} back as it was just before this change",
+                        kind.collection()
+                    ))
+                    .clicked()
+            {
+                self.confirm = Some((
+                    format!(
+                        "Bring back every one of the {} as it was just before this change? {} added since stay as they are.",
+                        kind.collection(),
+                        capitalised(kind.collection())
+                    ),
+                    Command::RestoreAt {
+                        heads: point,
+                        target: RestoreTarget::Section(kind),
+                    },
+                ));
             }
         });
     }
