@@ -147,7 +147,7 @@ pub(crate) fn check(
 fn stewards_remain(doc: &CommunityDoc) -> Result<bool, CommandError> {
     let removals = doc.removals()?;
     let (members, _) = doc.all::<Member>()?;
-    Ok(members.iter().any(|m| {
-        !removals.contains_key(&m.id) && Abilities::of(m.roles.iter()).manage_membership
-    }))
+    Ok(members
+        .iter()
+        .any(|m| !removals.contains_key(&m.id) && Abilities::of(m.roles.iter()).manage_membership))
 }

@@ -51,15 +51,6 @@ fn not_allowed(result: Result<commonroom_model::Applied, CommandError>) -> bool 
     matches!(result, Err(CommandError::NotAllowed(_)))
 }
 
-const ORDERS: [[usize; 3]; 6] = [
-    [0, 1, 2],
-    [0, 2, 1],
-    [1, 0, 2],
-    [1, 2, 0],
-    [2, 0, 1],
-    [2, 1, 0],
-];
-
 /// Three replicas act at once: A removes Mo and B; B tries to bring Mo back (a new device,
 /// a steward role) and removes A; the founder edits Mo's profile. Delivered to three
 /// replicas in every order, all converge to the documented outcome: every removal stands
@@ -121,7 +112,7 @@ fn concurrent_removal_and_re_add_converge_in_every_delivery_order() {
         changes_since(&mut on_founder, &base),
     ];
     let mut outcomes = Vec::new();
-    for order in ORDERS {
+    for order in common::ORDERS {
         let mut replica = common::replica(&mut f.doc, 9);
         for &i in &order {
             replica
@@ -136,7 +127,11 @@ fn concurrent_removal_and_re_add_converge_in_every_delivery_order() {
             "order {order:?}"
         );
         let admitted: Vec<String> = replica.admitted_devices().into_iter().collect();
-        assert_eq!(admitted, [founder_device.clone()], "order {order:?}");
+        assert_eq!(
+            admitted,
+            std::slice::from_ref(&founder_device),
+            "order {order:?}"
+        );
         for gone in [&a, &b, &mo] {
             assert!(
                 not_allowed(replica.apply(
@@ -564,8 +559,8 @@ proptest! {
             }
         }
         let mut all = common::replica(&mut replicas[0], 8);
-        for i in 1..3 {
-            let mut other = common::replica(&mut replicas[i], 9);
+        for replica in replicas.iter_mut().skip(1) {
+            let mut other = common::replica(replica, 9);
             all.merge(&mut other).unwrap();
         }
         for (heads, agenda) in &seen {

@@ -158,15 +158,6 @@ fn state(doc: &mut CommunityDoc) -> serde_json::Value {
     export::json::to_value(&view)
 }
 
-const PERMUTATIONS: [[usize; 3]; 6] = [
-    [0, 1, 2],
-    [0, 2, 1],
-    [1, 0, 2],
-    [1, 2, 0],
-    [2, 0, 1],
-    [2, 1, 0],
-];
-
 proptest! {
     #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
 
@@ -191,7 +182,7 @@ proptest! {
             run_ops(replica, &ops[i][half[i]..], i, &f);
         }
         let mut results = Vec::new();
-        for order in PERMUTATIONS {
+        for order in common::ORDERS {
             let mut merged = common::replica(&mut replicas[order[0]], 9);
             for &next in &order[1..] {
                 let mut other = common::replica(&mut replicas[next], 10);

@@ -230,13 +230,7 @@ impl NodeHandle {
         community: String,
         valid_for: Duration,
     ) -> Result<Ticket, NodeError> {
-        self.ask(|reply| Msg::Invite {
-            community,
-            valid_for,
-            for_me: false,
-            reply,
-        })
-        .await
+        self.ticket(community, valid_for, false).await
     }
 
     /// Records a device-link ticket (valid for `valid_for`): another device of this
@@ -246,10 +240,19 @@ impl NodeHandle {
         community: String,
         valid_for: Duration,
     ) -> Result<Ticket, NodeError> {
+        self.ticket(community, valid_for, true).await
+    }
+
+    async fn ticket(
+        &self,
+        community: String,
+        valid_for: Duration,
+        for_me: bool,
+    ) -> Result<Ticket, NodeError> {
         self.ask(|reply| Msg::Invite {
             community,
             valid_for,
-            for_me: true,
+            for_me,
             reply,
         })
         .await

@@ -486,3 +486,96 @@ async fn a_stranger_hammering_the_node_leaves_it_responsive_to_members() {
     a.shutdown().await;
     b.shutdown().await;
 }
+
+/// Messages the node has taken in from the one connected peer.
+async fn messages_in(handle: &commonroom_node::NodeHandle, id: &str) -> u64 {
+    handle
+        .peers(id.to_owned())
+        .await
+        .unwrap()
+        .iter()
+        .filter(|p| p.online)
+        .map(|p| p.traffic.messages_in)
+        .sum()
+}
+
+/// A member's device sends 1,000 sync frames as fast as it can. The node takes in the
+/// burst, then no more than its per-peer rate, and keeps the connection open: the flood
+/// is slowed, not dropped.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_flooding_frames_is_paced_to_its_budget() {
+    use commonroom_model::automerge::sync::SyncDoc;
+    use commonroom_net::limits::{FRAME_BURST, FRAMES_PER_SECOND};
+
+    let da = tempfile::tempdir().unwrap();
+    let a = node(da.path()).await;
+    let ha = a.handle();
+    let id = ha
+        .create("Flooded CoP".into(), "Alex".into())
+        .await
+        .unwrap()
+        .to_string();
+    let addrs = ha.addrs().await.unwrap();
+    let device = stranger(201).await;
+    let me = ha.me(id.clone()).await.unwrap().unwrap();
+    ha.apply(
+        id.clone(),
+        Command::LinkDevice {
+            member: me,
+            device: device.endpoint.id().to_string(),
+            label: "flooder".into(),
+        },
+    )
+    .await
+    .unwrap();
+    let (conn, mut send, mut recv) =
+        dial_sync(&device, addr_of(ha.endpoint_id(), &addrs), &id, vec![])
+            .await
+            .unwrap();
+    // Read whatever the node answers, so its side never stalls on us.
+    let drain = tokio::spawn(async move {
+        while let Ok(Some(_)) = commonroom_net::framed::read_frame(&mut recv).await {}
+    });
+    let mut empty = commonroom_model::automerge::AutoCommit::new();
+    let message = empty
+        .sync()
+        .generate_sync_message(&mut commonroom_model::automerge::sync::State::new())
+        .unwrap()
+        .encode();
+    const FLOOD: u64 = 1_000;
+    let started = std::time::Instant::now();
+    for _ in 0..FLOOD {
+        commonroom_net::framed::write_frame(
+            &mut send,
+            &commonroom_proto::Frame::Sync(message.clone()),
+        )
+        .await
+        .unwrap();
+    }
+    tokio::time::sleep_until((started + Duration::from_secs(1)).into()).await;
+    let after_one_second = messages_in(&ha, &id).await;
+    let allowed = (FRAME_BURST + FRAMES_PER_SECOND) as u64;
+    assert!(
+        after_one_second <= allowed + 20,
+        "one second in, the node took {after_one_second} frames (budget {allowed})"
+    );
+    // The opening message is answered with the snapshot (it shows the peer has nothing)
+    // and is not counted with the session's messages.
+    eventually("every frame taken in", Duration::from_secs(20), || async {
+        messages_in(&ha, &id).await >= FLOOD - 1
+    })
+    .await;
+    let took = started.elapsed().as_secs_f64();
+    let paced = (FLOOD as f64 - FRAME_BURST) / FRAMES_PER_SECOND;
+    println!(
+        "{FLOOD} frames from one member: {after_one_second} taken in the first second, all after {took:.2} s (budget pace {paced:.2} s)"
+    );
+    assert!(took >= paced * 0.9, "the flood was not paced: {took:.2} s");
+    assert!(
+        conn.close_reason().is_none(),
+        "the flooder was slowed, not cut off"
+    );
+    conn.close(0u32.into(), b"done");
+    drain.abort();
+    a.shutdown().await;
+}

@@ -8,7 +8,9 @@ mod support;
 use std::time::Duration;
 
 use egui_kittest::kittest::Queryable;
-use support::{Peer, click, open_sample, settle, shows, shows_part, type_into, wait_for};
+use support::{
+    Peer, click, open_sample, settle, shows, shows_part, start_community, type_into, wait_for,
+};
 
 fn live_notes(h: &egui_kittest::Harness<'_, commonroom_ui::CommonroomApp>) -> usize {
     h.state()
@@ -62,14 +64,7 @@ fn roles_removal_and_a_second_device_across_three_windows() {
     let bob = Peer::start();
     let mut a = alice.app();
     let mut b = bob.app();
-    wait_for(&mut a, "the first-run page", |h| {
-        shows(h, "Start a community")
-    });
-    click(&mut a, "Start a community");
-    type_into(&mut a, "Community name", "Young Carers Network");
-    type_into(&mut a, "Your name", "Alice");
-    click(&mut a, "Create community");
-    wait_for(&mut a, "Alice's Home", |h| shows(h, "Welcome, Alice."));
+    start_community(&mut a, "Young Carers Network", "Alice");
     let id = a.state().current().unwrap().to_owned();
     let ticket = alice
         .runtime

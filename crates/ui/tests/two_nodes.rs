@@ -6,7 +6,7 @@
 mod support;
 
 use egui_kittest::kittest::Queryable;
-use support::{Peer, click, shows, type_into, wait_for};
+use support::{Peer, click, shows, start_community, type_into, wait_for};
 
 #[test]
 fn a_change_in_one_window_appears_in_the_other() {
@@ -15,14 +15,7 @@ fn a_change_in_one_window_appears_in_the_other() {
     let mut a = alice.app();
     let mut b = bob.app();
 
-    wait_for(&mut a, "the first-run page", |h| {
-        shows(h, "Start a community")
-    });
-    click(&mut a, "Start a community");
-    type_into(&mut a, "Community name", "Kinship Carers");
-    type_into(&mut a, "Your name", "Alice");
-    click(&mut a, "Create community");
-    wait_for(&mut a, "Alice's Home", |h| shows(h, "Welcome, Alice."));
+    start_community(&mut a, "Kinship Carers", "Alice");
 
     click(&mut a, "✉ Invite");
     wait_for(&mut a, "an invite ticket", |h| shows(h, "📋 Copy invite"));

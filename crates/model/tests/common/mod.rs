@@ -95,3 +95,13 @@ pub fn replica(doc: &mut CommunityDoc, actor: u8) -> CommunityDoc {
         .set_actor(commonroom_model::automerge::ActorId::from(vec![actor; 16]));
     copy
 }
+
+/// Every order in which three replicas' changes can be delivered.
+pub const ORDERS: [[usize; 3]; 6] = [
+    [0, 1, 2],
+    [0, 2, 1],
+    [1, 0, 2],
+    [1, 2, 0],
+    [2, 0, 1],
+    [2, 1, 0],
+];

@@ -145,3 +145,16 @@ pub fn open_sample(harness: &mut Harness<'_, CommonroomApp>) {
                 .is_some_and(|v| v.stories.len() == 3 && v.actions.len() == 4)
     });
 }
+
+/// Starts a community from the first-run page and waits for its Home.
+pub fn start_community(harness: &mut Harness<'_, CommonroomApp>, name: &str, me: &str) {
+    wait_for(harness, "the first-run page", |h| {
+        shows(h, "Start a community")
+    });
+    click(harness, "Start a community");
+    type_into(harness, "Community name", name);
+    type_into(harness, "Your name", me);
+    click(harness, "Create community");
+    let welcome = format!("Welcome, {me}.");
+    wait_for(harness, "the new community's Home", |h| shows(h, &welcome));
+}
