@@ -56,6 +56,8 @@ pub struct CommonroomApp {
     searching: bool,
     /// The invite dialog is open.
     inviting: bool,
+    /// How many days the next invite stays valid.
+    invite_days: u64,
     /// The first frame has not yet been drawn.
     first_frame: bool,
 }
@@ -72,6 +74,7 @@ impl CommonroomApp {
             adding: false,
             searching: false,
             inviting: false,
+            invite_days: crate::bridge::INVITE_DAYS,
             first_frame: true,
         }
     }
@@ -189,12 +192,18 @@ impl CommonroomApp {
                 crate::screens::search::search_ui(ui.ctx(), &mut self.screens.search, &mut here);
         }
         if self.inviting {
-            self.inviting = crate::screens::invite::invite_ui(
+            let (open, remake) = crate::screens::invite::invite_ui(
                 ui.ctx(),
                 &id,
                 &mut here,
                 self.data.tickets.get(&id),
+                &mut self.invite_days,
             );
+            self.inviting = open;
+            if remake {
+                self.data.tickets.remove(&id);
+                self.bridge.invite(&id, self.invite_days);
+            }
         }
         let Here {
             commands,
@@ -282,7 +291,7 @@ impl CommonroomApp {
         if let Some(id) = self.current().map(str::to_owned) {
             self.data.tickets.remove(&id);
             if self.may_invite(&id) {
-                self.bridge.invite(&id);
+                self.bridge.invite(&id, self.invite_days);
             }
             self.inviting = true;
         }

@@ -16,8 +16,8 @@ use tokio::sync::{broadcast, mpsc};
 /// How many answers and events may wait for the next frame before senders wait.
 const CHANNEL_CAPACITY: usize = 1024;
 
-/// How long an invite made from the window stays valid.
-pub const INVITE_VALID_FOR: Duration = Duration::from_secs(7 * 24 * 60 * 60);
+/// How many days an invite made from the window stays valid, unless the person chooses.
+pub const INVITE_DAYS: u64 = 7;
 
 /// How long a device-link ticket made in the window stays valid.
 pub const LINK_VALID_FOR: Duration = Duration::from_secs(24 * 60 * 60);
@@ -245,12 +245,13 @@ impl Bridge {
         });
     }
 
-    /// Makes an invite ticket for a community.
-    pub fn invite(&self, community: &str) {
+    /// Makes an invite ticket for a community, valid for `days`.
+    pub fn invite(&self, community: &str, days: u64) {
         let community = community.to_owned();
+        let valid_for = Duration::from_secs(days.max(1) * 24 * 60 * 60);
         self.spawn(|node| async move {
             let ticket = node
-                .invite(community.clone(), INVITE_VALID_FOR)
+                .invite(community.clone(), valid_for)
                 .await
                 .map(|t| t.encode())
                 .map_err(|e| e.to_string());

@@ -116,6 +116,28 @@ fn roles_removal_and_a_second_device_across_three_windows() {
     let members = a.state().view().unwrap().members.len();
     assert_eq!(members, 2, "linking a device adds no member");
 
+    // Alice, a facilitator, makes invites with the validity she chooses, and withdraws one.
+    click(&mut a, "✉ Invite");
+    wait_for(&mut a, "an invite", |h| {
+        shows(h, "📋 Copy invite") && shows(h, "Open invites (1)")
+    });
+    a.get_by_role_and_label(egui::accesskit::Role::ComboBox, "Valid for")
+        .click();
+    a.step();
+    a.step();
+    click(&mut a, "1 day");
+    wait_for(&mut a, "a second, one-day invite", |h| {
+        shows(h, "📋 Copy invite") && shows(h, "Open invites (2)")
+    });
+    a.get_all_by_label("Withdraw").next().unwrap().click();
+    a.step();
+    settle(&mut a);
+    wait_for(&mut a, "one invite withdrawn", |h| {
+        shows(h, "Open invites (1)")
+    });
+    a.key_press(egui::Key::Escape);
+    a.step();
+
     // Alice removes Bob, giving a reason; Bob's window says so plainly.
     click(&mut a, "Bob");
     click(&mut a, "Remove from the community");

@@ -4,14 +4,20 @@ use egui::{Color32, Context, Sense, Ui, Vec2};
 
 use crate::here::Here;
 
-/// Draws the dialog; returns whether it stays open.
+/// How long an invite may be made valid for, in days, as offered in the dialog.
+pub const VALIDITY_CHOICES: [u64; 4] = [1, 7, 14, 30];
+
+/// Draws the dialog; returns whether it stays open, and whether a new ticket is wanted
+/// (the person chose another validity in `days`).
 pub fn invite_ui(
     ctx: &Context,
     community: &str,
     here: &mut Here<'_>,
     ticket: Option<&Result<String, String>>,
-) -> bool {
+    days: &mut u64,
+) -> (bool, bool) {
     let mut open = true;
+    let mut remake = false;
     egui::Window::new("Invite someone")
         .id(egui::Id::unique(("invite", community)))
         .collapsible(false)
@@ -27,9 +33,23 @@ pub fn invite_ui(
                 return;
             }
             ui.label(format!(
-                "Send this invite to one person you want in {}. It works once, for 7 days.",
+                "Send this invite to one person you want in {}. It works once.",
                 here.view.community.name
             ));
+            ui.horizontal(|ui| {
+                let label = ui.label("Valid for");
+                let before = *days;
+                egui::ComboBox::from_id_salt("invite_validity")
+                    .selected_text(days_text(*days))
+                    .show_ui(ui, |ui| {
+                        for choice in VALIDITY_CHOICES {
+                            ui.selectable_value(days, choice, days_text(choice));
+                        }
+                    })
+                    .response
+                    .labelled_by(label.id);
+                remake = *days != before;
+            });
             ui.label("They paste it into “Join with an invite”; your Commonroom must be open and reachable (same Wi-Fi is enough).");
             ui.add_space(8.0);
             match ticket {
@@ -46,7 +66,15 @@ pub fn invite_ui(
             }
             open_invites_ui(ui, here);
         });
-    open
+    (open, remake)
+}
+
+fn days_text(days: u64) -> String {
+    if days == 1 {
+        "1 day".into()
+    } else {
+        format!("{days} days")
+    }
 }
 
 /// Invites that can still be used, each with a button to withdraw it.
