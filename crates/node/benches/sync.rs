@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use commonroom_model::automerge::AutoCommit;
 use commonroom_model::commands::NewNote;
 use commonroom_model::generate::{Spec, generate};
-use commonroom_model::{Command, CommunityDoc, Ctx, MemberId, NoteId, Timestamp};
+use commonroom_model::{Command, CommunityDoc, Ctx, NoteId, Timestamp};
 use commonroom_node::{Event, Node, NodeConfig, NodeHandle};
 use commonroom_proto::SyncSession;
 
@@ -132,8 +132,14 @@ fn in_process_edit_bytes(doc: &mut CommunityDoc) -> (u64, u64, Duration) {
         sa.bytes_out + sb.bytes_out,
         sa.messages_out + sb.messages_out,
     );
+    // Changes are written by a member (the role rules are checked on every write).
+    let by = commonroom_model::CommunityView::hydrate(doc)
+        .unwrap()
+        .active_members()
+        .first()
+        .map(|m| m.id.clone());
     let ctx = Ctx {
-        by: Some(MemberId::new("bench")),
+        by,
         now: Timestamp::now(),
     };
     doc.apply(&ctx, note(0)).unwrap();

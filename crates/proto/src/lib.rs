@@ -11,6 +11,7 @@
 
 pub mod frame;
 pub mod invite;
+pub mod receive;
 pub mod session;
 
 pub use frame::{

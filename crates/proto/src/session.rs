@@ -87,7 +87,7 @@ impl SyncSession {
             raw_changes.extend_from_slice(chunk);
         }
         let before = doc.get_heads();
-        doc.sync().receive_sync_message(&mut self.state, message)?;
+        crate::receive::receive(doc, &mut self.state, message)?;
         Ok(Received {
             changed: doc.get_heads() != before,
             raw_changes,
