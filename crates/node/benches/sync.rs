@@ -15,12 +15,11 @@ use std::path::Path;
 use std::process::{Command as Process, Stdio};
 use std::time::{Duration, Instant};
 
-use commonroom_model::automerge::AutoCommit;
+use commonroom_model::automerge::{self, AutoCommit};
 use commonroom_model::commands::NewNote;
 use commonroom_model::generate::{Spec, generate};
 use commonroom_model::{Command, CommunityDoc, Ctx, NoteId, Timestamp};
 use commonroom_node::{Event, Node, NodeConfig, NodeHandle};
-use commonroom_proto::SyncSession;
 
 const CHILD: &str = "COMMONROOM_BENCH_INVITER_DIR";
 const EDITS: usize = 300;
@@ -77,10 +76,43 @@ fn child(dir: &str) {
     });
 }
 
+/// Automerge's own sync protocol (its `receive_sync_message`), with byte and message counts:
+/// the baseline our sessions are measured against.
+#[derive(Default)]
+struct PureSync {
+    state: automerge::sync::State,
+    bytes_out: u64,
+    messages_out: u64,
+}
+
+impl PureSync {
+    fn new() -> Self {
+        Self::default()
+    }
+
+    fn generate(&mut self, doc: &mut AutoCommit) -> Option<Vec<u8>> {
+        use automerge::sync::SyncDoc;
+        let bytes = doc.sync().generate_sync_message(&mut self.state)?.encode();
+        self.bytes_out += bytes.len() as u64;
+        self.messages_out += 1;
+        Some(bytes)
+    }
+
+    fn receive(
+        &mut self,
+        doc: &mut AutoCommit,
+        bytes: &[u8],
+    ) -> Result<(), automerge::AutomergeError> {
+        use automerge::sync::SyncDoc;
+        let message = automerge::sync::Message::decode(bytes).unwrap();
+        doc.sync().receive_sync_message(&mut self.state, message)
+    }
+}
+
 /// In-process automerge sync from a full document to an empty one; returns time, bytes, messages.
 fn in_process_full_sync(doc: &mut AutoCommit) -> (Duration, u64, u64) {
     let mut empty = AutoCommit::new();
-    let (mut sa, mut sb) = (SyncSession::new(), SyncSession::new());
+    let (mut sa, mut sb) = (PureSync::new(), PureSync::new());
     let start = Instant::now();
     loop {
         let mut quiet = true;
@@ -109,24 +141,22 @@ fn in_process_full_sync(doc: &mut AutoCommit) -> (Duration, u64, u64) {
 /// and the median time of one edit's propagation (apply on A, generate, receive on B).
 fn in_process_edit_bytes(doc: &mut CommunityDoc) -> (u64, u64, Duration) {
     let mut other = CommunityDoc::from_automerge_unchecked(AutoCommit::load(&doc.save()).unwrap());
-    let (mut sa, mut sb) = (SyncSession::new(), SyncSession::new());
-    let exchange = |a: &mut CommunityDoc,
-                    b: &mut CommunityDoc,
-                    sa: &mut SyncSession,
-                    sb: &mut SyncSession| loop {
-        let mut quiet = true;
-        if let Some(m) = sa.generate(a.automerge_mut()) {
-            sb.receive(b.automerge_mut(), &m).unwrap();
-            quiet = false;
-        }
-        if let Some(m) = sb.generate(b.automerge_mut()) {
-            sa.receive(a.automerge_mut(), &m).unwrap();
-            quiet = false;
-        }
-        if quiet {
-            break;
-        }
-    };
+    let (mut sa, mut sb) = (PureSync::new(), PureSync::new());
+    let exchange =
+        |a: &mut CommunityDoc, b: &mut CommunityDoc, sa: &mut PureSync, sb: &mut PureSync| loop {
+            let mut quiet = true;
+            if let Some(m) = sa.generate(a.automerge_mut()) {
+                sb.receive(b.automerge_mut(), &m).unwrap();
+                quiet = false;
+            }
+            if let Some(m) = sb.generate(b.automerge_mut()) {
+                sa.receive(a.automerge_mut(), &m).unwrap();
+                quiet = false;
+            }
+            if quiet {
+                break;
+            }
+        };
     exchange(doc, &mut other, &mut sa, &mut sb);
     let (bytes0, msgs0) = (
         sa.bytes_out + sb.bytes_out,
