@@ -3,7 +3,7 @@
 use std::io::Write;
 
 use anyhow::{Result, bail};
-use commonroom_model::history::{Activity, describe};
+use commonroom_model::history::{Activity, breaks_rules, describe};
 use commonroom_model::{Command, CommunityView, MemberId, Timestamp};
 
 use crate::backend::{Backend, Target};
@@ -16,7 +16,11 @@ pub fn activity_line(view: &CommunityView, entry: &Activity) -> String {
         .map(|t| t.to_rfc3339())
         .unwrap_or_else(|| "(no time recorded)".into());
     let short: String = entry.change.chars().take(12).collect();
-    format!("{short}  {at}  {}", describe(view, entry))
+    let mut line = format!("{short}  {at}  {}", describe(view, entry));
+    if let Some(why) = breaks_rules(view, entry) {
+        line.push_str(&format!("  [not allowed for their role today: {why}]"));
+    }
+    line
 }
 
 /// `device list` and `device unlink` (linking needs a running node: see `network`).

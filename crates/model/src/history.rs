@@ -342,3 +342,50 @@ fn entity_title(view: &crate::view::CommunityView, subject: &str, id: &str) -> S
         None => id.to_owned(),
     }
 }
+
+/// Whether a change breaks the role rules, judged by what it says it did and who it says
+/// did it, against the roles members hold now: `Some(why)` for a change an honest
+/// Commonroom would have refused (a modified client, or roles that changed since).
+///
+/// Nodes cannot refuse such a change (every replica must converge), so they show it.
+pub fn breaks_rules(view: &crate::view::CommunityView, entry: &Activity) -> Option<&'static str> {
+    use crate::permissions::Abilities;
+    let (Some(by), Some(op)) = (&entry.by, entry.op.as_deref()) else {
+        return None;
+    };
+    let Some(member) = view.members.get(by) else {
+        return Some("written in the name of someone who is not a member");
+    };
+    let stewards_remain = view
+        .active_members()
+        .iter()
+        .any(|m| Abilities::of(m.roles.iter()).manage_membership);
+    if !stewards_remain {
+        return None;
+    }
+    let can = Abilities::of(member.roles.iter());
+    let id = entry.id.as_deref();
+    match op {
+        "member.remove" if !can.manage_membership => {
+            Some("only facilitators and core group may remove members")
+        }
+        "invite.create" | "invite.revoke" if !can.manage_membership => {
+            let own_device_link = id
+                .and_then(|id| view.invites.get(id))
+                .is_some_and(|invite| {
+                    invite.for_member.as_ref() == Some(by) || invite.created_by.as_ref() == Some(by)
+                });
+            (!own_device_link).then_some("only facilitators and core group may manage invites")
+        }
+        "note.delete" if !can.moderate => {
+            let own = id
+                .and_then(|id| view.notes.get(&id.into()))
+                .is_some_and(|note| note.author.as_ref() == Some(by));
+            (!own).then_some("only a note's author or a moderator may hide it")
+        }
+        _ if op.ends_with(".restore") && id.is_none() && !can.moderate => {
+            Some("only facilitators, core group and moderators may restore a whole section")
+        }
+        _ => None,
+    }
+}

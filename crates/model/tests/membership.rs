@@ -642,3 +642,50 @@ fn with_no_steward_left_every_member_may_act_as_one() {
         .unwrap();
     f.doc.apply(&common::ctx(&sam, 8), invite).unwrap();
 }
+
+/// A modified client writes a removal in the name of a plain member, straight into the
+/// document. Every node merges it (replicas must converge), and History flags it.
+#[test]
+fn history_flags_a_change_the_role_rules_would_have_refused() {
+    use commonroom_model::automerge::transaction::CommitOptions;
+    use commonroom_model::history::breaks_rules;
+    let mut f = common::fixture();
+    let sam = f.member.clone();
+    let mo = add_member(&mut f.doc, &f.founder.clone(), "mo", Role::Member);
+    {
+        let doc = f.doc.automerge_mut();
+        let (_, removals) = doc.get(ROOT, "removals").unwrap().unwrap();
+        let record = doc
+            .put_object(
+                &removals,
+                mo.as_str(),
+                commonroom_model::automerge::ObjType::Map,
+            )
+            .unwrap();
+        doc.put(&record, "by", sam.as_str()).unwrap();
+        doc.put(&record, "at", common::T0 + 60_000).unwrap();
+        doc.put(
+            &record,
+            "reason",
+            commonroom_model::automerge::ScalarValue::Null,
+        )
+        .unwrap();
+        doc.commit_with(CommitOptions::default().with_message(format!(
+            r#"{{"by":"{sam}","op":"member.remove","id":"{mo}"}}"#
+        )));
+    }
+    let view = CommunityView::hydrate(&mut f.doc).unwrap();
+    assert!(
+        view.is_removed(&mo),
+        "the removal is merged like any change"
+    );
+    let feed = f.doc.activity(&ActivityFilter::default(), 10);
+    let why = breaks_rules(&view, &feed[0]).expect("the removal is flagged");
+    assert!(why.contains("remove members"), "{why}");
+    assert!(
+        feed[1..]
+            .iter()
+            .all(|entry| breaks_rules(&view, entry).is_none()),
+        "honest changes are not flagged"
+    );
+}

@@ -2,7 +2,7 @@
 //! vandalised, as a new change (history itself is never rewritten).
 
 use commonroom_model::automerge::ChangeHash;
-use commonroom_model::history::{Activity, ActivityFilter, RestoreTarget, describe};
+use commonroom_model::history::{Activity, ActivityFilter, RestoreTarget, breaks_rules, describe};
 use commonroom_model::{Command, EntityKind, MemberId};
 use egui::Ui;
 
@@ -177,6 +177,16 @@ impl HistoryScreen {
                 text.push_str(&format!(" (and {} more like it)", group.count - 1));
             }
             ui.label(text);
+            if let Some(why) = breaks_rules(here.view, group.newest) {
+                ui.colored_label(
+                    ui.visuals().warn_fg_color,
+                    "(their role today does not allow this)",
+                )
+                .on_hover_text(format!(
+                    "{why}. Commonroom would have refused it, so it came from another program \
+                     or from before a change of roles. You can restore what it changed."
+                ));
+            }
             let kind = kind_of(group.oldest.collection.as_deref());
             // Only changes that altered or removed something have an earlier state worth
             // going back to; "added" rows offer nothing.
