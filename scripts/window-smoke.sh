@@ -49,6 +49,8 @@ if command -v xdotool >/dev/null 2>&1; then
     xdotool windowfocus --sync "$WID" 2>/dev/null || true
     xdotool key --window "$WID" ctrl+5; shoot notes 2
     xdotool key --window "$WID" ctrl+2; shoot members 2
+    # Your own profile (devices, "Link another device"), clicked like a person would.
+    xdotool mousemove --window "$WID" 140 118 click 1; shoot profile 2
     xdotool key --window "$WID" ctrl+4; shoot events 2
     xdotool key --window "$WID" ctrl+i; shoot invite 3
     xdotool key --window "$WID" Escape
@@ -56,7 +58,7 @@ if command -v xdotool >/dev/null 2>&1; then
     xdotool key --window "$WID" Escape
     xdotool key --window "$WID" ctrl+h; shoot history 2
     # The keys really moved between screens: every screenshot differs from Home.
-    for shot in notes members events invite search history; do
+    for shot in notes members profile events invite search history; do
         if cmp -s "$OUT/home.png" "$OUT/$shot.png"; then echo "the $shot screenshot is the same as Home: the window did not respond"; exit 1; fi
     done
 fi

@@ -58,6 +58,8 @@ pub struct CommonroomApp {
     inviting: bool,
     /// How many days the next invite stays valid.
     invite_days: u64,
+    /// This device's endpoint id (hex).
+    device_id: String,
     /// The first frame has not yet been drawn.
     first_frame: bool,
 }
@@ -65,7 +67,9 @@ pub struct CommonroomApp {
 impl CommonroomApp {
     /// An app over a bridge to a running node, with preferences from the last run.
     pub fn new(bridge: Bridge, prefs: Prefs) -> Self {
+        let device_id = bridge.device_id();
         Self {
+            device_id,
             bridge,
             data: Data::default(),
             prefs,
@@ -179,6 +183,7 @@ impl CommonroomApp {
         let mut here = Here::new(&id, &view, me.as_ref(), Timestamp::now());
         here.history = self.data.history.get(&id);
         here.link_ticket = self.data.link_tickets.get(&id);
+        here.this_device = Some(&self.device_id);
         if let Some(removal) = here.removal() {
             egui::Panel::top("removed_banner").show(ui, |ui| {
                 crate::screens::status::removed_ui(ui, &here, removal);

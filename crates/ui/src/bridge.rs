@@ -114,6 +114,11 @@ impl Bridge {
         });
     }
 
+    /// This device's endpoint id (hex), as members' device lists show it.
+    pub fn device_id(&self) -> String {
+        self.node.endpoint_id().to_string()
+    }
+
     /// The window to wake when updates arrive (the first context given is kept).
     pub fn set_repaint(&self, ctx: &egui::Context) {
         let _ = self.repaint.0.set(ctx.clone());

@@ -35,6 +35,8 @@ pub struct Here<'a> {
     pub history: Option<&'a Result<Vec<Activity>, String>>,
     /// The feed to read next, when a screen wants a fresh one.
     pub wants_history: Option<ActivityFilter>,
+    /// This device's endpoint id (hex), to tell it apart in device lists.
+    pub this_device: Option<&'a str>,
     /// This device's member's device-link ticket, once made.
     pub link_ticket: Option<&'a Result<String, String>>,
     /// A screen asks for a new device-link ticket.
@@ -58,6 +60,7 @@ impl<'a> Here<'a> {
             nav: None,
             history: None,
             wants_history: None,
+            this_device: None,
             link_ticket: None,
             wants_link_ticket: false,
         }

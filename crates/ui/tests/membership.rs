@@ -115,6 +115,9 @@ fn roles_removal_and_a_second_device_across_three_windows() {
     });
     let members = a.state().view().unwrap().members.len();
     assert_eq!(members, 2, "linking a device adds no member");
+    // The laptop in use is marked, and only the other device can be unlinked from here.
+    assert!(shows(&a, "this laptop"));
+    assert_eq!(a.query_all_by_label("Unlink").count(), 1);
 
     // Alice, a facilitator, makes invites with the validity she chooses, and withdraws one.
     click(&mut a, "✉ Invite");

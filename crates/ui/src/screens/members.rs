@@ -294,7 +294,10 @@ impl MembersScreen {
                 let short: String = device.chars().take(8).collect();
                 ui.label(format!("{} ({short}…)", info.label))
                     .on_hover_text(format!("Device id {device}"));
-                if may_change
+                if here.this_device == Some(device.as_str()) {
+                    // Unlinking the laptop you are using would cut it off: do it from another.
+                    ui.weak("this laptop");
+                } else if may_change
                     && ui
                         .small_button("Unlink")
                         .on_hover_text("For a lost or retired device: it can no longer sync")
