@@ -2,18 +2,13 @@
 //!
 //! Files in `communities/<id>/`:
 //! - `snapshot-<seq>.am`: a full compacted save containing every chunk up to `<seq>`;
-//! - `changes.log`: the changes of each write since the last snapshot, one framed record
-//!   per write, appended and `fdatasync`ed (one flush per write: the file and its directory
-//!   entry already exist); emptied by compaction;
-//! - `chunk-<seq>.am`: the changes of one write, as earlier versions stored them (still
-//!   read, and removed by the next compaction);
+//! - `chunk-<seq>.am`: the changes of one write, in Automerge's incremental format;
 //! - `quarantine/`: damaged files set aside by loading, kept for inspection;
 //! - `local-<name>`: small device-local settings (never synced).
 //!
 //! Every payload is wrapped in the checked frame of [`crate::frame`].
 
-use std::fs::{self, File, OpenOptions};
-use std::io::Write;
+use std::fs;
 use std::path::{Path, PathBuf};
 
 use automerge::{AutoCommit, ChangeHash};
@@ -27,7 +22,6 @@ pub const DEFAULT_COMPACT_AFTER: usize = 64;
 
 const SNAPSHOT_PREFIX: &str = "snapshot-";
 const CHUNK_PREFIX: &str = "chunk-";
-const LOG: &str = "changes.log";
 const SUFFIX: &str = ".am";
 const QUARANTINE: &str = "quarantine";
 
@@ -70,10 +64,6 @@ pub struct CommunityStore {
     next_seq: u64,
     chunks: Vec<(u64, PathBuf)>,
     snapshots: Vec<(u64, PathBuf)>,
-    /// The change log, once opened for appending.
-    log: Option<File>,
-    /// Records in the change log since the last compaction.
-    log_records: usize,
     saved_heads: Vec<ChangeHash>,
     compact_after: usize,
     compact_on_persist: bool,
@@ -97,8 +87,6 @@ pub(crate) fn create(dir: PathBuf, doc: &mut AutoCommit) -> Result<CommunityStor
         next_seq: 1,
         chunks: Vec::new(),
         snapshots: Vec::new(),
-        log: None,
-        log_records: 0,
         saved_heads: Vec::new(),
         compact_after: DEFAULT_COMPACT_AFTER,
         compact_on_persist: true,
@@ -154,14 +142,7 @@ pub(crate) fn load(id: &str, dir: PathBuf) -> Result<Loaded, StoreError> {
             Err(reason) => problems.push(set_aside(&dir, path, reason)?),
         }
     }
-    let log = read_log(&dir, &mut doc)?;
-    let damaged_log = log.problem.is_some();
-    problems.extend(log.problem);
-    if good_snapshots.is_empty()
-        && good_chunks.is_empty()
-        && log.records == 0
-        && !problems.is_empty()
-    {
+    if good_snapshots.is_empty() && good_chunks.is_empty() && !problems.is_empty() {
         return Err(StoreError::NothingReadable {
             id: id.to_owned(),
             path: dir,
@@ -182,18 +163,11 @@ pub(crate) fn load(id: &str, dir: PathBuf) -> Result<Loaded, StoreError> {
         next_seq,
         chunks: good_chunks,
         snapshots: good_snapshots,
-        log: None,
-        log_records: log.records,
         saved_heads,
         compact_after: DEFAULT_COMPACT_AFTER,
         compact_on_persist: true,
     };
-    if damaged_log {
-        // What could be read is in `doc`: a snapshot of it replaces the damaged log.
-        store.compact(&mut doc)?;
-    } else {
-        store.maybe_compact(&mut doc)?;
-    }
+    store.maybe_compact(&mut doc)?;
     Ok(Loaded {
         store,
         doc,
@@ -209,107 +183,6 @@ pub(crate) fn read_local(dir: &Path, name: &str) -> Result<Option<String>, Store
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(StoreError::io("reading", &path)(e)),
     }
-}
-
-/// What loading the change log found.
-struct LogRead {
-    /// Records applied.
-    records: usize,
-    /// Damage found (the log was copied to quarantine first).
-    problem: Option<LoadProblem>,
-}
-
-/// Applies every intact record of the change log to `doc`.
-///
-/// A record cut short at the end is a write that never finished (so never acknowledged):
-/// it is dropped and the log trimmed back to the last whole record. A damaged record
-/// elsewhere is reported, with a copy of the log set aside; the records around it load.
-fn read_log(dir: &Path, doc: &mut AutoCommit) -> Result<LogRead, StoreError> {
-    let path = dir.join(LOG);
-    let bytes = match fs::read(&path) {
-        Ok(bytes) => bytes,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Ok(LogRead {
-                records: 0,
-                problem: None,
-            });
-        }
-        Err(e) => return Err(StoreError::io("reading", &path)(e)),
-    };
-    let mut at = 0;
-    let mut records = 0;
-    let mut damage: Vec<String> = Vec::new();
-    // Where the next record's magic bytes stand after `from`, if anywhere.
-    let next_magic = |from: usize| {
-        bytes
-            .get(from..)
-            .and_then(|tail| {
-                tail.windows(frame::MAGIC.len())
-                    .position(|w| w == frame::MAGIC)
-            })
-            .map(|i| from + i)
-    };
-    while at < bytes.len() {
-        let rest = &bytes[at..];
-        let whole = frame::announced_len(rest)
-            .map(|len| frame::FRAME_HEADER_LEN.saturating_add(len))
-            .filter(|end| *end <= rest.len());
-        let Some(end) = whole else {
-            // Either the last write never finished (nothing follows), or a header is
-            // damaged: then another record follows, and reading resumes there.
-            match next_magic(at + 1) {
-                None => break,
-                Some(next) => {
-                    damage.push(format!("bytes {at}..{next} are not a whole record"));
-                    at = next;
-                    continue;
-                }
-            }
-        };
-        match frame::decode(&rest[..end]) {
-            Ok(payload) => match doc.load_incremental(payload) {
-                Ok(_) => records += 1,
-                Err(e) => damage.push(format!("record at byte {at}: not readable changes: {e}")),
-            },
-            Err(reason) => {
-                // Its length may be wrong too: resume at the next record's magic bytes.
-                damage.push(format!("record at byte {at}: {reason}"));
-                at = next_magic(at + 1).unwrap_or(bytes.len());
-                continue;
-            }
-        }
-        at += end;
-    }
-    let problem = if damage.is_empty() {
-        if at < bytes.len() {
-            // Trim the unfinished write so that new records follow whole ones.
-            let file = OpenOptions::new()
-                .write(true)
-                .open(&path)
-                .map_err(StoreError::io("opening", &path))?;
-            file.set_len(at as u64)
-                .and_then(|()| file.sync_all())
-                .map_err(StoreError::io("trimming", &path))?;
-        }
-        None
-    } else {
-        let quarantine = dir.join(QUARANTINE);
-        create_dir_durably(&quarantine)?;
-        let mut target = quarantine.join(LOG);
-        let mut n = 1;
-        while target.exists() {
-            target = quarantine.join(format!("{LOG}.{n}"));
-            n += 1;
-        }
-        fs::copy(&path, &target).map_err(StoreError::io("setting aside", &path))?;
-        sync_dir(&quarantine)?;
-        Some(LoadProblem {
-            path,
-            reason: damage.join("; "),
-            moved_to: Some(target),
-        })
-    };
-    Ok(LogRead { records, problem })
 }
 
 fn read_payload(path: &Path) -> Result<Vec<u8>, String> {
@@ -358,9 +231,9 @@ impl CommunityStore {
         self.compact_on_persist = on;
     }
 
-    /// Number of writes on disk since the last compaction (log records and older chunks).
+    /// Number of change chunks on disk.
     pub fn chunk_count(&self) -> usize {
-        self.chunks.len() + self.log_records
+        self.chunks.len()
     }
 
     /// Writes every change of `doc` not yet on disk as one chunk; durable when this returns.
@@ -371,7 +244,11 @@ impl CommunityStore {
         if bytes.is_empty() {
             return Ok(false);
         }
-        self.append(&bytes)?;
+        let seq = self.next_seq;
+        let name = file_name(CHUNK_PREFIX, seq);
+        write_durably(&self.dir, &name, &frame::encode(&bytes), 0o600)?;
+        self.next_seq += 1;
+        self.chunks.push((seq, self.dir.join(name)));
         self.saved_heads = doc.get_heads();
         if self.compact_on_persist {
             self.maybe_compact(doc)?;
@@ -415,7 +292,11 @@ impl CommunityStore {
         if raw_changes.is_empty() {
             return Ok(());
         }
-        self.append(raw_changes)?;
+        let seq = self.next_seq;
+        let name = file_name(CHUNK_PREFIX, seq);
+        write_durably(&self.dir, &name, &frame::encode(raw_changes), 0o600)?;
+        self.next_seq += 1;
+        self.chunks.push((seq, self.dir.join(name)));
         self.saved_heads = doc.get_heads();
         if self.compact_on_persist {
             self.maybe_compact(doc)?;
@@ -423,38 +304,9 @@ impl CommunityStore {
         Ok(())
     }
 
-    /// Appends one record to the change log; durable when this returns.
-    fn append(&mut self, payload: &[u8]) -> Result<(), StoreError> {
-        let path = self.dir.join(LOG);
-        if self.log.is_none() {
-            let existed = path.exists();
-            let mut options = OpenOptions::new();
-            options.append(true).create(true);
-            #[cfg(unix)]
-            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-            let file = options
-                .open(&path)
-                .map_err(StoreError::io("opening", &path))?;
-            if !existed {
-                // The new file's directory entry must be durable too, once.
-                file.sync_all().map_err(StoreError::io("syncing", &path))?;
-                sync_dir(&self.dir)?;
-            }
-            self.log = Some(file);
-        }
-        let Some(file) = self.log.as_mut() else {
-            return Ok(());
-        };
-        file.write_all(&frame::encode(payload))
-            .and_then(|()| file.sync_data())
-            .map_err(StoreError::io("writing", &path))?;
-        self.log_records += 1;
-        Ok(())
-    }
-
-    /// Compacts if enough writes have accumulated.
+    /// Compacts if enough chunks have accumulated.
     pub fn maybe_compact(&mut self, doc: &mut AutoCommit) -> Result<(), StoreError> {
-        if self.chunks.len() + self.log_records >= self.compact_after {
+        if self.chunks.len() >= self.compact_after {
             self.compact(doc)?;
         }
         Ok(())
@@ -482,28 +334,6 @@ impl CommunityStore {
             }
         }
         sync_dir(&self.dir)?;
-        // Likewise the log: its records are in the snapshot. (A crash before this point
-        // leaves them to be applied again on load, which changes nothing.)
-        let log = self.dir.join(LOG);
-        if self.log_records > 0 || log.exists() {
-            let file = match self.log.take() {
-                Some(file) => file,
-                None => match OpenOptions::new().write(true).open(&log) {
-                    Ok(file) => file,
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                        self.snapshots.push((seq, self.dir.join(name)));
-                        self.saved_heads = doc.get_heads();
-                        return Ok(());
-                    }
-                    Err(e) => return Err(StoreError::io("opening", &log)(e)),
-                },
-            };
-            file.set_len(0)
-                .and_then(|()| file.sync_all())
-                .map_err(StoreError::io("emptying", &log))?;
-            self.log = Some(file);
-            self.log_records = 0;
-        }
         self.snapshots.push((seq, self.dir.join(name)));
         self.saved_heads = doc.get_heads();
         Ok(())

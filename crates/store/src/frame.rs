@@ -19,17 +19,6 @@ pub(crate) fn encode(payload: &[u8]) -> Vec<u8> {
     out
 }
 
-/// The payload length a frame's header announces, if `bytes` starts with a whole header
-/// carrying the magic bytes.
-pub(crate) fn announced_len(bytes: &[u8]) -> Option<usize> {
-    if bytes.len() < FRAME_HEADER_LEN || &bytes[..8] != MAGIC {
-        return None;
-    }
-    let mut len = [0u8; 8];
-    len.copy_from_slice(&bytes[8..16]);
-    usize::try_from(u64::from_le_bytes(len)).ok()
-}
-
 /// Checks a frame and returns its payload, or a description of the damage.
 pub(crate) fn decode(bytes: &[u8]) -> Result<&[u8], String> {
     if bytes.len() < FRAME_HEADER_LEN {

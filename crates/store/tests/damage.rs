@@ -11,8 +11,7 @@ use commonroom_store::{DataDir, StoreError};
 
 const ID: &str = "damagecommunity";
 
-/// A data dir with one snapshot (notes s0..s2) followed by five writes in the change log
-/// (one note each, c0..c4).
+/// A data dir with one snapshot (notes s0..s2) followed by chunks (one note each, c0..c4).
 fn setup(dir: &Path) -> CommunityDoc {
     let data = DataDir::open(dir).unwrap();
     let me = MemberId::new("me");
@@ -73,59 +72,52 @@ fn notes(doc: &mut AutoCommit) -> Vec<String> {
     view.notes.keys().map(|k| k.to_string()).collect()
 }
 
-fn log_path(dir: &Path) -> PathBuf {
-    dir.join("communities").join(ID).join("changes.log")
-}
-
-/// Where each record of the change log starts.
-fn record_starts(bytes: &[u8]) -> Vec<usize> {
-    bytes
-        .windows(8)
-        .enumerate()
-        .filter(|(_, w)| *w == b"CMNROOM1")
-        .map(|(i, _)| i)
-        .collect()
-}
-
-/// Damages the third of the five records written after the snapshot (note c2).
-fn check_damaged_record(damage: impl Fn(&mut Vec<u8>, usize, usize), expected_reason: &str) {
+fn check_damaged_chunk(damage: impl Fn(&Path), expected_reason: &str) {
     let tmp = tempfile::tempdir().unwrap();
     let mut original = setup(tmp.path());
-    let log = log_path(tmp.path());
-    let mut bytes = fs::read(&log).unwrap();
-    let starts = record_starts(&bytes);
-    assert_eq!(starts.len(), 5, "one record per write");
-    damage(&mut bytes, starts[2], starts[3]);
-    fs::write(&log, &bytes).unwrap();
+    let chunks = files(tmp.path(), "chunk-");
+    assert_eq!(chunks.len(), 5);
+    let victim = chunks[2].clone();
+    damage(&victim);
 
     let data = DataDir::open(tmp.path()).unwrap();
     let mut loaded = data.open_community(ID).expect("the rest loads");
     assert_eq!(loaded.problems.len(), 1);
     let problem = &loaded.problems[0];
-    assert_eq!(problem.path, log, "the problem names the damaged file");
+    assert_eq!(problem.path, victim, "the problem names the damaged file");
     assert!(
         problem.reason.contains(expected_reason),
         "reason: {}",
         problem.reason
     );
-    assert!(problem.to_string().contains("changes.log"));
+    let message = problem.to_string();
+    assert!(
+        message.contains(victim.file_name().unwrap().to_str().unwrap()),
+        "{message}"
+    );
     let moved = problem.moved_to.as_ref().unwrap();
     assert!(
         moved.exists()
-            && moved.starts_with(tmp.path().join("communities").join(ID).join("quarantine")),
-        "a copy of the damaged log is set aside"
+            && moved.starts_with(tmp.path().join("communities").join(ID).join("quarantine"))
     );
+    assert!(!victim.exists(), "set aside");
 
-    // Everything before the damaged record is readable; the records after it are kept.
+    // Everything before the damaged chunk is readable; the other chunks are kept, not lost.
     let seen = notes(&mut loaded.doc);
     for id in ["s0", "s1", "s2", "c0", "c1"] {
         assert!(seen.contains(&id.to_string()), "{id} lost");
     }
+    assert_eq!(
+        files(tmp.path(), "chunk-").len(),
+        4,
+        "undamaged chunks stay on disk"
+    );
     // Changes after the gap wait for their missing dependency; compaction must not drop them.
     loaded.store.compact(&mut loaded.doc).unwrap();
-    assert!(
-        fs::metadata(&log).unwrap().len() > 0,
-        "no compaction over a gap: the log stays"
+    assert_eq!(
+        files(tmp.path(), "chunk-").len(),
+        4,
+        "no compaction over a gap"
     );
     // A peer fills the gap: every note is back.
     loaded.doc.merge(original.automerge_mut()).unwrap();
@@ -142,58 +134,31 @@ fn check_damaged_record(damage: impl Fn(&mut Vec<u8>, usize, usize), expected_re
 }
 
 #[test]
-fn a_record_cut_short_in_the_middle_is_reported_and_the_rest_loads() {
-    check_damaged_record(
-        |bytes, start, next| {
-            bytes.drain(next - 7..next);
-            let _ = start;
+fn truncated_chunk_is_reported_and_set_aside() {
+    check_damaged_chunk(
+        |path| {
+            let bytes = fs::read(path).unwrap();
+            fs::write(path, &bytes[..bytes.len() - 7]).unwrap();
+        },
+        "truncated",
+    );
+}
+
+#[test]
+fn bit_flipped_chunk_is_reported_and_set_aside() {
+    check_damaged_chunk(
+        |path| {
+            let mut bytes = fs::read(path).unwrap();
+            let middle = bytes.len() / 2 + 10;
+            bytes[middle] ^= 0x04;
+            fs::write(path, &bytes).unwrap();
         },
         "checksum",
     );
 }
 
 #[test]
-fn a_bit_flipped_record_is_reported_and_the_rest_loads() {
-    check_damaged_record(
-        |bytes, start, next| {
-            bytes[(start + next) / 2 + 10] ^= 0x04;
-        },
-        "checksum",
-    );
-}
-
-#[test]
-fn an_unfinished_last_write_is_dropped_quietly_and_the_log_trimmed() {
-    let tmp = tempfile::tempdir().unwrap();
-    setup(tmp.path());
-    let log = log_path(tmp.path());
-    let bytes = fs::read(&log).unwrap();
-    let starts = record_starts(&bytes);
-    // The last write stopped half-way (the process died before it was acknowledged).
-    let cut = starts[4] + (bytes.len() - starts[4]) / 2;
-    fs::write(&log, &bytes[..cut]).unwrap();
-
-    let data = DataDir::open(tmp.path()).unwrap();
-    let mut loaded = data.open_community(ID).unwrap();
-    assert!(loaded.problems.is_empty(), "{:?}", loaded.problems);
-    let seen = notes(&mut loaded.doc);
-    assert_eq!(seen.len(), 7, "{seen:?}");
-    assert!(!seen.contains(&"c4".to_string()));
-    assert_eq!(
-        fs::metadata(&log).unwrap().len() as usize,
-        starts[4],
-        "trimmed back to the last whole record"
-    );
-    // New writes follow whole records and load again.
-    loaded.store.persist(&mut loaded.doc).unwrap();
-    drop(loaded);
-    drop(data);
-    let data = DataDir::open(tmp.path()).unwrap();
-    assert!(data.open_community(ID).unwrap().problems.is_empty());
-}
-
-#[test]
-fn garbage_snapshot_is_reported_and_the_change_log_is_kept() {
+fn garbage_snapshot_is_reported_and_the_chunks_are_kept() {
     let tmp = tempfile::tempdir().unwrap();
     let mut original = setup(tmp.path());
     let snapshots = files(tmp.path(), "snapshot-");
@@ -205,7 +170,7 @@ fn garbage_snapshot_is_reported_and_the_change_log_is_kept() {
     .unwrap();
 
     let data = DataDir::open(tmp.path()).unwrap();
-    let mut loaded = data.open_community(ID).expect("the change log still loads");
+    let mut loaded = data.open_community(ID).expect("the chunks still load");
     assert_eq!(loaded.problems.len(), 1);
     assert_eq!(loaded.problems[0].path, snapshots[0]);
     assert!(
@@ -213,10 +178,7 @@ fn garbage_snapshot_is_reported_and_the_change_log_is_kept() {
         "{}",
         loaded.problems[0].reason
     );
-    assert!(
-        fs::metadata(log_path(tmp.path())).unwrap().len() > 0,
-        "the change log is kept"
-    );
+    assert_eq!(files(tmp.path(), "chunk-").len(), 5, "chunks are kept");
     // Without the snapshot the document is not yet readable as a community: that is a clear error.
     let err = CommunityDoc::from_automerge(loaded.doc.clone()).unwrap_err();
     assert!(
