@@ -29,9 +29,9 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
 }
 
-fn add_note(doc: &mut CommunityDoc, n: usize) {
+fn add_note(doc: &mut CommunityDoc, n: usize, by: &Option<MemberId>) {
     let ctx = Ctx {
-        by: Some(MemberId::new("bench")),
+        by: by.clone(),
         now: Timestamp::now(),
     };
     doc.apply(
@@ -51,6 +51,13 @@ fn add_note(doc: &mut CommunityDoc, n: usize) {
 /// Times `edits` durable note additions on an open document + store; returns (durable, in-memory) samples.
 fn edit_samples(spec: &Spec, edits: usize) -> (Vec<Duration>, Vec<Duration>) {
     let mut doc = generate(spec).with_fresh_actor();
+    // Notes are written by a member (the role rules are checked on every write).
+    let by = doc
+        .all::<commonroom_model::entities::Member>()
+        .unwrap()
+        .0
+        .first()
+        .map(|m| m.id.clone());
     let tmp = tempfile::tempdir().unwrap();
     let data = DataDir::open(tmp.path()).unwrap();
     let id = doc.id().unwrap();
@@ -63,7 +70,7 @@ fn edit_samples(spec: &Spec, edits: usize) -> (Vec<Duration>, Vec<Duration>) {
     let mut memory = Vec::with_capacity(edits);
     for n in 0..edits + 20 {
         let start = Instant::now();
-        add_note(&mut doc, n);
+        add_note(&mut doc, n, &by);
         let mid = Instant::now();
         store.persist(doc.automerge_mut()).unwrap();
         let end = Instant::now();
