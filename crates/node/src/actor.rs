@@ -1135,25 +1135,13 @@ impl Actor {
                 return;
             }
         };
-        let mut doc = CommunityDoc::awaiting_sync().with_actor(self.actor_for(&ticket.community));
-        let store = match self
-            .data
-            .create_community(&ticket.community, doc.automerge_mut())
-        {
-            Ok(store) => store,
-            Err(e) => {
-                let _ = reply.send(Err(e.into()));
-                return;
-            }
-        };
-        if let Err(e) = store.write_local("me", &joined.member) {
-            let _ = reply.send(Err(e.into()));
-            return;
-        }
-        let mut peers = KnownPeers::default();
         let Ok(inviter) = EndpointId::from_bytes(&ticket.inviter) else {
+            let _ = reply.send(Err(NodeError::Invite(
+                commonroom_proto::InviteError::Damaged("bad inviter id"),
+            )));
             return;
         };
+        let mut peers = KnownPeers::default();
         peers.peers.insert(
             hex(&inviter),
             crate::peers::KnownPeer {
@@ -1161,7 +1149,20 @@ impl Actor {
                 ..Default::default()
             },
         );
-        let _ = store.write_local("peers", &peers.to_text());
+        // Who this device is and whom to ask for the community are stored with it, in one
+        // step: a join cut short never leaves a community that knows no peer to sync with.
+        let mut doc = CommunityDoc::awaiting_sync().with_actor(self.actor_for(&ticket.community));
+        let store = match self.data.create_community_with(
+            &ticket.community,
+            doc.automerge_mut(),
+            &[("me", &joined.member), ("peers", &peers.to_text())],
+        ) {
+            Ok(store) => store,
+            Err(e) => {
+                let _ = reply.send(Err(e.into()));
+                return;
+            }
+        };
         let community = ticket.community.clone();
         self.communities.insert(
             community.clone(),

@@ -38,9 +38,12 @@ pub fn found_community(
         Timestamp::now(),
     )?
     .with_actor(commonroom_proto::invite::actor_id(secret, id.as_str()));
-    let store = data.create_community(id.as_str(), doc.automerge_mut())?;
-    store.write_local("me", founder.as_str())?;
-    store.write_local("name", &doc.community()?.name)?;
+    let name = doc.community()?.name;
+    let store = data.create_community_with(
+        id.as_str(),
+        doc.automerge_mut(),
+        &[("me", founder.as_str()), ("name", &name)],
+    )?;
     Ok(Founded {
         id,
         doc,

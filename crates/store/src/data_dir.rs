@@ -136,11 +136,39 @@ impl DataDir {
         id: &str,
         doc: &mut AutoCommit,
     ) -> Result<CommunityStore, StoreError> {
+        self.create_community_with(id, doc, &[])
+    }
+
+    /// Creates a community with its device-local settings (`(name, value)` pairs, such as
+    /// who this device is and which peer to ask for the rest) in one step: the community
+    /// appears only once all of it is durable, so a crash half-way leaves nothing behind
+    /// that could never sync (a staging directory, ignored and replaced next time).
+    pub fn create_community_with(
+        &self,
+        id: &str,
+        doc: &mut AutoCommit,
+        locals: &[(&str, &str)],
+    ) -> Result<CommunityStore, StoreError> {
         let dir = self.community_dir(id)?;
         if dir.exists() {
             return Err(StoreError::CommunityExists(id.to_owned()));
         }
-        community::create(dir, doc)
+        if locals.is_empty() {
+            return community::create(dir, doc);
+        }
+        let parent = self.communities_dir();
+        let staging = parent.join(format!(".new-{id}"));
+        if staging.exists() {
+            fs::remove_dir_all(&staging).map_err(StoreError::io("removing", &staging))?;
+        }
+        let store = community::create(staging.clone(), doc)?;
+        for (name, value) in locals {
+            store.write_local(name, value)?;
+        }
+        drop(store);
+        fs::rename(&staging, &dir).map_err(StoreError::io("moving into place", &dir))?;
+        crate::atomic::sync_dir(&parent)?;
+        Ok(community::load(id, dir)?.store)
     }
 
     /// Loads a community, setting aside damaged files (reported in [`Loaded::problems`]).

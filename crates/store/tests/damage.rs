@@ -262,3 +262,30 @@ fn unsafe_community_ids_are_refused() {
         );
     }
 }
+
+/// A join cut short while storing the community leaves only a hidden staging directory:
+/// no half-made community without its peers, and the next attempt replaces it.
+#[test]
+fn a_community_appears_only_with_its_local_settings() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = DataDir::open(tmp.path()).unwrap();
+    let staging = tmp.path().join("communities").join(format!(".new-{ID}"));
+    fs::create_dir_all(&staging).unwrap();
+    fs::write(staging.join("snapshot-00000000000000000001.am"), b"half").unwrap();
+    assert!(
+        data.community_ids().unwrap().is_empty(),
+        "staging is not a community"
+    );
+    let mut doc = AutoCommit::new();
+    data.create_community_with(ID, &mut doc, &[("me", "member-1"), ("peers", "{}")])
+        .unwrap();
+    assert_eq!(data.community_ids().unwrap(), [ID.to_owned()]);
+    assert_eq!(
+        data.read_local(ID, "me").unwrap().as_deref(),
+        Some("member-1")
+    );
+    assert_eq!(data.read_local(ID, "peers").unwrap().as_deref(), Some("{}"));
+    assert!(!staging.exists());
+    let loaded = data.open_community(ID).unwrap();
+    assert!(loaded.problems.is_empty());
+}
