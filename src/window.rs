@@ -29,7 +29,11 @@ pub fn open(data_dir: &Path, net: &NetArgs) -> Result<()> {
             crate::control::serve(data_dir, node.handle(), tokio::runtime::Handle::current())?;
         Ok::<_, anyhow::Error>((node, control))
     })?;
-    let shown = commonroom_ui::run_window(node.handle(), runtime.handle().clone());
+    let shown = commonroom_ui::run_window(
+        node.handle(),
+        runtime.handle().clone(),
+        data_dir.join("window"),
+    );
     control.abort();
     crate::control::remove_socket(data_dir);
     runtime.block_on(node.shutdown());

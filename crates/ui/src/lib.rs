@@ -21,9 +21,13 @@ pub use tabs::Tab;
 pub const ICON_PNG: &[u8] = include_bytes!("../../../assets/icon.png");
 
 /// Opens the window and runs it until closed. Blocks the calling (main) thread.
+///
+/// Window state (size, screen, theme, text size) is kept in `window_state`, a folder in
+/// the data directory, so each data directory opens as it was left.
 pub fn run_window(
     node: commonroom_node::NodeHandle,
     runtime: tokio::runtime::Handle,
+    window_state: std::path::PathBuf,
 ) -> Result<(), eframe::Error> {
     let mut viewport = egui::ViewportBuilder::default()
         .with_title("Commonroom")
@@ -36,6 +40,7 @@ pub fn run_window(
     let options = eframe::NativeOptions {
         viewport,
         persist_window: true,
+        persistence_path: Some(window_state),
         ..Default::default()
     };
     eframe::run_native(
