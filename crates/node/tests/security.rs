@@ -228,29 +228,47 @@ async fn garbage_truncated_and_huge_frames_are_cut_off_and_the_node_serves_on() 
     b.shutdown().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_crowd_of_strangers_cannot_starve_members() {
-    let da = tempfile::tempdir().unwrap();
-    let a = node(da.path()).await;
+/// A node with a new community, and a raw endpoint linked as a device of its founder
+/// (a member's device under the test's control). Returns the node's addresses too.
+async fn node_with_raw_member_device(
+    dir: &std::path::Path,
+    name: &str,
+    seed: u8,
+) -> (
+    commonroom_node::Node,
+    String,
+    Vec<std::net::SocketAddr>,
+    commonroom_net::Bound,
+) {
+    let a = node(dir).await;
     let ha = a.handle();
     let id = ha
-        .create("Busy CoP".into(), "Alex".into())
+        .create(name.into(), "Alex".into())
         .await
         .unwrap()
         .to_string();
     let addrs = ha.addrs().await.unwrap();
-    let member_device = stranger(200).await;
+    let device = stranger(seed).await;
     let me = ha.me(id.clone()).await.unwrap().unwrap();
     ha.apply(
         id.clone(),
         Command::LinkDevice {
             member: me,
-            device: member_device.endpoint.id().to_string(),
-            label: "phone".into(),
+            device: device.endpoint.id().to_string(),
+            label: "raw device".into(),
         },
     )
     .await
     .unwrap();
+    (a, id, addrs, device)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crowd_of_strangers_cannot_starve_members() {
+    let da = tempfile::tempdir().unwrap();
+    let (a, id, addrs, member_device) =
+        node_with_raw_member_device(da.path(), "Busy CoP", 200).await;
+    let ha = a.handle();
 
     // 40 strangers connect and say nothing, holding their handshakes open.
     let mut crowd = Vec::new();
@@ -508,26 +526,8 @@ async fn a_member_flooding_frames_is_paced_to_its_budget() {
     use commonroom_net::limits::{FRAME_BURST, FRAMES_PER_SECOND};
 
     let da = tempfile::tempdir().unwrap();
-    let a = node(da.path()).await;
+    let (a, id, addrs, device) = node_with_raw_member_device(da.path(), "Flooded CoP", 201).await;
     let ha = a.handle();
-    let id = ha
-        .create("Flooded CoP".into(), "Alex".into())
-        .await
-        .unwrap()
-        .to_string();
-    let addrs = ha.addrs().await.unwrap();
-    let device = stranger(201).await;
-    let me = ha.me(id.clone()).await.unwrap().unwrap();
-    ha.apply(
-        id.clone(),
-        Command::LinkDevice {
-            member: me,
-            device: device.endpoint.id().to_string(),
-            label: "flooder".into(),
-        },
-    )
-    .await
-    .unwrap();
     let (conn, mut send, mut recv) =
         dial_sync(&device, addr_of(ha.endpoint_id(), &addrs), &id, vec![])
             .await
