@@ -123,6 +123,25 @@ impl<'a> Here<'a> {
         self.nav = Some(Nav { tab, select });
     }
 
+    /// A "History" button that shows the changes to one entity on the History screen.
+    pub fn history_button(
+        &mut self,
+        ui: &mut egui::Ui,
+        kind: commonroom_model::EntityKind,
+        id: &str,
+    ) {
+        if ui
+            .button("History")
+            .on_hover_text(format!(
+                "Who changed this {}, and bring back an earlier state",
+                kind.name()
+            ))
+            .clicked()
+        {
+            self.go(Tab::History, Some(format!("{}:{id}", kind.collection())));
+        }
+    }
+
     /// The name of this device's member, or "you".
     pub fn my_name(&self) -> &str {
         self.me.map(|id| self.view.member_name(id)).unwrap_or("you")

@@ -56,6 +56,21 @@ fn notes_removed_by_mistake_come_back_from_the_history_screen() {
     wait_for(&mut app, "the restore in the feed", |h| {
         shows_part(h, "restored notes")
     });
+
+    // Each item leads to its own history: an event's page opens the feed of that event.
+    click(&mut app, "Events");
+    wait_for(&mut app, "an event's page", |h| shows(h, "✏ Edit event"));
+    // The page's own button (the side bar's screen of the same name comes first).
+    app.get_all_by_label("History").last().unwrap().click();
+    app.step();
+    app.step();
+    wait_for(&mut app, "the event's own history", |h| {
+        shows(h, "Show the whole section") && shows_part(h, "added the event")
+    });
+    assert!(
+        !shows_part(&app, "restored notes"),
+        "only that event's changes"
+    );
 }
 
 #[test]

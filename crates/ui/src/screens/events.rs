@@ -4,7 +4,7 @@
 use chrono::{Datelike, Local, NaiveDate};
 use commonroom_model::commands::{EventPatch, NewEvent};
 use commonroom_model::entities::Event;
-use commonroom_model::{Command, EventFormat, EventId, MemberId, RsvpAnswer};
+use commonroom_model::{Command, EntityKind, EventFormat, EventId, MemberId, RsvpAnswer};
 use egui::{RichText, Ui};
 
 use crate::here::Here;
@@ -296,6 +296,7 @@ impl EventsScreen {
             if ui.button("✏ Edit event").clicked() {
                 self.form = Some(EventForm::from_event(event));
             }
+            here.history_button(ui, EntityKind::Event, event.id.as_str());
             let notes = here.view.notes_by_event(&event.id).len();
             if ui.button(format!("Notes board ({notes})")).clicked() {
                 here.go(Tab::Notes, Some(event.id.to_string()));

@@ -264,12 +264,7 @@ impl MembersScreen {
             if ui.button("✏ Edit profile").clicked() {
                 self.form = Some(MemberForm::from_member(member));
             }
-            if ui.button("History").clicked() {
-                here.go(
-                    crate::tabs::Tab::History,
-                    Some(format!("members:{}", member.id)),
-                );
-            }
+            here.history_button(ui, commonroom_model::EntityKind::Member, member.id.as_str());
         });
         ui.add_space(8.0);
         self.devices_ui(ui, here, member);

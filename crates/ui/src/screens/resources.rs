@@ -125,13 +125,16 @@ impl ResourcesScreen {
         if let Some(by) = &resource.added_by {
             ui.weak(format!("Added by {}", here.view.member_name(by)));
         }
-        if ui.button("🗑 Remove resource").clicked() {
-            here.send(
-                "Resource removed",
-                Command::Delete(EntityKind::Resource, resource.id.to_string()),
-            );
-            self.selected = None;
-        }
+        ui.horizontal(|ui| {
+            if ui.button("🗑 Remove resource").clicked() {
+                here.send(
+                    "Resource removed",
+                    Command::Delete(EntityKind::Resource, resource.id.to_string()),
+                );
+                self.selected = None;
+            }
+            here.history_button(ui, EntityKind::Resource, resource.id.as_str());
+        });
     }
 }
 

@@ -131,6 +131,7 @@ impl ThemesScreen {
                 );
                 self.selected = None;
             }
+            here.history_button(ui, EntityKind::Theme, theme.id.as_str());
         });
     }
 }
