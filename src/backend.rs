@@ -132,16 +132,7 @@ impl<'a> Target<'a> {
         if query.is_empty() {
             bail!("an empty {kind} id was given");
         }
-        let ids = self.ids(kind)?;
-        if ids.iter().any(|id| id == query) {
-            return Ok(query.to_owned());
-        }
-        let matches: Vec<&String> = ids.iter().filter(|id| id.starts_with(query)).collect();
-        match matches.as_slice() {
-            [id] => Ok((*id).clone()),
-            [] => Err(anyhow!("no {kind} with id {query}")),
-            _ => bail!("{query:?} matches several {kind} ids; give more of the id"),
-        }
+        unique_prefix(self.ids(kind)?.iter(), query, kind.name())
     }
 
     /// Finds a member by id, unique id prefix, or exact (case-insensitive) name.
@@ -182,5 +173,29 @@ impl<'a> Target<'a> {
             [] => bail!("no theme named or with id {query:?}"),
             _ => bail!("several themes are named {query:?}; use the theme id"),
         }
+    }
+}
+
+/// The one of `ids` equal to `query`, or else the only one starting with it; `what` names
+/// the kind of id in the error ("note", "device", "invite").
+pub fn unique_prefix<'a>(
+    ids: impl Iterator<Item = &'a String>,
+    query: &str,
+    what: &str,
+) -> Result<String> {
+    let query = query.trim();
+    let mut matches = Vec::new();
+    for id in ids {
+        if id == query {
+            return Ok(id.clone());
+        }
+        if id.starts_with(query) {
+            matches.push(id);
+        }
+    }
+    match matches.as_slice() {
+        [id] => Ok((*id).clone()),
+        [] => Err(anyhow!("no {what} with id {query}")),
+        _ => bail!("{query:?} matches several {what} ids; give more of the id"),
     }
 }

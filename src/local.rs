@@ -5,7 +5,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 use commonroom_model::automerge::ChangeHash;
-use commonroom_model::history::{Activity, ActivityFilter};
+use commonroom_model::history::{Activity, ActivityFilter, ActivityLog};
 use commonroom_model::{
     Applied, Command, CommunityDoc, CommunityId, CommunityView, Ctx, MemberId, Timestamp,
 };
@@ -120,8 +120,8 @@ impl Backend for Local {
     }
 
     fn point_before(&mut self, community: &str, change: &str) -> Result<Vec<ChangeHash>> {
-        let doc = &mut self.session(community)?.doc;
-        let hash = doc.find_change(change)?;
-        Ok(doc.before(&hash)?)
+        let mut log = ActivityLog::default();
+        log.catch_up(&mut self.session(community)?.doc);
+        Ok(log.find(change)?.1)
     }
 }

@@ -2,11 +2,11 @@
 
 use std::io::Write;
 
-use anyhow::{Result, bail};
+use anyhow::{Result, anyhow, bail};
 use commonroom_model::history::{Activity, breaks_rules, describe};
 use commonroom_model::{Command, CommunityView, MemberId, Timestamp};
 
-use crate::backend::{Backend, Target};
+use crate::backend::{Backend, Target, unique_prefix};
 use crate::cli::{DeviceAction, InvitesAction};
 
 /// One line of `history`: change id, time, and what happened in words.
@@ -52,24 +52,10 @@ pub fn device(backend: &mut dyn Backend, action: DeviceAction, out: &mut dyn Wri
             let session = Target::open(backend, &community)?;
             let member = whose(&session, member)?;
             let view = session.view()?;
-            let devices: Vec<&String> = view
-                .members
-                .get(&member)
-                .map(|m| {
-                    m.devices
-                        .keys()
-                        .filter(|d| d.starts_with(device.trim()))
-                        .collect()
-                })
-                .unwrap_or_default();
-            let device = match devices.as_slice() {
-                [one] => (*one).clone(),
-                [] => bail!(
-                    "{} has no device starting with {device:?}",
-                    view.member_name(&member)
-                ),
-                _ => bail!("{device:?} matches several devices; give more of the id"),
+            let Some(stored) = view.members.get(&member) else {
+                bail!("no member {member}");
             };
+            let device = unique_prefix(stored.devices.keys(), &device, "device")?;
             session.apply(Command::UnlinkDevice {
                 member,
                 device: device.clone(),
@@ -110,16 +96,8 @@ pub fn invites(
         InvitesAction::Revoke { community, id } => {
             let session = Target::open(backend, &community)?;
             let view = session.view()?;
-            let found: Vec<&String> = view
-                .invites
-                .keys()
-                .filter(|k| k.starts_with(id.trim()))
-                .collect();
-            let key = match found.as_slice() {
-                [one] => (*one).clone(),
-                [] => bail!("no invite starts with {id:?} (see `commonroom invites list`)"),
-                _ => bail!("{id:?} matches several invites; give more of the id"),
-            };
+            let key = unique_prefix(view.invites.keys(), &id, "invite")
+                .map_err(|e| anyhow!("{e} (see `commonroom invites list`)"))?;
             session.apply(Command::RevokeInvite(key.clone()))?;
             writeln!(out, "{key}")?;
         }

@@ -105,6 +105,35 @@ impl ActivityLog {
             .collect()
     }
 
+    /// The change whose hash (hex) starts with `prefix` (at least 6 hex digits), and the
+    /// point just before it (what a restore "to before this" goes back to).
+    pub fn find(&self, prefix: &str) -> Result<(ChangeHash, Vec<ChangeHash>), DocumentError> {
+        let prefix = prefix.trim().to_ascii_lowercase();
+        if prefix.len() < 6 || !prefix.chars().all(|c| c.is_ascii_hexdigit()) {
+            return Err(DocumentError::History(format!(
+                "'{prefix}' is not a change id (give at least 6 hex digits)"
+            )));
+        }
+        let mut found = self
+            .entries
+            .iter()
+            .filter(|e| e.change.starts_with(&prefix));
+        match (found.next(), found.next()) {
+            (Some(entry), None) => {
+                let hash = entry.change.parse().map_err(|_| {
+                    DocumentError::History(format!("{} is not a change hash", entry.change))
+                })?;
+                Ok((hash, entry.before.clone()))
+            }
+            (None, _) => Err(DocumentError::History(format!(
+                "no change starts with {prefix}"
+            ))),
+            (Some(_), Some(_)) => Err(DocumentError::History(format!(
+                "several changes start with {prefix}; give more digits"
+            ))),
+        }
+    }
+
     /// How many changes the log holds.
     pub fn len(&self) -> usize {
         self.entries.len()
@@ -211,28 +240,9 @@ impl CommunityDoc {
 
     /// The change whose hash (hex) starts with `prefix` (at least 6 characters).
     pub fn find_change(&mut self, prefix: &str) -> Result<ChangeHash, DocumentError> {
-        let prefix = prefix.trim().to_ascii_lowercase();
-        if prefix.len() < 6 || !prefix.chars().all(|c| c.is_ascii_hexdigit()) {
-            return Err(DocumentError::History(format!(
-                "'{prefix}' is not a change id (give at least 6 hex digits)"
-            )));
-        }
-        let mut found = self
-            .automerge_mut()
-            .get_changes(&[])
-            .iter()
-            .map(|c| c.hash())
-            .filter(|h| h.to_string().starts_with(&prefix))
-            .collect::<Vec<_>>();
-        match found.len() {
-            1 => Ok(found.remove(0)),
-            0 => Err(DocumentError::History(format!(
-                "no change starts with {prefix}"
-            ))),
-            n => Err(DocumentError::History(format!(
-                "{n} changes start with {prefix}; give more digits"
-            ))),
-        }
+        let mut log = ActivityLog::default();
+        log.catch_up(self);
+        log.find(prefix).map(|(hash, _)| hash)
     }
 
     /// The point just before a change: the heads it was written on.
@@ -349,21 +359,13 @@ fn entity_title(view: &crate::view::CommunityView, subject: &str, id: &str) -> S
 ///
 /// Nodes cannot refuse such a change (every replica must converge), so they show it.
 pub fn breaks_rules(view: &crate::view::CommunityView, entry: &Activity) -> Option<&'static str> {
-    use crate::permissions::Abilities;
     let (Some(by), Some(op)) = (&entry.by, entry.op.as_deref()) else {
         return None;
     };
     let Some(member) = view.members.get(by) else {
         return Some("written in the name of someone who is not a member");
     };
-    let stewards_remain = view
-        .active_members()
-        .iter()
-        .any(|m| Abilities::of(m.roles.iter()).manage_membership);
-    if !stewards_remain {
-        return None;
-    }
-    let can = Abilities::of(member.roles.iter());
+    let can = crate::permissions::role_abilities(view, member);
     let id = entry.id.as_deref();
     match op {
         "member.remove" if !can.manage_membership => {

@@ -38,6 +38,34 @@ impl Abilities {
     }
 }
 
+/// What `member` may do in the community `view` shows: nothing special if they are
+/// unknown or removed; a steward's abilities for everyone once no steward is left (as
+/// [`check`] rules).
+pub fn abilities(view: &crate::view::CommunityView, member: &MemberId) -> Abilities {
+    view.members
+        .get(member)
+        .filter(|_| !view.is_removed(member))
+        .map(|me| role_abilities(view, me))
+        .unwrap_or_default()
+}
+
+/// What a member's roles allow in the community `view` shows, whether or not they have
+/// since been removed (for judging what they did).
+pub fn role_abilities(view: &crate::view::CommunityView, member: &Member) -> Abilities {
+    let stewards_remain = view
+        .active_members()
+        .iter()
+        .any(|m| Abilities::of(m.roles.iter()).manage_membership);
+    if stewards_remain {
+        Abilities::of(member.roles.iter())
+    } else {
+        Abilities {
+            manage_membership: true,
+            moderate: true,
+        }
+    }
+}
+
 /// Checks that `by` may apply `command` on `doc` as it stands.
 ///
 /// A removed member may write nothing. Founding (the first member adding themself to an

@@ -511,8 +511,8 @@ impl Actor {
                 reply,
             } => {
                 let result = self.ready(&community).and_then(|open| {
-                    let hash = open.doc.find_change(&change)?;
-                    Ok(open.doc.before(&hash)?)
+                    open.activity.catch_up(&mut open.doc);
+                    Ok(open.activity.find(&change)?.1)
                 });
                 let _ = reply.send(result);
             }

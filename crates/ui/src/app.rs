@@ -310,9 +310,7 @@ impl CommonroomApp {
         let (Some(view), Some(me)) = (&state.view, &state.me) else {
             return false;
         };
-        Here::new(id, view, Some(me), Timestamp::now())
-            .can()
-            .manage_membership
+        commonroom_model::permissions::abilities(view, me).manage_membership
     }
 
     fn top_bar_ui(&mut self, ui: &mut Ui, current: Option<&str>) {

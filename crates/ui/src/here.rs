@@ -68,28 +68,9 @@ impl<'a> Here<'a> {
 
     /// What this device's member may do (nothing special if unknown).
     pub fn can(&self) -> Abilities {
-        let Some(me) = self
-            .me
-            .and_then(|me| self.view.members.get(me))
-            .filter(|_| self.removal().is_none())
-        else {
-            return Abilities::default();
-        };
-        let can = Abilities::of(me.roles.iter());
-        let stewards_remain = self
-            .view
-            .active_members()
-            .iter()
-            .any(|m| Abilities::of(m.roles.iter()).manage_membership);
-        if stewards_remain {
-            can
-        } else {
-            // As the model rules: with no steward left, every member may act as one.
-            Abilities {
-                manage_membership: true,
-                moderate: true,
-            }
-        }
+        self.me
+            .map(|me| commonroom_model::permissions::abilities(self.view, me))
+            .unwrap_or_default()
     }
 
     /// This device's member's removal record, if they were removed.

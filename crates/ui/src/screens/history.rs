@@ -86,10 +86,16 @@ impl HistoryScreen {
              bring it back as it was before: that is a new change, so nothing is ever erased.",
         );
         self.filters_ui(ui, here);
-        let wanted = (self.filter(), here.view.heads.clone());
-        if self.asked.as_ref() != Some(&wanted) {
-            here.wants_history = Some(wanted.0.clone());
-            self.asked = Some(wanted);
+        // Compared in place: the feed is asked for again only when the filter or the
+        // document changed, without copying the heads every frame.
+        let filter = self.filter();
+        let current = self
+            .asked
+            .as_ref()
+            .is_some_and(|(f, heads)| *f == filter && *heads == here.view.heads);
+        if !current {
+            here.wants_history = Some(filter.clone());
+            self.asked = Some((filter, here.view.heads.clone()));
         }
         if let Some((what, command)) = self.confirm.clone() {
             self.confirm_ui(ui, here, what, command);
