@@ -95,10 +95,10 @@ impl Rng {
         &items[self.below(items.len())]
     }
 
-    /// A ULID-shaped id at `time` with random low bits.
+    /// An id like the app's for something created at `time`, with random low bits.
     pub fn ulid(&mut self, time: Timestamp) -> String {
         let random = (u128::from(self.next_u64()) << 16) ^ u128::from(self.next_u64() & 0xFFFF);
-        ulid::Ulid::from_parts(time.millis().max(0) as u64, random).to_string()
+        crate::ids::newest_first_id(time.millis().max(0) as u64, random)
     }
 }
 
