@@ -139,7 +139,8 @@ pub struct EventPatch {
 /// A note to add.
 #[derive(Clone, Debug)]
 pub struct NewNote {
-    /// The new note's id.
+    /// The new note's id. An anonymous note gets one chosen by the model instead (carrying
+    /// only the hour, see [`NoteId::anonymous`]); [`Applied::id`] names it.
     pub id: NoteId,
     /// What it says.
     pub text: String,
@@ -588,9 +589,10 @@ fn check_times(start: Timestamp, end: Option<Timestamp>) -> Result<(), CommandEr
 impl CommunityDoc {
     /// Validates and applies one command as one Automerge change.
     ///
-    /// Anonymous notes are written under a one-off random actor id, with no author, no change
-    /// message, no change time and a creation time rounded to the hour, so the document
-    /// records nothing that links them to the member or device that wrote them.
+    /// Anonymous notes are written under a one-off random actor id, with no author, a change
+    /// message naming only the operation and the note, no change time, and a creation time
+    /// and id that carry only the hour, so the document records nothing that links them to
+    /// the member or device that wrote them.
     pub fn apply(&mut self, ctx: &Ctx, command: Command) -> Result<Applied, CommandError> {
         crate::permissions::check(self, ctx.by.as_ref(), &command)?;
         if matches!(&command, Command::AddNote(n) if n.anonymous) {
@@ -662,7 +664,11 @@ impl CommunityDoc {
         let result = match outcome {
             Ok(id) => {
                 let options = if anonymous {
-                    CommitOptions::default().with_time(0)
+                    // Labelled with what it did and to which note (both public in the
+                    // document anyway), never by whom or when.
+                    CommitOptions::default()
+                        .with_message(commit_message_for(None, &op, &id))
+                        .with_time(0)
                 } else {
                     CommitOptions::default()
                         .with_message(commit_message_for(ctx.by.as_ref(), &op, &id))
@@ -1106,23 +1112,27 @@ impl CommunityDoc {
                 Ok(event.to_string())
             }
             Command::AddNote(new) => {
-                self.require_new(EntityKind::Note, new.id.as_str())?;
+                const HOUR_MS: i64 = 3_600_000;
+                let (id, created_at) = if new.anonymous {
+                    // Only the hour: an exact time could be matched against who was typing.
+                    let hour = ctx.now.millis().div_euclid(HOUR_MS) * HOUR_MS;
+                    let id = NoteId::anonymous(u64::try_from(hour).unwrap_or(0));
+                    (id, Timestamp::from_millis(hour))
+                } else {
+                    (new.id, ctx.now)
+                };
+                self.require_new(EntityKind::Note, id.as_str())?;
                 self.require_optional_live::<Event>(new.event.as_ref().map(EventId::as_str))?;
                 self.require_optional_live::<Theme>(new.theme.as_ref().map(ThemeId::as_str))?;
-                const HOUR_MS: i64 = 3_600_000;
                 let note = Note {
                     text: clean_text("text", &new.text, MAX_TEXT_CHARS)?,
                     author: if new.anonymous { None } else { ctx.by.clone() },
                     event: new.event,
                     theme: new.theme,
                     position: new.position,
-                    created_at: if new.anonymous {
-                        Timestamp::from_millis(ctx.now.millis().div_euclid(HOUR_MS) * HOUR_MS)
-                    } else {
-                        ctx.now
-                    },
+                    created_at,
                     deleted: false,
-                    id: new.id,
+                    id,
                 };
                 self.put(&note)?;
                 Ok(note.id.to_string())

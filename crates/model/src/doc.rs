@@ -41,7 +41,7 @@ pub struct Touched {
     pub collections: std::collections::BTreeSet<String>,
     /// Entities touched, as `(collection, id)`.
     pub entities: std::collections::BTreeSet<(String, String)>,
-    /// Some change did not say what it touched (anonymous notes, or another program):
+    /// Some change did not say what it touched (another program, or an older one):
     /// anything may have changed.
     pub unknown: bool,
 }

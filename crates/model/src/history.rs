@@ -290,10 +290,16 @@ pub fn describe(view: &crate::view::CommunityView, entry: &Activity) -> String {
         None => "Commonroom".to_owned(),
     };
     let Some(op) = entry.op.as_deref() else {
-        return format!(
-            "{who} made a change without a label (an anonymous note, or another program)"
-        );
+        return format!("{who} made a change without a label (another program, or an older one)");
     };
+    if entry.by.is_none() && op == "note.add" {
+        let title = entry
+            .id
+            .as_deref()
+            .map(|id| entity_title(view, "note", id))
+            .unwrap_or_default();
+        return format!("Someone added the anonymous note {title}");
+    }
     let (subject, action) = op.split_once('.').unwrap_or((op, ""));
     let verb = match action {
         "add" => "added",

@@ -142,6 +142,15 @@ id_type!(
     StoryId
 );
 
+impl NoteId {
+    /// A fresh id for an anonymous note written in the hour starting at `hour_start`
+    /// (milliseconds since the Unix epoch): it carries that hour and nothing finer, like
+    /// the note's own creation time, so it cannot be matched against who was writing when.
+    pub fn anonymous(hour_start: u64) -> Self {
+        Self(newest_first_id(hour_start, rand_bits()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, reason = "tests fail loudly")]
@@ -170,5 +179,15 @@ mod tests {
         let second = NoteId::generate();
         assert_ne!(first, second);
         assert!(second < first, "{second} should sort before {first}");
+    }
+
+    #[test]
+    fn anonymous_note_ids_carry_only_the_hour() {
+        let hour = 1_700_002_800_000; // a whole hour
+        let a = NoteId::anonymous(hour);
+        let b = NoteId::anonymous(hour);
+        assert_ne!(a, b, "random below the hour");
+        let time = ulid::Ulid::from_string(a.as_str()).unwrap().timestamp_ms();
+        assert_eq!(ULID_MAX_MILLIS - time, hour);
     }
 }

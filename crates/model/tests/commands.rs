@@ -352,22 +352,37 @@ fn anonymous_notes_record_nothing_linking_them_to_their_author() {
     f.doc
         .apply(&c, note("named", "I wrote this", None, None, false))
         .unwrap();
-    f.doc
+    let anon_id = f
+        .doc
         .apply(
             &c,
             note("anon", "Nobody knows I wrote this", None, None, true),
         )
-        .unwrap();
+        .unwrap()
+        .id;
     f.doc
         .apply(&c, note("named-2", "Me again", None, None, false))
         .unwrap();
 
-    let anon = f.doc.get::<Note>("anon").unwrap().unwrap();
+    assert_ne!(anon_id, "anon", "the model picks an anonymous note's id");
+    assert!(f.doc.get::<Note>("anon").unwrap().is_none());
+    let anon = f.doc.get::<Note>(&anon_id).unwrap().unwrap();
     assert_eq!(anon.author, None);
     assert_eq!(
         anon.created_at.millis() % 3_600_000,
         0,
         "creation time is coarsened to the hour"
+    );
+    assert_eq!(
+        anon.id,
+        NoteId::new(&anon_id),
+        "the returned id names the stored note"
+    );
+    let id_time = ulid::Ulid::from_string(&anon_id).unwrap().timestamp_ms();
+    assert_eq!(
+        ((1 << 48) - 1 - id_time) % 3_600_000,
+        0,
+        "the id carries only the hour too"
     );
 
     let am = f.doc.automerge_mut();
@@ -391,7 +406,13 @@ fn anonymous_notes_record_nothing_linking_them_to_their_author() {
         "the anonymous change's actor made no other change"
     );
     assert_ne!(anon_change.actor_id(), &own_actor);
-    assert_eq!(anon_change.message(), None, "no message naming the author");
+    let label: serde_json::Value =
+        serde_json::from_str(anon_change.message().expect("a label")).unwrap();
+    assert_eq!(
+        label,
+        serde_json::json!({"by": null, "op": "note.add", "id": anon_id}),
+        "the label names the operation and the note, never the author"
+    );
     assert_eq!(anon_change.timestamp(), 0, "no change time");
     let member_bytes = f.member.as_str().as_bytes();
     assert!(
@@ -538,11 +559,13 @@ fn an_anonymous_note_does_not_depend_on_its_authors_unshared_changes() {
     sam.apply(&c, note("sam-1", "Sam's own idea", None, None, false))
         .unwrap();
     let sams_change = sam.heads();
-    sam.apply(
-        &c,
-        note("anon", "Nobody knows I wrote this", None, None, true),
-    )
-    .unwrap();
+    let anon = sam
+        .apply(
+            &c,
+            note("anon", "Nobody knows I wrote this", None, None, true),
+        )
+        .unwrap()
+        .id;
 
     let am = sam.automerge_mut();
     let anon_change = am
@@ -564,7 +587,7 @@ fn an_anonymous_note_does_not_depend_on_its_authors_unshared_changes() {
     // Both notes arrive and merge as usual.
     f.doc.merge(&mut sam).unwrap();
     let view = CommunityView::hydrate(&mut f.doc).unwrap();
-    assert_eq!(view.notes[&NoteId::new("anon")].author, None);
+    assert_eq!(view.notes[&NoteId::new(&anon)].author, None);
     assert_eq!(
         view.notes[&NoteId::new("sam-1")].author.as_ref(),
         Some(&f.member)
@@ -581,20 +604,22 @@ fn an_anonymous_note_does_not_depend_on_its_authors_unshared_changes() {
         }),
     )
     .unwrap();
-    sam.apply(
-        &c,
-        note(
-            "anon-2",
-            "On the new theme",
-            None,
-            Some(&ThemeId::new("t-new")),
-            true,
-        ),
-    )
-    .unwrap();
+    let anon_2 = sam
+        .apply(
+            &c,
+            note(
+                "anon-2",
+                "On the new theme",
+                None,
+                Some(&ThemeId::new("t-new")),
+                true,
+            ),
+        )
+        .unwrap()
+        .id;
     let view = CommunityView::hydrate(&mut sam).unwrap();
     assert_eq!(
-        view.notes[&NoteId::new("anon-2")].theme,
+        view.notes[&NoteId::new(&anon_2)].theme,
         Some(ThemeId::new("t-new"))
     );
 }

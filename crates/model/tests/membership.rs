@@ -499,6 +499,50 @@ fn the_activity_feed_names_who_did_what_newest_first() {
     assert!(f.doc.find_change("000000").is_err());
 }
 
+#[test]
+fn an_anonymous_note_shows_in_history_and_refreshes_alone_without_naming_anyone() {
+    let mut f = common::fixture();
+    let before = f.doc.heads();
+    let id = f
+        .doc
+        .apply(
+            &common::ctx(&f.member, 20),
+            Command::AddNote(NewNote {
+                id: NoteId::generate(),
+                text: "The referral form scares people off".into(),
+                event: None,
+                theme: None,
+                position: None,
+                anonymous: true,
+            }),
+        )
+        .unwrap()
+        .id;
+    // Views re-read only that note, not the whole community.
+    let touched = f.doc.touched_since(&before);
+    assert!(!touched.unknown, "the change is labelled");
+    assert!(touched.entities.contains(&("notes".to_owned(), id.clone())));
+    let entry = f.doc.activity(&ActivityFilter::default(), 1).remove(0);
+    assert_eq!(entry.by, None);
+    assert_eq!(entry.at, None, "no change time");
+    assert_eq!(entry.id.as_deref(), Some(id.as_str()));
+    let view = CommunityView::hydrate(&mut f.doc).unwrap();
+    assert_eq!(
+        commonroom_model::history::describe(&view, &entry),
+        "Someone added the anonymous note \"The referral form scares people off\""
+    );
+    assert_eq!(commonroom_model::history::breaks_rules(&view, &entry), None);
+    let by_author = ActivityFilter {
+        by: Some(f.member.clone()),
+        ..Default::default()
+    };
+    let mine = f.doc.activity(&by_author, 50);
+    assert!(
+        mine.iter().all(|a| a.id.as_deref() != Some(id.as_str())),
+        "the note is not in its author's activity"
+    );
+}
+
 /// One step of the text-history property test.
 #[derive(Clone, Debug)]
 enum Step {
