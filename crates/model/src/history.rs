@@ -275,6 +275,17 @@ impl CommunityDoc {
         Ok(CommunityDoc::from_automerge_unchecked(forked))
     }
 
+    /// Drops every change made after `heads`, keeping this device's actor: for a local
+    /// change that could not be saved, so it is neither shown nor sent, and its sequence
+    /// number is free again. Only for changes no one else has seen.
+    pub fn rewind(&mut self, heads: &[ChangeHash]) -> Result<(), DocumentError> {
+        let actor = self.automerge().get_actor().clone();
+        let mut earlier = self.at(heads)?;
+        earlier.automerge_mut().set_actor(actor);
+        *self = earlier;
+        Ok(())
+    }
+
     /// The ids in a collection (deleted entities included).
     pub fn ids(&self, kind: EntityKind) -> Result<Vec<String>, DocumentError> {
         let obj = self.collection_obj(kind.collection())?;

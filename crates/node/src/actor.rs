@@ -665,7 +665,14 @@ impl Actor {
         let applied = open.doc.apply(&ctx, command)?;
         // Durable before it is offered to peers: with a stable actor id, a change a peer saw
         // but this device lost would make the device reuse its sequence number.
-        open.store.persist(open.doc.automerge_mut())?;
+        if let Err(error) = open.store.persist(open.doc.automerge_mut()) {
+            // Not saved, so not kept: the person is told, and nothing shows or sends a
+            // change that a restart would lose.
+            if let Err(rewind) = open.doc.rewind(&before) {
+                tracing::error!(%rewind, "an unsaved change could not be dropped");
+            }
+            return Err(error.into());
+        }
         open.last_change = Instant::now();
         self.after_change(community, &before, 1, false);
         Ok(applied)

@@ -18,7 +18,22 @@ pub(crate) fn write_durably(
     mode: u32,
 ) -> Result<(), StoreError> {
     let tmp = dir.join(format!("{TMP_PREFIX}{name}"));
-    let target = dir.join(name);
+    let written = write_then_rename(dir, &tmp, &dir.join(name), bytes, mode);
+    if written.is_err() {
+        // A full disk must not keep a half-written file that takes the space it lacks.
+        let _ = fs::remove_file(&tmp);
+    }
+    written
+}
+
+/// The body of [`write_durably`]: temporary file, fsync, rename, directory fsync.
+fn write_then_rename(
+    dir: &Path,
+    tmp: &Path,
+    target: &Path,
+    bytes: &[u8],
+    mode: u32,
+) -> Result<(), StoreError> {
     {
         let mut options = OpenOptions::new();
         options.write(true).create(true).truncate(true);
@@ -26,14 +41,12 @@ pub(crate) fn write_durably(
         std::os::unix::fs::OpenOptionsExt::mode(&mut options, mode);
         #[cfg(not(unix))]
         let _ = mode;
-        let mut file = options
-            .open(&tmp)
-            .map_err(StoreError::io("creating", &tmp))?;
+        let mut file = options.open(tmp).map_err(StoreError::io("creating", tmp))?;
         file.write_all(bytes)
-            .map_err(StoreError::io("writing", &tmp))?;
-        file.sync_all().map_err(StoreError::io("syncing", &tmp))?;
+            .map_err(StoreError::io("writing", tmp))?;
+        file.sync_all().map_err(StoreError::io("syncing", tmp))?;
     }
-    fs::rename(&tmp, &target).map_err(StoreError::io("renaming into place", &target))?;
+    fs::rename(tmp, target).map_err(StoreError::io("renaming into place", target))?;
     sync_dir(dir)
 }
 

@@ -112,7 +112,8 @@ impl Data {
                 self.pending_writes = self.pending_writes.saturating_sub(1);
                 match result {
                     Ok(_) => self.say(Notice::Done(what)),
-                    Err(error) => self.say(Notice::Failed(format!("{what}: {error}"))),
+                    // `what` names the success ("Note added"); a failure says only why.
+                    Err(error) => self.say(Notice::Failed(format!("Not done: {error}"))),
                 }
             }
             Update::Opened(result) => {

@@ -1,0 +1,158 @@
+//! A laptop whose disk fills up mid-meeting: the write that could not be saved is refused
+//! with a clear error and is not kept, shown or sent; once there is room again everything
+//! carries on, and a restart finds exactly what was acknowledged.
+//!
+//! The data directory lives on a real, small tmpfs that the test fills, so it needs root
+//! (for `mount`); elsewhere it is skipped with the reason printed.
+#![allow(clippy::unwrap_used, reason = "tests fail loudly")]
+
+mod common;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command as Process;
+use std::time::Duration;
+
+use common::{eventually, invite_and_join, node, note, note_texts};
+
+const WAIT: Duration = Duration::from_secs(20);
+
+/// A mounted tmpfs, unmounted when dropped.
+struct SmallDisk(PathBuf);
+
+impl SmallDisk {
+    fn mount(dir: &Path, size: &str) -> Result<Self, String> {
+        let out = Process::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(dir)
+            .output()
+            .map_err(|e| format!("mount could not run: {e}"))?;
+        if out.status.success() {
+            Ok(Self(dir.to_path_buf()))
+        } else {
+            Err(format!(
+                "mounting a tmpfs needs root: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            ))
+        }
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = Process::new("umount").arg("-l").arg(&self.0).status();
+    }
+}
+
+/// Fills the disk holding `path` (bounded: the disk is small); returns the filler file.
+fn fill(path: &Path) -> PathBuf {
+    let filler = path.join("filler");
+    let mut file = std::fs::File::create(&filler).unwrap();
+    for block in [64 * 1024, 4096, 512, 1] {
+        let bytes = vec![7u8; block];
+        // At most 64 MiB in any block size, far more than the disk holds.
+        for _ in 0..(64 * 1024 * 1024 / block).min(100_000) {
+            if file.write_all(&bytes).is_err() {
+                break;
+            }
+        }
+    }
+    let _ = file.sync_all();
+    filler
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_that_cannot_be_saved_is_refused_and_never_shown_or_sent() {
+    let root = tempfile::tempdir().unwrap();
+    let disk = match SmallDisk::mount(root.path(), "16m") {
+        Ok(disk) => disk,
+        Err(reason) => {
+            println!("skipped: {reason}");
+            return;
+        }
+    };
+    let da = root.path().join("laptop");
+    let db = tempfile::tempdir().unwrap();
+    let a = node(&da).await;
+    let b = node(db.path()).await;
+    let (ha, hb) = (a.handle(), b.handle());
+    let id = ha
+        .create("Family Support CoP".into(), "Alex".into())
+        .await
+        .unwrap()
+        .to_string();
+    ha.apply(id.clone(), note("saved before")).await.unwrap();
+    invite_and_join(&ha, &hb, &id, "Sam").await;
+    eventually("the first note on B", WAIT, || async {
+        note_texts(&hb, &id)
+            .await
+            .contains(&"saved before".to_string())
+    })
+    .await;
+    let heads_before = ha.view(id.clone()).await.unwrap().heads.clone();
+
+    // The disk fills up: the next note is refused, clearly, and not kept.
+    let filler = fill(root.path());
+    let error = ha
+        .apply(id.clone(), note("never saved"))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("No space left on device"),
+        "a clear reason: {error}"
+    );
+    let view = ha.view(id.clone()).await.unwrap();
+    assert_eq!(view.heads, heads_before, "the unsaved change is not kept");
+    assert!(!note_texts(&ha, &id).await.contains(&"never saved".into()));
+    let leftovers: Vec<_> = walk(&da)
+        .into_iter()
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with(".tmp-")
+        })
+        .collect();
+    assert!(leftovers.is_empty(), "no half-written files: {leftovers:?}");
+
+    // Room again: work carries on, and the peer gets the new note but never the refused one.
+    std::fs::remove_file(filler).unwrap();
+    ha.apply(id.clone(), note("saved after")).await.unwrap();
+    eventually("the later note on B", WAIT, || async {
+        note_texts(&hb, &id)
+            .await
+            .contains(&"saved after".to_string())
+    })
+    .await;
+    assert_eq!(note_texts(&hb, &id).await, ["saved after", "saved before"]);
+
+    // A restart finds exactly what was acknowledged.
+    a.shutdown().await;
+    let a = node(&da).await;
+    let ha = a.handle();
+    assert_eq!(note_texts(&ha, &id).await, ["saved after", "saved before"]);
+    a.shutdown().await;
+    b.shutdown().await;
+    drop(disk);
+}
+
+/// Every file below `dir` (bounded depth: the data directory is shallow).
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut pending = vec![(dir.to_path_buf(), 0)];
+    while let Some((dir, depth)) = pending.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() && depth < 6 {
+                pending.push((path, depth + 1));
+            } else {
+                found.push(path);
+            }
+        }
+    }
+    found
+}
