@@ -184,6 +184,7 @@ impl CommonroomApp {
         here.history = self.data.history.get(&id);
         here.link_ticket = self.data.link_tickets.get(&id);
         here.this_device = Some(&self.device_id);
+        here.returned = self.data.returned.remove(&id).unwrap_or_default();
         if let Some(removal) = here.removal() {
             egui::Panel::top("removed_banner").show(ui, |ui| {
                 crate::screens::status::removed_ui(ui, &here, removal);
@@ -212,13 +213,22 @@ impl CommonroomApp {
         }
         let Here {
             commands,
+            returned,
             nav,
             wants_history,
             wants_link_ticket,
             ..
         } = here;
-        for (what, command) in commands {
-            self.data.apply(&self.bridge, &id, what, command);
+        for outgoing in commands {
+            self.data.apply(&self.bridge, &id, outgoing);
+        }
+        // Text no screen took back this frame waits for its screen to be shown again.
+        if !returned.is_empty() {
+            self.data
+                .returned
+                .entry(id.clone())
+                .or_default()
+                .extend(returned);
         }
         if let Some(filter) = wants_history {
             self.bridge.history(&id, filter);

@@ -9,7 +9,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use commonroom_model::history::{Activity, ActivityFilter};
-use commonroom_model::{Applied, Command, CommunityView, MemberId};
+use commonroom_model::{Applied, CommunityView, MemberId};
 use commonroom_node::{Event, NodeHandle, PeerInfo};
 use tokio::sync::{broadcast, mpsc};
 
@@ -44,6 +44,8 @@ pub enum Update {
         what: String,
         /// The outcome.
         result: Result<Applied, String>,
+        /// The typed text it was made from, to give back if it failed.
+        draft: Option<crate::here::Draft>,
     },
     /// A community was started, joined or filled with the sample (its id), or why not.
     Opened(Result<String, String>),
@@ -186,10 +188,14 @@ impl Bridge {
         });
     }
 
-    /// Applies a command; `what` describes it in words for the status line.
-    pub fn apply(&self, community: &str, what: impl Into<String>, command: Command) {
+    /// Applies a command (`what` describes it in words for the status line).
+    pub fn apply(&self, community: &str, outgoing: crate::here::Outgoing) {
         let community = community.to_owned();
-        let what = what.into();
+        let crate::here::Outgoing {
+            what,
+            command,
+            draft,
+        } = outgoing;
         self.spawn(|node| async move {
             let result = node
                 .apply(community.clone(), command)
@@ -199,6 +205,7 @@ impl Bridge {
                 community,
                 what,
                 result,
+                draft,
             }
         });
     }

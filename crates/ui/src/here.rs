@@ -17,6 +17,32 @@ pub struct Nav {
     pub select: Option<String>,
 }
 
+/// What a person typed (a note's text, a whole form), given back to where it came from if
+/// the change made from it fails (a refused value, a full disk), so nothing typed is lost.
+pub struct Draft {
+    /// Where it came from, such as `"notes.new"`.
+    pub field: &'static str,
+    /// What was typed, as the screen keeps it.
+    pub value: Box<dyn std::any::Any + Send>,
+}
+
+impl std::fmt::Debug for Draft {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Draft").field("field", &self.field).finish()
+    }
+}
+
+/// A change a screen asks for.
+#[derive(Debug)]
+pub struct Outgoing {
+    /// What it does, in words ("Note added").
+    pub what: String,
+    /// The change.
+    pub command: Command,
+    /// What was typed, to give back if it fails.
+    pub draft: Option<Draft>,
+}
+
 /// A screen's view of the world for one frame.
 pub struct Here<'a> {
     /// The community's id.
@@ -27,8 +53,10 @@ pub struct Here<'a> {
     pub me: Option<&'a MemberId>,
     /// The time this frame is drawn at.
     pub now: Timestamp,
-    /// Commands to send, with what they do in words.
-    pub commands: Vec<(String, Command)>,
+    /// Commands to send.
+    pub commands: Vec<Outgoing>,
+    /// Typed text given back by changes that failed, for screens to take back.
+    pub returned: Vec<Draft>,
     /// Where to go next, if anywhere.
     pub nav: Option<Nav>,
     /// The last activity feed read (for the History screen), or why it could not be.
@@ -57,6 +85,7 @@ impl<'a> Here<'a> {
             me,
             now,
             commands: Vec::new(),
+            returned: Vec::new(),
             nav: None,
             history: None,
             wants_history: None,
@@ -96,7 +125,36 @@ impl<'a> Here<'a> {
 
     /// Queues a command; `what` says what it does ("Note added").
     pub fn send(&mut self, what: impl Into<String>, command: Command) {
-        self.commands.push((what.into(), command));
+        self.commands.push(Outgoing {
+            what: what.into(),
+            command,
+            draft: None,
+        });
+    }
+
+    /// Queues a command made from what was typed into `field` (`value`: the text or the
+    /// form); if the change fails, `value` comes back through [`Self::take_returned`].
+    pub fn send_keeping<T: std::any::Any + Send>(
+        &mut self,
+        what: impl Into<String>,
+        command: Command,
+        field: &'static str,
+        value: T,
+    ) {
+        self.commands.push(Outgoing {
+            what: what.into(),
+            command,
+            draft: Some(Draft {
+                field,
+                value: Box::new(value),
+            }),
+        });
+    }
+
+    /// Takes back what was typed into `field` for a change that failed, if there is one.
+    pub fn take_returned<T: std::any::Any>(&mut self, field: &str) -> Option<T> {
+        let at = self.returned.iter().position(|d| d.field == field)?;
+        self.returned.remove(at).value.downcast().ok().map(|v| *v)
     }
 
     /// Asks the window to show `tab` with `select` selected.

@@ -72,6 +72,8 @@ pub struct Data {
     pub opening: bool,
     /// The outcome of the last start, join or sample.
     pub opened: Option<Result<String, String>>,
+    /// Typed text of failed changes, by community, until its screen takes it back.
+    pub returned: BTreeMap<String, Vec<crate::here::Draft>>,
 }
 
 impl Data {
@@ -108,12 +110,22 @@ impl Data {
             }
             Update::Me(id, me) => self.communities.entry(id).or_default().me = me,
             Update::Peers(id, peers) => self.communities.entry(id).or_default().peers = peers,
-            Update::Applied { what, result, .. } => {
+            Update::Applied {
+                community,
+                what,
+                result,
+                draft,
+            } => {
                 self.pending_writes = self.pending_writes.saturating_sub(1);
                 match result {
                     Ok(_) => self.say(Notice::Done(what)),
-                    // `what` names the success ("Note added"); a failure says only why.
-                    Err(error) => self.say(Notice::Failed(format!("Not done: {error}"))),
+                    Err(error) => {
+                        // `what` names the success ("Note added"); a failure says only why.
+                        self.say(Notice::Failed(format!("Not done: {error}")));
+                        if let Some(draft) = draft {
+                            self.returned.entry(community).or_default().push(draft);
+                        }
+                    }
                 }
             }
             Update::Opened(result) => {
@@ -203,15 +215,9 @@ impl Data {
     }
 
     /// Sends a command and counts it as pending until it is durable.
-    pub fn apply(
-        &mut self,
-        bridge: &Bridge,
-        community: &str,
-        what: impl Into<String>,
-        command: commonroom_model::Command,
-    ) {
+    pub fn apply(&mut self, bridge: &Bridge, community: &str, outgoing: crate::here::Outgoing) {
         self.pending_writes += 1;
-        bridge.apply(community, what, command);
+        bridge.apply(community, outgoing);
     }
 
     /// Shows a message for a few seconds.

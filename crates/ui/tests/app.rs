@@ -223,6 +223,87 @@ fn the_sample_community_opens_and_communities_switch() {
 }
 
 #[test]
+fn a_refused_note_or_form_keeps_what_was_typed() {
+    let peer = Peer::start();
+    let mut app = peer.app();
+    wait_for(&mut app, "the first-run page", |h| {
+        shows(h, "Start a community")
+    });
+    click(&mut app, "Start a community");
+    type_into(&mut app, "Community name", "Carers Circle");
+    type_into(&mut app, "Your name", "Jo");
+    click(&mut app, "Create community");
+    wait_for(&mut app, "Home", |h| shows(h, "Welcome, Jo."));
+    click(&mut app, "Notes");
+
+    // Pasted minutes, far over a note's limit: refused, and the text is not lost.
+    let minutes = "Minutes of the circle. ".repeat(440);
+    type_into(&mut app, "New note", &minutes);
+    let in_box = |h: &egui_kittest::Harness<'_, commonroom_ui::CommonroomApp>| {
+        h.get_by_role_and_label(egui::accesskit::Role::TextInput, "New note")
+            .value()
+            .unwrap_or_default()
+    };
+    click(&mut app, "Add note");
+    wait_for(&mut app, "the text back in the box", |h| {
+        in_box(h) == minutes.trim()
+    });
+    assert!(shows_part(
+        &app,
+        "Not done: invalid text: is longer than 10000 characters"
+    ));
+    assert!(
+        app.state().view().unwrap().notes.is_empty(),
+        "nothing was kept"
+    );
+
+    // Rewritten shorter, it is saved and the box empties.
+    app.get_by_role_and_label(egui::accesskit::Role::TextInput, "New note")
+        .focus();
+    app.step();
+    app.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    app.step();
+    app.get_by_role_and_label(egui::accesskit::Role::TextInput, "New note")
+        .type_text("Minutes of the circle.");
+    app.step();
+    click(&mut app, "Add note");
+    wait_for(&mut app, "the note on the board", |h| {
+        shows(h, "Minutes of the circle.")
+    });
+    let texts: Vec<String> = app
+        .state()
+        .view()
+        .unwrap()
+        .notes
+        .values()
+        .map(|n| n.text.clone())
+        .collect();
+    assert_eq!(texts, ["Minutes of the circle."]);
+    assert_eq!(in_box(&app), "");
+
+    // A whole form comes back too: a resource whose link is not a link.
+    click(&mut app, "Resources");
+    click(&mut app, "➕ Add resource");
+    type_into(&mut app, "Title", "Carers hub leaflet");
+    type_into(&mut app, "Link", "the leaflet on the fridge");
+    type_into(&mut app, "Description", "Opening hours and who to ask");
+    click(&mut app, "Save resource");
+    let field = |h: &egui_kittest::Harness<'_, commonroom_ui::CommonroomApp>, label: &str| {
+        h.query_by_role_and_label(egui::accesskit::Role::TextInput, label)
+            .or_else(|| h.query_by_role_and_label(egui::accesskit::Role::MultilineTextInput, label))
+            .and_then(|n| n.value())
+            .unwrap_or_default()
+    };
+    wait_for(&mut app, "the form back as it was", |h| {
+        field(h, "Title") == "Carers hub leaflet"
+    });
+    assert!(shows_part(&app, "does not look like a link"));
+    assert_eq!(field(&app, "Link"), "the leaflet on the fridge");
+    assert_eq!(field(&app, "Description"), "Opening hours and who to ask");
+    assert!(app.state().view().unwrap().resources.is_empty());
+}
+
+#[test]
 fn a_bad_invite_gets_a_clear_error() {
     let peer = Peer::start();
     let mut app = peer.app();

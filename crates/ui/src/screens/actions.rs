@@ -19,6 +19,9 @@ pub struct ActionsScreen {
     pub form: Option<ActionForm>,
 }
 
+/// Where this screen's form comes back from when its change fails.
+const FORM: &str = "actions.form";
+
 /// The "add action" form.
 #[derive(Clone, Debug, Default)]
 pub struct ActionForm {
@@ -45,6 +48,10 @@ impl ActionsScreen {
             ui.checkbox(&mut self.show_done, "Show done");
         });
         ui.separator();
+        if let Some(form) = here.take_returned::<ActionForm>(FORM) {
+            // Its change failed (the notice says why): the form comes back as it was.
+            self.form = Some(form);
+        }
         if let Some(form) = &mut self.form {
             if form_ui(ui, form, here) {
                 self.form = None;
@@ -132,7 +139,7 @@ fn form_ui(ui: &mut Ui, form: &mut ActionForm, here: &mut Here<'_>) -> bool {
                     form.error = Some("Say what needs doing.".into());
                 }
                 Ok(due) => {
-                    here.send(
+                    here.send_keeping(
                         "Action added",
                         Command::AddAction(NewAction {
                             id: ActionId::generate(),
@@ -142,6 +149,8 @@ fn form_ui(ui: &mut Ui, form: &mut ActionForm, here: &mut Here<'_>) -> bool {
                             event: form.event.clone(),
                             theme: None,
                         }),
+                        FORM,
+                        form.clone(),
                     );
                     done = true;
                 }

@@ -42,6 +42,9 @@ pub struct EventsScreen {
     pub swap: (Option<MemberId>, Option<MemberId>),
 }
 
+/// Where this screen's form comes back from when its change fails.
+const FORM: &str = "events.form";
+
 /// The create/edit event form.
 #[derive(Clone, Debug, Default)]
 pub struct EventForm {
@@ -137,6 +140,10 @@ impl EventsScreen {
             ui.selectable_value(&mut self.layout, Layout::Month, "Month");
         });
         ui.separator();
+        if let Some(form) = here.take_returned::<EventForm>(FORM) {
+            // Its change failed (the notice says why): the form comes back as it was.
+            self.form = Some(form);
+        }
         if let Some(form) = &mut self.form {
             if form_ui(ui, form, here) {
                 self.form = None;
@@ -520,7 +527,7 @@ fn form_ui(ui: &mut Ui, form: &mut EventForm, here: &mut Here<'_>) -> bool {
         if primary_button(ui, "Save event").clicked() {
             match build(form) {
                 Ok(command) => {
-                    here.send("Event saved", command);
+                    here.send_keeping("Event saved", command, FORM, form.clone());
                     done = true;
                 }
                 Err(error) => form.error = Some(error),

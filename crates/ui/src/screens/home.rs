@@ -16,6 +16,9 @@ pub struct HomeScreen {
     pub form: Option<CommunityForm>,
 }
 
+/// Where this screen's form comes back from when its change fails.
+const FORM: &str = "home.form";
+
 /// The community's name, domain statement and Terms of Reference, being edited.
 #[derive(Clone, Debug, Default)]
 pub struct CommunityForm {
@@ -32,6 +35,10 @@ pub struct CommunityForm {
 impl HomeScreen {
     /// Draws Home, or the edit form.
     pub fn home_ui(&mut self, ui: &mut Ui, here: &mut Here<'_>) {
+        if let Some(form) = here.take_returned::<CommunityForm>(FORM) {
+            // Its change failed (the notice says why): the form comes back as it was.
+            self.form = Some(form);
+        }
         if let Some(form) = &mut self.form {
             if form_ui(ui, form, here) {
                 self.form = None;
@@ -72,7 +79,7 @@ fn form_ui(ui: &mut Ui, form: &mut CommunityForm, here: &mut Here<'_>) -> bool {
     let mut done = false;
     ui.horizontal(|ui| {
         if primary_button(ui, "Save").clicked() && !form.name.trim().is_empty() {
-            here.send(
+            here.send_keeping(
                 "Community saved",
                 Command::UpdateCommunity(CommunityPatch {
                     name: Some(form.name.trim().into()),
@@ -80,6 +87,8 @@ fn form_ui(ui: &mut Ui, form: &mut CommunityForm, here: &mut Here<'_>) -> bool {
                     terms: Some(form.terms.clone()),
                     rota: Some(form.rota.clone()),
                 }),
+                FORM,
+                form.clone(),
             );
             done = true;
         }

@@ -33,6 +33,9 @@ pub struct MembersScreen {
     pub removing: Option<String>,
 }
 
+/// Where this screen's form comes back from when its change fails.
+const FORM: &str = "members.form";
+
 /// The add/edit member form.
 #[derive(Clone, Debug, Default)]
 pub struct MemberForm {
@@ -124,6 +127,10 @@ impl MembersScreen {
         });
         self.filters_ui(ui, here);
         ui.separator();
+        if let Some(form) = here.take_returned::<MemberForm>(FORM) {
+            // Its change failed (the notice says why): the form comes back as it was.
+            self.form = Some(form);
+        }
         if let Some(form) = &mut self.form {
             if form_ui(ui, form, here) {
                 self.form = None;
@@ -463,7 +470,7 @@ fn form_ui(ui: &mut Ui, form: &mut MemberForm, here: &mut Here<'_>) -> bool {
             } else {
                 "Member added"
             };
-            here.send(what, command);
+            here.send_keeping(what, command, FORM, form.clone());
             done = true;
         }
         if ui.button("Cancel").clicked() {

@@ -22,6 +22,9 @@ const GAP: f32 = 8.0;
 /// A theme header's height.
 const HEADER: f32 = 30.0;
 
+/// The new-note box, for text given back by a note that was not saved.
+const NEW_NOTE_FIELD: &str = "notes.new";
+
 /// What anonymity protects, said where the choice is made.
 pub const ANONYMITY: &str = "An anonymous note is saved without your name, your member id or this laptop's key, \
 and its time is rounded to the hour, so nobody reading the community (now or later) can tell who wrote it. \
@@ -168,6 +171,16 @@ impl NotesScreen {
     }
 
     fn new_note_ui(&mut self, ui: &mut Ui, here: &mut Here<'_>, scope: &Scope) {
+        if let Some(text) = here.take_returned::<String>(NEW_NOTE_FIELD) {
+            // The note was not saved: its text goes back in the box, ahead of anything
+            // typed since.
+            self.draft = [text.as_str(), self.draft.trim()]
+                .iter()
+                .filter(|t| !t.is_empty())
+                .copied()
+                .collect::<Vec<_>>()
+                .join(" ");
+        }
         ui.horizontal(|ui| {
             let label = ui.label("New note");
             let response = ui
@@ -189,7 +202,7 @@ impl NotesScreen {
                     Scope::Event(e) => Some(e.clone()),
                     Scope::All => None,
                 };
-                here.send(
+                here.send_keeping(
                     if self.anonymous {
                         "Anonymous note added"
                     } else {
@@ -203,6 +216,8 @@ impl NotesScreen {
                         position: None,
                         anonymous: self.anonymous,
                     }),
+                    NEW_NOTE_FIELD,
+                    self.draft.trim().to_owned(),
                 );
                 self.draft.clear();
             }

@@ -22,6 +22,9 @@ pub struct ResourcesScreen {
     pub form: Option<ResourceForm>,
 }
 
+/// Where this screen's form comes back from when its change fails.
+const FORM: &str = "resources.form";
+
 /// The "add resource" form.
 #[derive(Clone, Debug, Default)]
 pub struct ResourceForm {
@@ -58,6 +61,10 @@ impl ResourcesScreen {
                 self.form = Some(ResourceForm::default());
             }
         });
+        if let Some(form) = here.take_returned::<ResourceForm>(FORM) {
+            // Its change failed (the notice says why): the form comes back as it was.
+            self.form = Some(form);
+        }
         if let Some(form) = &mut self.form {
             if form_ui(ui, form, here) {
                 self.form = None;
@@ -148,7 +155,7 @@ fn form_ui(ui: &mut Ui, form: &mut ResourceForm, here: &mut Here<'_>) -> bool {
     ui.horizontal(|ui| {
         if primary_button(ui, "Save resource").clicked() && !form.title.trim().is_empty() {
             let url = form.url.trim();
-            here.send(
+            here.send_keeping(
                 "Resource added",
                 Command::AddResource(NewResource {
                     id: ResourceId::generate(),
@@ -158,6 +165,8 @@ fn form_ui(ui: &mut Ui, form: &mut ResourceForm, here: &mut Here<'_>) -> bool {
                     tags: split_list(&form.tags),
                     themes: Vec::new(),
                 }),
+                FORM,
+                form.clone(),
             );
             done = true;
         }

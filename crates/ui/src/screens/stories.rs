@@ -17,6 +17,9 @@ pub struct StoriesScreen {
     pub form: Option<StoryForm>,
 }
 
+/// Where this screen's form comes back from when its change fails.
+const FORM: &str = "stories.form";
+
 /// The "record a story" form.
 #[derive(Clone, Debug, Default)]
 pub struct StoryForm {
@@ -45,6 +48,10 @@ impl StoriesScreen {
         });
         ui.label("What difference has the community made? Tag each story with the cycles of value it reaches.");
         ui.separator();
+        if let Some(form) = here.take_returned::<StoryForm>(FORM) {
+            // Its change failed (the notice says why): the form comes back as it was.
+            self.form = Some(form);
+        }
         if let Some(form) = &mut self.form {
             if form_ui(ui, form, here) {
                 self.form = None;
@@ -139,7 +146,7 @@ fn form_ui(ui: &mut Ui, form: &mut StoryForm, here: &mut Here<'_>) -> bool {
             .add_enabled(ready, egui::Button::new("Save story"))
             .clicked()
         {
-            here.send(
+            here.send_keeping(
                 "Story saved",
                 Command::AddStory(NewStory {
                     id: StoryId::generate(),
@@ -149,6 +156,8 @@ fn form_ui(ui: &mut Ui, form: &mut StoryForm, here: &mut Here<'_>) -> bool {
                     event: form.event.clone(),
                     resources: Vec::new(),
                 }),
+                FORM,
+                form.clone(),
             );
             done = true;
         }

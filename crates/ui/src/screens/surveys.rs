@@ -26,6 +26,9 @@ pub struct SurveysScreen {
     pub form: Option<SurveyForm>,
 }
 
+/// Where this screen's form comes back from when its change fails.
+const FORM: &str = "surveys.form";
+
 /// The "new survey" form.
 #[derive(Clone, Debug, Default)]
 pub struct SurveyForm {
@@ -49,6 +52,10 @@ impl SurveysScreen {
             }
         });
         ui.separator();
+        if let Some(form) = here.take_returned::<SurveyForm>(FORM) {
+            // Its change failed (the notice says why): the form comes back as it was.
+            self.form = Some(form);
+        }
         if let Some(form) = &mut self.form {
             if form_ui(ui, form, here) {
                 self.form = None;
@@ -279,7 +286,7 @@ fn form_ui(ui: &mut Ui, form: &mut SurveyForm, here: &mut Here<'_>) -> bool {
             {
                 form.error = Some("Give the survey a title and every question some text.".into());
             } else {
-                here.send(
+                here.send_keeping(
                     "Survey saved",
                     Command::AddSurvey(NewSurvey {
                         id: SurveyId::generate(),
@@ -295,6 +302,8 @@ fn form_ui(ui: &mut Ui, form: &mut SurveyForm, here: &mut Here<'_>) -> bool {
                             })
                             .collect(),
                     }),
+                    FORM,
+                    form.clone(),
                 );
                 done = true;
             }

@@ -21,6 +21,9 @@ pub struct ThemesScreen {
     pub form: Option<ThemeForm>,
 }
 
+/// Where this screen's form comes back from when its change fails.
+const FORM: &str = "themes.form";
+
 /// The add/rename theme form.
 #[derive(Clone, Debug, Default)]
 pub struct ThemeForm {
@@ -42,6 +45,10 @@ impl ThemesScreen {
             }
         });
         ui.separator();
+        if let Some(form) = here.take_returned::<ThemeForm>(FORM) {
+            // Its change failed (the notice says why): the form comes back as it was.
+            self.form = Some(form);
+        }
         if let Some(form) = &mut self.form {
             if form_ui(ui, form, here) {
                 self.form = None;
@@ -161,7 +168,7 @@ fn form_ui(ui: &mut Ui, form: &mut ThemeForm, here: &mut Here<'_>) -> bool {
                     },
                 ),
             };
-            here.send("Theme saved", command);
+            here.send_keeping("Theme saved", command, FORM, form.clone());
             done = true;
         }
         if ui.button("Cancel").clicked() {
