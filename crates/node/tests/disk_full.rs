@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command as Process;
 use std::time::Duration;
 
-use common::{eventually, invite_and_join, node, note, note_texts};
+use common::{found, invite_and_join, node, note, note_texts, until_note};
 
 const WAIT: Duration = Duration::from_secs(20);
 
@@ -76,19 +76,10 @@ async fn a_change_that_cannot_be_saved_is_refused_and_never_shown_or_sent() {
     let a = node(&da).await;
     let b = node(db.path()).await;
     let (ha, hb) = (a.handle(), b.handle());
-    let id = ha
-        .create("Family Support CoP".into(), "Alex".into())
-        .await
-        .unwrap()
-        .to_string();
+    let id = found(&ha, "Family Support CoP").await;
     ha.apply(id.clone(), note("saved before")).await.unwrap();
     invite_and_join(&ha, &hb, &id, "Sam").await;
-    eventually("the first note on B", WAIT, || async {
-        note_texts(&hb, &id)
-            .await
-            .contains(&"saved before".to_string())
-    })
-    .await;
+    until_note(&hb, &id, "saved before", WAIT).await;
     let heads_before = ha.view(id.clone()).await.unwrap().heads.clone();
 
     // The disk fills up: the next note is refused, clearly, and not kept.
@@ -119,12 +110,7 @@ async fn a_change_that_cannot_be_saved_is_refused_and_never_shown_or_sent() {
     // Room again: work carries on, and the peer gets the new note but never the refused one.
     std::fs::remove_file(filler).unwrap();
     ha.apply(id.clone(), note("saved after")).await.unwrap();
-    eventually("the later note on B", WAIT, || async {
-        note_texts(&hb, &id)
-            .await
-            .contains(&"saved after".to_string())
-    })
-    .await;
+    until_note(&hb, &id, "saved after", WAIT).await;
     assert_eq!(note_texts(&hb, &id).await, ["saved after", "saved before"]);
 
     // A restart finds exactly what was acknowledged.

@@ -5,7 +5,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{eventually, invite_and_join, node, note, note_texts};
+use common::{eventually, found, invite_and_join, node, note, note_texts};
 use commonroom_model::Command;
 use commonroom_net::dial::dial_sync;
 use commonroom_net::{NetConfig, NetError};
@@ -27,11 +27,7 @@ async fn a_stranger_gets_no_document_data() {
     let da = tempfile::tempdir().unwrap();
     let a = node(da.path()).await;
     let ha = a.handle();
-    let id = ha
-        .create("Private CoP".into(), "Alex".into())
-        .await
-        .unwrap()
-        .to_string();
+    let id = found(&ha, "Private CoP").await;
     ha.apply(id.clone(), note("secret minutes")).await.unwrap();
     let addrs = ha.addrs().await.unwrap();
 
@@ -83,11 +79,7 @@ async fn reused_expired_and_forged_invites_are_refused() {
     let dirs: Vec<_> = (0..4).map(|_| tempfile::tempdir().unwrap()).collect();
     let a = node(dirs[0].path()).await;
     let ha = a.handle();
-    let id = ha
-        .create("Invite CoP".into(), "Alex".into())
-        .await
-        .unwrap()
-        .to_string();
+    let id = found(&ha, "Invite CoP").await;
 
     // Used once, refused the second time.
     let ticket = ha
@@ -153,11 +145,7 @@ async fn garbage_truncated_and_huge_frames_are_cut_off_and_the_node_serves_on() 
     let a = node(da.path()).await;
     let b = node(db.path()).await;
     let (ha, hb) = (a.handle(), b.handle());
-    let id = ha
-        .create("Robust CoP".into(), "Alex".into())
-        .await
-        .unwrap()
-        .to_string();
+    let id = found(&ha, "Robust CoP").await;
     invite_and_join(&ha, &hb, &id, "Bea").await;
     let addrs = ha.addrs().await.unwrap();
 
@@ -323,11 +311,7 @@ async fn a_removed_member_is_cut_off_by_every_node_that_saw_the_removal() {
     let b = node(dirs[1].path()).await;
     let c = node(dirs[2].path()).await;
     let (ha, hb, hc) = (a.handle(), b.handle(), c.handle());
-    let id = ha
-        .create("Removal CoP".into(), "Alex".into())
-        .await
-        .unwrap()
-        .to_string();
+    let id = found(&ha, "Removal CoP").await;
     invite_and_join(&ha, &hb, &id, "Bea").await;
     invite_and_join(&ha, &hc, &id, "Cai").await;
     let cai = hc.me(id.clone()).await.unwrap().unwrap();
@@ -452,11 +436,7 @@ async fn a_stranger_hammering_the_node_leaves_it_responsive_to_members() {
     let a = node(da.path()).await;
     let b = node(db.path()).await;
     let (ha, hb) = (a.handle(), b.handle());
-    let id = ha
-        .create("Hammered CoP".into(), "Alex".into())
-        .await
-        .unwrap()
-        .to_string();
+    let id = found(&ha, "Hammered CoP").await;
     invite_and_join(&ha, &hb, &id, "Bea").await;
     let quiet = propagation_latencies(&ha, &hb, &id, 25).await;
 

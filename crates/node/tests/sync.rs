@@ -6,7 +6,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{eventually, invite_and_join, node, note, note_texts};
+use common::{eventually, found, invite_and_join, node, note, note_texts, until_note};
 
 const WAIT: Duration = Duration::from_secs(20);
 
@@ -16,11 +16,7 @@ async fn invite_join_and_live_sync_between_two_nodes() {
     let a = node(da.path()).await;
     let b = node(db.path()).await;
     let (ha, hb) = (a.handle(), b.handle());
-    let id = ha
-        .create("Family Support CoP".into(), "Alex".into())
-        .await
-        .unwrap()
-        .to_string();
+    let id = found(&ha, "Family Support CoP").await;
     for i in 0..5 {
         ha.apply(id.clone(), note(&format!("before join {i}")))
             .await
@@ -42,19 +38,9 @@ async fn invite_join_and_live_sync_between_two_nodes() {
 
     // Live: an edit on either side appears on the other while both run.
     ha.apply(id.clone(), note("live from A")).await.unwrap();
-    eventually("A's live edit on B", WAIT, || async {
-        note_texts(&hb, &id)
-            .await
-            .contains(&"live from A".to_string())
-    })
-    .await;
+    until_note(&hb, &id, "live from A", WAIT).await;
     hb.apply(id.clone(), note("live from B")).await.unwrap();
-    eventually("B's live edit on A", WAIT, || async {
-        note_texts(&ha, &id)
-            .await
-            .contains(&"live from B".to_string())
-    })
-    .await;
+    until_note(&ha, &id, "live from B", WAIT).await;
 
     // The invite is now used: a second join with it is refused.
     a.shutdown().await;
@@ -67,11 +53,7 @@ async fn edits_made_apart_merge_when_peers_meet_again() {
     let a = node(da.path()).await;
     let b = node(db.path()).await;
     let (ha, hb) = (a.handle(), b.handle());
-    let id = ha
-        .create("Meetup CoP".into(), "Alex".into())
-        .await
-        .unwrap()
-        .to_string();
+    let id = found(&ha, "Meetup CoP").await;
     invite_and_join(&ha, &hb, &id, "Sam").await;
     b.shutdown().await;
 
@@ -98,11 +80,7 @@ async fn an_edit_travels_along_a_chain_of_peers() {
     let a = node(dirs[0].path()).await;
     let b = node(dirs[1].path()).await;
     let (ha, hb) = (a.handle(), b.handle());
-    let id = ha
-        .create("Chain CoP".into(), "Alex".into())
-        .await
-        .unwrap()
-        .to_string();
+    let id = found(&ha, "Chain CoP").await;
     invite_and_join(&ha, &hb, &id, "Bea").await;
     // Only stewards invite: A makes B core group, and B sees it.
     let bea = hb.me(id.clone()).await.unwrap().unwrap();
@@ -130,19 +108,9 @@ async fn an_edit_travels_along_a_chain_of_peers() {
     invite_and_join(&hb, &hc, &id, "Cai").await;
     // A does not know C's address; C does not know A's. Only B links them.
     ha.apply(id.clone(), note("from A, via B")).await.unwrap();
-    eventually("A's edit at C", WAIT, || async {
-        note_texts(&hc, &id)
-            .await
-            .contains(&"from A, via B".to_string())
-    })
-    .await;
+    until_note(&hc, &id, "from A, via B", WAIT).await;
     hc.apply(id.clone(), note("from C, via B")).await.unwrap();
-    eventually("C's edit at A", WAIT, || async {
-        note_texts(&ha, &id)
-            .await
-            .contains(&"from C, via B".to_string())
-    })
-    .await;
+    until_note(&ha, &id, "from C, via B", WAIT).await;
     for n in [a, b, c] {
         n.shutdown().await;
     }

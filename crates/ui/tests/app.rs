@@ -8,7 +8,7 @@ mod support;
 
 use commonroom_ui::Tab;
 use egui_kittest::kittest::Queryable;
-use support::{Peer, click, settle, shows, shows_part, type_into, wait_for};
+use support::{Peer, click, settle, shows, shows_part, start_community, type_into, wait_for};
 
 #[test]
 fn a_new_user_starts_a_community_and_runs_a_meeting() {
@@ -226,14 +226,7 @@ fn the_sample_community_opens_and_communities_switch() {
 fn a_refused_note_or_form_keeps_what_was_typed() {
     let peer = Peer::start();
     let mut app = peer.app();
-    wait_for(&mut app, "the first-run page", |h| {
-        shows(h, "Start a community")
-    });
-    click(&mut app, "Start a community");
-    type_into(&mut app, "Community name", "Carers Circle");
-    type_into(&mut app, "Your name", "Jo");
-    click(&mut app, "Create community");
-    wait_for(&mut app, "Home", |h| shows(h, "Welcome, Jo."));
+    start_community(&mut app, "Carers Circle", "Jo");
     click(&mut app, "Notes");
 
     // Pasted minutes, far over a note's limit: refused, and the text is not lost.
@@ -361,14 +354,7 @@ fn joining_when_the_inviter_is_gone_says_so_and_keeps_nothing() {
 fn members_are_imported_from_pasted_spreadsheet_rows() {
     let peer = Peer::start();
     let mut app = peer.app();
-    wait_for(&mut app, "the first-run page", |h| {
-        shows(h, "Start a community")
-    });
-    click(&mut app, "Start a community");
-    type_into(&mut app, "Community name", "Food Network");
-    type_into(&mut app, "Your name", "Jo");
-    click(&mut app, "Create community");
-    wait_for(&mut app, "Home", |h| shows(h, "Welcome, Jo."));
+    start_community(&mut app, "Food Network", "Jo");
     click(&mut app, "Members");
 
     click(&mut app, "Import from a spreadsheet");

@@ -35,6 +35,26 @@ pub async fn note_texts(handle: &NodeHandle, community: &str) -> Vec<String> {
     texts
 }
 
+/// Starts a community called `name` on `handle`, with Alex as its founder; returns its id.
+pub async fn found(handle: &NodeHandle, name: &str) -> String {
+    handle
+        .create(name.into(), "Alex".into())
+        .await
+        .unwrap()
+        .to_string()
+}
+
+/// Waits (bounded) until `handle` shows a note reading `text` in `community`.
+pub async fn until_note(handle: &NodeHandle, community: &str, text: &str, limit: Duration) {
+    eventually(&format!("the note {text:?}"), limit, || async {
+        note_texts(handle, community)
+            .await
+            .iter()
+            .any(|t| t == text)
+    })
+    .await;
+}
+
 /// Waits (bounded) until `check` holds.
 pub async fn eventually<F, Fut>(what: &str, limit: Duration, mut check: F)
 where
