@@ -35,6 +35,8 @@ pub struct MembersScreen {
 
 /// Where this screen's form comes back from when its change fails.
 const FORM: &str = "members.form";
+/// Where pasted rows come back from when their import fails.
+const IMPORT: &str = "members.import";
 
 /// The add/edit member form.
 #[derive(Clone, Debug, Default)]
@@ -130,6 +132,9 @@ impl MembersScreen {
         if let Some(form) = here.take_returned::<MemberForm>(FORM) {
             // Its change failed (the notice says why): the form comes back as it was.
             self.form = Some(form);
+        }
+        if let Some(rows) = here.take_returned::<String>(IMPORT) {
+            self.import = Some((rows, Vec::new()));
         }
         if let Some(form) = &mut self.form {
             if form_ui(ui, form, here) {
@@ -505,9 +510,11 @@ fn import_ui(
                     *problems = vec!["There are no rows under the header.".into()];
                 }
                 Ok(members) => {
-                    here.send(
+                    here.send_keeping(
                         format!("{} members imported", members.len()),
                         Command::ImportMembers(members),
+                        IMPORT,
+                        text.clone(),
                     );
                     done = true;
                 }

@@ -24,6 +24,8 @@ const HEADER: f32 = 30.0;
 
 /// The new-note box, for text given back by a note that was not saved.
 const NEW_NOTE_FIELD: &str = "notes.new";
+/// A note's edit box, for text given back by an edit that was not saved.
+const EDIT_FIELD: &str = "notes.edit";
 
 /// What anonymity protects, said where the choice is made.
 pub const ANONYMITY: &str = "An anonymous note is saved without your name, your member id or this laptop's key, \
@@ -118,6 +120,10 @@ impl NotesScreen {
 
     /// Draws the board.
     pub fn notes_ui(&mut self, ui: &mut Ui, here: &mut Here<'_>) {
+        if let Some(editing) = here.take_returned::<(NoteId, String)>(EDIT_FIELD) {
+            // The edit was not saved: the note opens for editing again, as it was typed.
+            self.editing = Some(editing);
+        }
         let scope = self.scope(here);
         ui.horizontal(|ui| {
             ui.heading("Notes");
@@ -314,7 +320,7 @@ impl NotesScreen {
             let save = footer.small_button("Save").clicked();
             let cancel = footer.small_button("Cancel").clicked();
             if save {
-                here.send(
+                here.send_keeping(
                     "Note saved",
                     Command::EditNote(
                         note.id.clone(),
@@ -323,6 +329,8 @@ impl NotesScreen {
                             ..Default::default()
                         },
                     ),
+                    EDIT_FIELD,
+                    (note.id.clone(), text.clone()),
                 );
             }
             if save || cancel {
