@@ -790,6 +790,7 @@ impl Actor {
             // came (no re-encoding); compaction turns them into a snapshot when quiet.
             if let Err(e) = open.save_received(everything_saved, &received.raw_changes) {
                 tracing::error!(error = %e, "could not save changes from a peer");
+                self.drop_unsaved(&community, &before, &e);
                 self.live.remove(&id);
                 return;
             }
@@ -810,6 +811,25 @@ impl Actor {
             self.push(&community);
         }
         self.note_sync_state(id);
+    }
+
+    /// Forgets received changes that could not be saved, so that what this device holds is
+    /// what is on its disk (the peer sends them again on the next connection), and says so.
+    fn drop_unsaved(
+        &mut self,
+        community: &str,
+        before: &[commonroom_model::automerge::ChangeHash],
+        error: &commonroom_store::StoreError,
+    ) {
+        if let Some(open) = self.communities.get_mut(community)
+            && let Err(rewind) = open.doc.rewind(before)
+        {
+            tracing::error!(%rewind, "unsaved changes from a peer could not be dropped");
+        }
+        let _ = self.events.send(Event::SaveFailed {
+            community: community.to_owned(),
+            error: error.to_string(),
+        });
     }
 
     /// A whole community from a peer, for a device that does not have it yet.
@@ -835,6 +855,7 @@ impl Actor {
         }
         if let Err(e) = open.save_received(everything_saved, bytes) {
             tracing::error!(error = %e, "could not save a community received from a peer");
+            self.drop_unsaved(&community, &before, &e);
             self.live.remove(&id);
             return;
         }

@@ -41,4 +41,12 @@ pub enum Event {
         /// The community.
         community: String,
     },
+    /// Changes from a peer could not be saved on this device (a full disk), so they were
+    /// not kept; the peer sends them again once the connection is back.
+    SaveFailed {
+        /// The community.
+        community: String,
+        /// Why, in words.
+        error: String,
+    },
 }

@@ -1,6 +1,7 @@
-//! A laptop whose disk fills up mid-meeting: the write that could not be saved is refused
-//! with a clear error and is not kept, shown or sent; once there is room again everything
-//! carries on, and a restart finds exactly what was acknowledged.
+//! A laptop whose disk fills up mid-meeting: a change that could not be saved (its own or a
+//! peer's) is refused with a clear error and is not kept, shown or sent; once there is room
+//! again everything carries on, the peer's change arrives again, and a restart finds
+//! exactly what was acknowledged.
 //!
 //! The data directory lives on a real, small tmpfs that the test fills, so it needs root
 //! (for `mount`); elsewhere it is skipped with the reason printed.
@@ -14,6 +15,7 @@ use std::process::Command as Process;
 use std::time::Duration;
 
 use common::{found, invite_and_join, node, note, note_texts, until_note};
+use commonroom_node::Event;
 
 const WAIT: Duration = Duration::from_secs(20);
 
@@ -107,17 +109,41 @@ async fn a_change_that_cannot_be_saved_is_refused_and_never_shown_or_sent() {
         .collect();
     assert!(leftovers.is_empty(), "no half-written files: {leftovers:?}");
 
-    // Room again: work carries on, and the peer gets the new note but never the refused one.
+    // A note from the peer cannot be saved here either: it is not kept, and the window is
+    // told why.
+    let mut events = ha.subscribe();
+    hb.apply(id.clone(), note("from Sam while full"))
+        .await
+        .unwrap();
+    let said = tokio::time::timeout(WAIT, async {
+        loop {
+            match events.recv().await {
+                Ok(Event::SaveFailed { error, .. }) => break error,
+                Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                Err(e) => panic!("events ended: {e}"),
+            }
+        }
+    })
+    .await
+    .expect("a SaveFailed event");
+    assert!(said.contains("No space left on device"), "{said}");
+    assert_eq!(ha.view(id.clone()).await.unwrap().heads, heads_before);
+
+    // Room again: work carries on. The peer gets the new note but never the refused one,
+    // and sends its own note again.
     std::fs::remove_file(filler).unwrap();
     ha.apply(id.clone(), note("saved after")).await.unwrap();
     until_note(&hb, &id, "saved after", WAIT).await;
-    assert_eq!(note_texts(&hb, &id).await, ["saved after", "saved before"]);
+    ha.sync_now(id.clone(), WAIT).await.unwrap();
+    until_note(&ha, &id, "from Sam while full", WAIT).await;
+    let kept = ["from Sam while full", "saved after", "saved before"];
+    assert_eq!(note_texts(&hb, &id).await, kept);
 
     // A restart finds exactly what was acknowledged.
     a.shutdown().await;
     let a = node(&da).await;
     let ha = a.handle();
-    assert_eq!(note_texts(&ha, &id).await, ["saved after", "saved before"]);
+    assert_eq!(note_texts(&ha, &id).await, kept);
     a.shutdown().await;
     b.shutdown().await;
     drop(disk);

@@ -172,6 +172,12 @@ impl Data {
                 self.communities.entry(community).or_default();
                 bridge.list();
             }
+            Event::SaveFailed { error, .. } => {
+                self.say(Notice::Failed(format!(
+                    "Changes from a peer could not be saved on this laptop ({error}); \
+                     they will sync again once there is room"
+                )));
+            }
             Event::PeerOnline { community, .. }
             | Event::PeerOffline { community, .. }
             | Event::Synced { community, .. } => {
