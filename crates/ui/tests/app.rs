@@ -294,6 +294,24 @@ fn a_refused_note_or_form_keeps_what_was_typed() {
     assert_eq!(field(&app, "Link"), "the leaflet on the fridge");
     assert_eq!(field(&app, "Description"), "Opening hours and who to ask");
     assert!(app.state().view().unwrap().resources.is_empty());
+
+    // And a removal's reason: the confirmation opens again with it.
+    click(&mut app, "Cancel");
+    click(&mut app, "Members");
+    click(&mut app, "➕ Add member");
+    type_into(&mut app, "Name", "Ravi Patel");
+    click(&mut app, "Save member");
+    wait_for(&mut app, "the new member", |h| shows(h, "Ravi Patel"));
+    click(&mut app, "Ravi Patel");
+    click(&mut app, "Remove from the community");
+    let reason = "Moved away. ".repeat(1_000);
+    type_into(&mut app, "Reason (optional, members see it)", &reason);
+    click(&mut app, "Remove");
+    wait_for(&mut app, "the reason back", |h| {
+        field(h, "Reason (optional, members see it)") == reason
+    });
+    assert!(shows_part(&app, "Not done: invalid reason"));
+    assert!(app.state().view().unwrap().removals.is_empty());
 }
 
 #[test]

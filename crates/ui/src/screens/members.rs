@@ -37,6 +37,8 @@ pub struct MembersScreen {
 const FORM: &str = "members.form";
 /// Where pasted rows come back from when their import fails.
 const IMPORT: &str = "members.import";
+/// Where a removal's reason comes back from when the removal fails.
+const REMOVAL: &str = "members.removal";
 
 /// The add/edit member form.
 #[derive(Clone, Debug, Default)]
@@ -135,6 +137,11 @@ impl MembersScreen {
         }
         if let Some(rows) = here.take_returned::<String>(IMPORT) {
             self.import = Some((rows, Vec::new()));
+        }
+        if let Some((member, reason)) = here.take_returned::<(MemberId, String)>(REMOVAL) {
+            // The removal did not happen: its confirmation opens again with the reason.
+            self.selected = Some(member);
+            self.removing = Some(reason);
         }
         if let Some(form) = &mut self.form {
             if form_ui(ui, form, here) {
@@ -383,13 +390,16 @@ impl MembersScreen {
                     labelled_text(ui, "Reason (optional, members see it)", reason);
                     ui.horizontal(|ui| {
                         if primary_button(ui, "Remove").clicked() {
+                            let typed = (member.id.clone(), reason.clone());
                             let reason = optional(reason);
-                            here.send(
+                            here.send_keeping(
                                 format!("{} removed", member.name),
                                 Command::RemoveMember {
                                     id: member.id.clone(),
                                     reason,
                                 },
+                                REMOVAL,
+                                typed,
                             );
                             close = true;
                         } else if ui.button("Cancel").clicked() {
