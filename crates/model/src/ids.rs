@@ -14,6 +14,9 @@
 use std::fmt;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use autosurgeon::{Hydrate, HydrateError, Reconcile, Reconciler};
+use serde::Serialize;
+
 /// The largest time a ULID can hold (48 bits of milliseconds).
 const ULID_MAX_MILLIS: u64 = (1 << 48) - 1;
 
@@ -37,9 +40,6 @@ fn fresh_id() -> String {
 fn rand_bits() -> u128 {
     ulid::Ulid::new().random()
 }
-
-use autosurgeon::{Hydrate, HydrateError, Reconcile, Reconciler};
-use serde::Serialize;
 
 macro_rules! id_type {
     ($(#[$meta:meta])* $name:ident) => {

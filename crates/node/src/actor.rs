@@ -180,6 +180,14 @@ impl Open {
         }
     }
 
+    /// Drops the changes made after `before` because they could not be saved, so that
+    /// what this device holds is what is on its disk.
+    fn forget_unsaved(&mut self, before: &[commonroom_model::automerge::ChangeHash]) {
+        if let Err(rewind) = self.doc.rewind(before) {
+            tracing::error!(%rewind, "unsaved changes could not be dropped");
+        }
+    }
+
     /// Makes changes just received from a peer durable: stored as the bytes came when
     /// everything before them was already on disk, otherwise by writing all that is missing.
     /// Notes a community that has just arrived whole.
@@ -668,9 +676,7 @@ impl Actor {
         if let Err(error) = open.store.persist(open.doc.automerge_mut()) {
             // Not saved, so not kept: the person is told, and nothing shows or sends a
             // change that a restart would lose.
-            if let Err(rewind) = open.doc.rewind(&before) {
-                tracing::error!(%rewind, "an unsaved change could not be dropped");
-            }
+            open.forget_unsaved(&before);
             return Err(error.into());
         }
         open.last_change = Instant::now();
@@ -821,10 +827,8 @@ impl Actor {
         before: &[commonroom_model::automerge::ChangeHash],
         error: &commonroom_store::StoreError,
     ) {
-        if let Some(open) = self.communities.get_mut(community)
-            && let Err(rewind) = open.doc.rewind(before)
-        {
-            tracing::error!(%rewind, "unsaved changes from a peer could not be dropped");
+        if let Some(open) = self.communities.get_mut(community) {
+            open.forget_unsaved(before);
         }
         let _ = self.events.send(Event::SaveFailed {
             community: community.to_owned(),

@@ -180,12 +180,12 @@ impl NotesScreen {
         if let Some(text) = here.take_returned::<String>(NEW_NOTE_FIELD) {
             // The note was not saved: its text goes back in the box, ahead of anything
             // typed since.
-            self.draft = [text.as_str(), self.draft.trim()]
-                .iter()
-                .filter(|t| !t.is_empty())
-                .copied()
-                .collect::<Vec<_>>()
-                .join(" ");
+            let typed_since = self.draft.trim();
+            self.draft = if typed_since.is_empty() {
+                text
+            } else {
+                format!("{text} {typed_since}")
+            };
         }
         ui.horizontal(|ui| {
             let label = ui.label("New note");
