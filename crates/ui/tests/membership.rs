@@ -25,7 +25,7 @@ fn notes_removed_by_mistake_come_back_from_the_history_screen() {
     open_sample(&mut app);
     let before = live_notes(&app);
     click(&mut app, "Notes");
-    for _ in 0..2 {
+    for gone in 1..=2 {
         app.get_all_by_label("Options").next().unwrap().click();
         app.step();
         app.step();
@@ -36,8 +36,11 @@ fn notes_removed_by_mistake_come_back_from_the_history_screen() {
         };
         click(&mut app, remove);
         settle(&mut app);
+        // The board shows the removal only once the new snapshot arrives, after the write.
+        wait_for(&mut app, "the note gone from the board", |h| {
+            live_notes(h) == before - gone
+        });
     }
-    wait_for(&mut app, "two notes gone", |h| live_notes(h) == before - 2);
 
     click(&mut app, "History");
     wait_for(&mut app, "the removals in the feed", |h| {
