@@ -10,14 +10,19 @@ OUT=${SCREENSHOT_DIR:-target/screenshots}
 mkdir -p "$OUT"
 [ -n "${COMMONROOM_BIN:-}" ] || cargo build --locked --bin commonroom
 DATA=$(mktemp -d)
+PEER=$(mktemp -d) # a second laptop, run from the command line
 DISPLAY_NUM=:$((90 + RANDOM % 100))
 XVFB_PID=""
 APP_PID=""
+PEER_PID=""
 cleanup() {
+    [ -n "$PEER_PID" ] && kill "$PEER_PID" 2>/dev/null || true
     [ -n "$APP_PID" ] && kill "$APP_PID" 2>/dev/null || true
     [ -n "$XVFB_PID" ] && kill "$XVFB_PID" 2>/dev/null || true
-    rm -rf "$DATA" "$DATA.log"
+    rm -rf "$DATA" "$DATA.log" "$PEER" "$PEER.log"
 }
+# Tests stay on this machine: loopback only, no relays, no local-network discovery.
+NET=(--bind 127.0.0.1:0 --no-relay --no-mdns)
 trap cleanup EXIT
 
 Xvfb "$DISPLAY_NUM" -screen 0 1280x800x24 -nolisten tcp >/dev/null 2>&1 &
@@ -40,7 +45,7 @@ shoot() { # name: waits for the window to settle, then screenshots the whole scr
     [ "$colours" -gt 20 ] || { echo "the window looks blank"; exit 1; }
 }
 
-"$BIN" --data-dir "$DATA" --no-relay >"$DATA.log" 2>&1 &
+"$BIN" --data-dir "$DATA" "${NET[@]}" >"$DATA.log" 2>&1 &
 APP_PID=$!
 shoot home 6
 # Drive it a little like a person: open the Notes board (Ctrl+5) and the search (Ctrl+K).
@@ -92,6 +97,32 @@ if command -v xdotool >/dev/null 2>&1; then
     xdotool key --window "$WID" ctrl+1; shoot meeting-home 2
     xdotool key --window "$WID" ctrl+8; shoot surveys 2
     xdotool key --window "$WID" ctrl+0; shoot dashboard 2
+fi
+
+# A second laptop joins with an invite from the open window, and the two sync live both
+# ways: its note appears on the window's board, and the window's note reaches it.
+if command -v xdotool >/dev/null 2>&1; then
+    seen() { # DIR TEXT: waits up to 30 s for a note with TEXT in the community at DIR
+        for _ in $(seq 1 60); do
+            "$BIN" --data-dir "$1" show "$C" --json | grep -q "$2" && return 0
+            sleep 0.5
+        done
+        echo "the note \"$2\" never reached $1"; exit 1
+    }
+    TICKET=$(cr invite "$C")
+    "$BIN" --data-dir "$PEER" join "$TICKET" --me "Jo Peer" "${NET[@]}" >/dev/null
+    "$BIN" --data-dir "$PEER" serve "${NET[@]}" >"$PEER.log" 2>&1 &
+    PEER_PID=$!
+    for _ in $(seq 1 100); do grep -q "^ready " "$PEER.log" && break; sleep 0.1; done
+    grep -q "^ready " "$PEER.log" || { echo "the second laptop did not start:"; cat "$PEER.log"; exit 1; }
+    "$BIN" --data-dir "$PEER" note add "$C" --event "$EVENT" --text "Written on the second laptop" >/dev/null
+    seen "$DATA" "Written on the second laptop"
+    cr note add "$C" --event "$EVENT" --text "Written in the open window" >/dev/null
+    seen "$PEER" "Written in the open window"
+    xdotool key --window "$WID" ctrl+5; shoot peer-notes 2
+    if cmp -s "$OUT/meeting-notes.png" "$OUT/peer-notes.png"; then echo "the board did not show the second laptop's note"; exit 1; fi
+    kill -TERM "$PEER_PID"; wait "$PEER_PID" || true; PEER_PID=""
+    if grep -qE "panicked|ERROR" "$PEER.log"; then echo "the second laptop logged an error:"; cat "$PEER.log"; exit 1; fi
 fi
 
 # And the command line talks to the running app through its control socket.
