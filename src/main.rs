@@ -84,7 +84,7 @@ fn real_main(cli: cli::Cli) -> Result<ExitCode> {
         });
     }
     if network::needs_node(&command) {
-        network::one_shot(&data_dir, command)?;
+        network::one_shot(&data_dir, command, &cli.net)?;
     } else {
         let mut local = local::Local::open(&data_dir)?;
         let mut out = std::io::stdout();

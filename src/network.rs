@@ -109,7 +109,12 @@ pub fn dispatch(
                     .last_sync
                     .map(|ms| commonroom_model::Timestamp::from_millis(ms).to_rfc3339())
                     .unwrap_or_else(|| "never".into());
-                let addrs: Vec<String> = peer.addrs.iter().map(ToString::to_string).collect();
+                let addrs: Vec<String> = peer
+                    .addrs
+                    .iter()
+                    .map(ToString::to_string)
+                    .chain(peer.relay)
+                    .collect();
                 writeln!(
                     out,
                     "{}  {name}  {}  last sync {last}  {}",
@@ -125,13 +130,14 @@ pub fn dispatch(
     Ok(())
 }
 
-/// Runs a network command with a node started just for it, then stops the node.
-pub fn one_shot(data_dir: &Path, command: Command) -> Result<()> {
+/// Runs a network command with a node started just for it, then stops the node. `join` and
+/// `sync` take their own network settings; the others use those given before the command.
+pub fn one_shot(data_dir: &Path, command: Command, net: &NetArgs) -> Result<()> {
     let net = match &command {
         Command::Join { net, .. } | Command::Sync { net, .. } => net_config(net),
         _ => NetConfig {
             mdns: false,
-            ..NetConfig::default()
+            ..net_config(net)
         },
     };
     let connect_to_peers = matches!(command, Command::Join { .. } | Command::Sync { .. });
@@ -144,6 +150,10 @@ pub fn one_shot(data_dir: &Path, command: Command) -> Result<()> {
         connect_to_peers,
     }))?;
     let handle = node.handle();
+    if invite {
+        // Just started: let it pick its home relay, so that the ticket names it.
+        let _ = runtime.block_on(handle.until_online(Duration::from_secs(3)));
+    }
     let rt = runtime.handle().clone();
     let result = runtime.block_on(async {
         tokio::task::spawn_blocking(move || {

@@ -43,6 +43,7 @@ pub async fn dial_sync(
         version: PROTOCOL_VERSION,
         community: community.to_owned(),
         addrs: own_addrs,
+        relay: bound.home_relay(),
     };
     write_frame(&mut send, &Frame::Hello(hello)).await?;
     match read_frame_within(&mut recv, DIAL_TIMEOUT).await {

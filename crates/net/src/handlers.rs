@@ -30,6 +30,8 @@ pub enum Inbound {
         community: String,
         /// Where the peer says it can be reached.
         peer_addrs: Vec<SocketAddr>,
+        /// The peer's home relay, as it says.
+        peer_relay: Option<String>,
         /// The connection.
         conn: Connection,
         /// Our half of the stream.
@@ -134,6 +136,7 @@ impl SyncHandler {
             peer,
             community: hello.community,
             peer_addrs: hello.addrs,
+            peer_relay: hello.relay,
             conn: conn.clone(),
             send,
             recv,

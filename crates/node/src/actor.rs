@@ -90,6 +90,10 @@ pub(crate) enum Msg {
     Addrs {
         reply: Reply<Vec<std::net::SocketAddr>>,
     },
+    UntilOnline {
+        limit: Duration,
+        reply: Reply<()>,
+    },
     Shutdown,
     Incoming {
         id: ConnId,
@@ -252,6 +256,7 @@ struct Established {
     community: String,
     peer: EndpointId,
     peer_addrs: Vec<std::net::SocketAddr>,
+    peer_relay: Option<String>,
     conn: Connection,
     send: SendStream,
     recv: RecvStream,
@@ -391,7 +396,8 @@ impl Actor {
         let peers = KnownPeers::parse(loaded.store.read_local("peers")?.as_deref());
         for (peer, known) in &peers.peers {
             if let Ok(peer) = peer.parse::<EndpointId>() {
-                self.bound.learn(peer, known.addrs.iter().copied());
+                self.bound
+                    .learn(peer, known.addrs.iter().copied(), known.relay.as_deref());
             }
         }
         self.communities
@@ -571,6 +577,13 @@ impl Actor {
             Msg::Addrs { reply } => {
                 let _ = reply.send(Ok(self.bound.direct_addrs()));
             }
+            Msg::UntilOnline { limit, reply } => {
+                let bound = self.bound.clone();
+                tokio::spawn(async move {
+                    bound.until_online(limit).await;
+                    let _ = reply.send(Ok(()));
+                });
+            }
             Msg::Shutdown => {}
             Msg::Incoming { id, bytes } => self.incoming(id, &bytes),
             Msg::Snapshot { id, bytes } => self.snapshot(id, &bytes),
@@ -598,6 +611,7 @@ impl Actor {
                             community,
                             peer,
                             peer_addrs: Vec::new(),
+                            peer_relay: None,
                             conn,
                             send,
                             recv,
@@ -903,6 +917,7 @@ impl Actor {
             community,
             peer,
             peer_addrs,
+            peer_relay,
             conn,
             send,
             recv,
@@ -912,10 +927,11 @@ impl Actor {
             conn.close(commonroom_net::close::REFUSED.into(), b"unknown community");
             return;
         };
+        // What the peer said in its hello; else what this connection runs over.
+        let paths = conn.paths();
         let mut addrs = peer_addrs;
         if addrs.is_empty() {
-            addrs = conn
-                .paths()
+            addrs = paths
                 .iter()
                 .filter_map(|p| match p.remote_addr() {
                     TransportAddr::Ip(a) => Some(*a),
@@ -923,10 +939,20 @@ impl Actor {
                 })
                 .collect();
         }
-        self.bound.learn(peer, addrs.iter().copied());
+        let relay = peer_relay.or_else(|| {
+            paths.iter().find_map(|p| match p.remote_addr() {
+                TransportAddr::Relay(url) => Some(url.to_string()),
+                _ => None,
+            })
+        });
+        self.bound
+            .learn(peer, addrs.iter().copied(), relay.as_deref());
         let entry = open.peers.peers.entry(hex(&peer)).or_default();
         if !addrs.is_empty() {
             entry.addrs = addrs;
+        }
+        if relay.is_some() {
+            entry.relay = relay;
         }
         entry.last_seen = Some(now().millis());
         open.peers_dirty = true;
@@ -961,6 +987,7 @@ impl Actor {
                 peer,
                 community,
                 peer_addrs,
+                peer_relay,
                 conn,
                 send,
                 recv,
@@ -969,6 +996,7 @@ impl Actor {
                     community,
                     peer,
                     peer_addrs,
+                    peer_relay,
                     conn,
                     send,
                     recv,
@@ -994,7 +1022,11 @@ impl Actor {
     ) {
         let outcome = self.admit(peer, &request);
         if outcome.is_ok() {
-            self.bound.learn(peer, request.addrs.iter().copied());
+            self.bound.learn(
+                peer,
+                request.addrs.iter().copied(),
+                request.relay.as_deref(),
+            );
         }
         tokio::spawn(async move {
             match outcome {
@@ -1096,6 +1128,7 @@ impl Actor {
             community: community.to_owned(),
             inviter: *self.own_id.as_bytes(),
             addrs: self.bound.direct_addrs(),
+            relay: self.bound.home_relay(),
             secret,
         })
     }
@@ -1119,7 +1152,11 @@ impl Actor {
             )));
             return;
         };
-        self.bound.learn(inviter, ticket.addrs.iter().copied());
+        self.bound.learn(
+            inviter,
+            ticket.addrs.iter().copied(),
+            ticket.relay.as_deref(),
+        );
         let key = InviteKey::from_secret(&ticket.secret);
         let request = JoinRequest {
             version: PROTOCOL_VERSION,
@@ -1129,11 +1166,12 @@ impl Actor {
             name,
             focus,
             addrs: self.bound.direct_addrs(),
+            relay: self.bound.home_relay(),
         };
         let bound = self.bound.clone();
         let tx = self.tx.clone();
-        let addr =
-            EndpointAddr::from_parts(inviter, ticket.addrs.iter().copied().map(TransportAddr::Ip));
+        // Just learned from the ticket: its addresses and its relay.
+        let addr = EndpointAddr::new(inviter);
         tokio::spawn(async move {
             let result = dial_join(&bound, addr, request).await;
             let _ = tx
@@ -1178,6 +1216,7 @@ impl Actor {
             hex(&inviter),
             crate::peers::KnownPeer {
                 addrs: ticket.addrs.clone(),
+                relay: ticket.relay.clone(),
                 ..Default::default()
             },
         );
@@ -1418,6 +1457,7 @@ impl Actor {
                 online,
                 last_sync: known.last_sync,
                 addrs: known.addrs,
+                relay: known.relay,
                 traffic,
             });
         }

@@ -53,6 +53,8 @@ pub struct PeerInfo {
     pub last_sync: Option<i64>,
     /// Addresses it was last seen at.
     pub addrs: Vec<std::net::SocketAddr>,
+    /// Its home relay, if known.
+    pub relay: Option<String>,
     /// Traffic of the live sync sessions with this device (zero when offline).
     pub traffic: Traffic,
 }
@@ -296,5 +298,11 @@ impl NodeHandle {
     /// Where this node can be reached (direct addresses).
     pub async fn addrs(&self) -> Result<Vec<std::net::SocketAddr>, NodeError> {
         self.ask(|reply| Msg::Addrs { reply }).await
+    }
+
+    /// Waits (at most `limit`) until the node is connected to its home relay, so that an
+    /// invite made right after start names it; returns at once with relays off.
+    pub async fn until_online(&self, limit: Duration) -> Result<(), NodeError> {
+        self.ask(|reply| Msg::UntilOnline { limit, reply }).await
     }
 }

@@ -10,6 +10,9 @@ use serde::{Deserialize, Serialize};
 pub struct KnownPeer {
     /// Addresses the peer was last reachable at.
     pub addrs: Vec<SocketAddr>,
+    /// The peer's home relay (an iroh relay URL), for reaching it from another network.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relay: Option<String>,
     /// When we last had a connection (ms since the epoch).
     pub last_seen: Option<i64>,
     /// When we were last fully in sync (ms since the epoch).

@@ -61,6 +61,7 @@ async fn a_stranger_gets_no_document_data() {
         version: 1,
         community: id.clone(),
         addrs: vec![],
+        relay: None,
     });
     send.write_all(&hello.encode()).await.unwrap();
     let bytes = tokio::time::timeout(Duration::from_secs(5), recv.read_to_end(1 << 20))

@@ -64,6 +64,9 @@ pub struct Hello {
     /// Addresses where the sender can be reached, so the other side can reconnect later.
     #[serde(default)]
     pub addrs: Vec<std::net::SocketAddr>,
+    /// The sender's home relay (an iroh relay URL), for reaching it from another network.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relay: Option<String>,
 }
 
 /// The first frame on a join connection: proof of an invite, and who is joining.
@@ -84,6 +87,9 @@ pub struct JoinRequest {
     /// Addresses where the joiner can be reached.
     #[serde(default)]
     pub addrs: Vec<std::net::SocketAddr>,
+    /// The joiner's home relay (an iroh relay URL), for reaching it from another network.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relay: Option<String>,
 }
 
 /// The inviter's answer to a join request that was accepted.

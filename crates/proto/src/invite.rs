@@ -11,9 +11,12 @@ use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
 
 /// Text that starts every ticket.
 pub const TICKET_PREFIX: &str = "commonroom1";
-const TICKET_VERSION: u8 = 1;
+/// Version 2 added the inviter's home relay; version 1 tickets (without it) still read.
+const TICKET_VERSION: u8 = 2;
 const MAX_TICKET_CHARS: usize = 2_000;
 const MAX_ADDRS: usize = 16;
+/// The longest relay URL a ticket carries (one length byte).
+pub const MAX_RELAY_URL: usize = 255;
 
 /// Why a ticket or an invite proof is not acceptable.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -38,6 +41,9 @@ pub struct Ticket {
     pub inviter: [u8; 32],
     /// Addresses where the inviter was listening when the ticket was made.
     pub addrs: Vec<SocketAddr>,
+    /// The inviter's home relay (an iroh relay URL), through which a joiner on another
+    /// network reaches the inviter; `None` with relays off.
+    pub relay: Option<String>,
     /// The one-time invite secret.
     pub secret: [u8; 32],
 }
@@ -48,6 +54,7 @@ impl std::fmt::Debug for Ticket {
             .field("community", &self.community)
             .field("inviter", &data_encoding::HEXLOWER.encode(&self.inviter))
             .field("addrs", &self.addrs)
+            .field("relay", &self.relay)
             .finish_non_exhaustive()
     }
 }
@@ -76,6 +83,13 @@ impl Ticket {
             }
             bytes.extend_from_slice(&addr.port().to_be_bytes());
         }
+        let relay = self
+            .relay
+            .as_deref()
+            .filter(|url| url.len() <= MAX_RELAY_URL)
+            .unwrap_or_default();
+        bytes.push(relay.len() as u8);
+        bytes.extend_from_slice(relay.as_bytes());
         format!(
             "{TICKET_PREFIX}{}",
             data_encoding::BASE32_NOPAD.encode(&bytes).to_lowercase()
@@ -97,7 +111,8 @@ impl Ticket {
             .decode(body.as_bytes())
             .map_err(|_| InviteError::Damaged("not valid text encoding"))?;
         let mut r = Reader { bytes: &bytes };
-        if r.u8()? != TICKET_VERSION {
+        let version = r.u8()?;
+        if version != 1 && version != TICKET_VERSION {
             return Err(InviteError::Damaged("made by an incompatible version"));
         }
         let len = r.u8()? as usize;
@@ -119,6 +134,14 @@ impl Ticket {
             let port = u16::from_be_bytes(r.array()?);
             addrs.push(SocketAddr::new(ip, port));
         }
+        let relay = if version >= 2 {
+            let len = r.u8()? as usize;
+            let url = std::str::from_utf8(r.take(len)?)
+                .map_err(|_| InviteError::Damaged("bad relay address"))?;
+            (!url.is_empty()).then(|| url.to_owned())
+        } else {
+            None
+        };
         if !r.bytes.is_empty() {
             return Err(InviteError::Damaged("unexpected trailing data"));
         }
@@ -126,6 +149,7 @@ impl Ticket {
             community,
             inviter,
             addrs,
+            relay,
             secret,
         })
     }
@@ -240,6 +264,7 @@ mod tests {
                 "127.0.0.1:4433".parse().unwrap(),
                 "[::1]:5555".parse().unwrap(),
             ],
+            relay: Some("https://relay.example.org./".into()),
             secret: [9; 32],
         }
     }
@@ -247,10 +272,44 @@ mod tests {
     #[test]
     fn tickets_round_trip_and_survive_chat_apps() {
         let text = ticket().encode();
-        assert!(text.len() < 260, "{} chars", text.len());
+        assert!(text.len() < 320, "{} chars", text.len());
         assert_eq!(Ticket::decode(&text).unwrap(), ticket());
         let wrapped = format!("  {}\n{}  ", &text[..40], &text[40..].to_uppercase());
         assert_eq!(Ticket::decode(&wrapped).unwrap(), ticket());
+        let lan_only = Ticket {
+            relay: None,
+            ..ticket()
+        };
+        assert_eq!(Ticket::decode(&lan_only.encode()).unwrap(), lan_only);
+    }
+
+    #[test]
+    fn version_one_tickets_without_a_relay_still_read() {
+        let lan_only = Ticket {
+            relay: None,
+            ..ticket()
+        };
+        let text = lan_only.encode();
+        let mut bytes = data_encoding::BASE32_NOPAD
+            .decode(text[TICKET_PREFIX.len()..].to_uppercase().as_bytes())
+            .unwrap();
+        // Version 1 had no relay section: drop its empty length byte.
+        bytes[0] = 1;
+        assert_eq!(bytes.pop(), Some(0));
+        let v1 = format!(
+            "{TICKET_PREFIX}{}",
+            data_encoding::BASE32_NOPAD.encode(&bytes).to_lowercase()
+        );
+        assert_eq!(Ticket::decode(&v1).unwrap(), lan_only);
+        bytes[0] = 3;
+        let future = format!(
+            "{TICKET_PREFIX}{}",
+            data_encoding::BASE32_NOPAD.encode(&bytes).to_lowercase()
+        );
+        assert_eq!(
+            Ticket::decode(&future),
+            Err(InviteError::Damaged("made by an incompatible version"))
+        );
     }
 
     #[test]

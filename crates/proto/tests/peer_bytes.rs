@@ -35,6 +35,7 @@ fn frames_round_trip_through_a_chunked_stream() {
             version: 1,
             community: "c".into(),
             addrs: vec!["127.0.0.1:9".parse().unwrap()],
+            relay: Some("https://relay.example.org./".into()),
         }),
         Frame::Accept,
         Frame::Sync(vec![1, 2, 3]),
