@@ -104,4 +104,33 @@ proptest! {
         let _ = Ticket::decode(&text);
         let _ = Ticket::decode(&format!("commonroom1{text}"));
     }
+
+    #[test]
+    fn arbitrary_ticket_bytes_never_panic_the_parser(
+        version in 0u8..4,
+        body in proptest::collection::vec(any::<u8>(), 0..600),
+    ) {
+        let mut bytes = vec![version];
+        bytes.extend(body);
+        let text = format!(
+            "commonroom1{}",
+            data_encoding::BASE32_NOPAD.encode(&bytes).to_lowercase()
+        );
+        let _ = Ticket::decode(&text);
+    }
+
+    #[test]
+    fn tickets_round_trip(
+        community in "[0-9A-Z]{26}",
+        inviter in any::<[u8; 32]>(),
+        secret in any::<[u8; 32]>(),
+        addrs in proptest::collection::vec(
+            (any::<std::net::IpAddr>(), any::<u16>()).prop_map(std::net::SocketAddr::from),
+            0..5,
+        ),
+        relay in proptest::option::of("https://[a-z0-9-]{1,60}\\.example\\.org\\./"),
+    ) {
+        let ticket = Ticket { community, inviter, addrs, relay, secret };
+        prop_assert_eq!(Ticket::decode(&ticket.encode()).unwrap(), ticket);
+    }
 }
