@@ -50,7 +50,7 @@ pub fn invite_ui(
                     .labelled_by(label.id);
                 remake = *days != before;
             });
-            ui.label("They paste it into “Join with an invite”; your Commonroom must be open and reachable (same Wi-Fi is enough).");
+            ui.label("They paste it into “Join with an invite”; your Commonroom must be open while they join, on the same Wi-Fi or with both of you online.");
             ui.add_space(8.0);
             match ticket {
                 None => {
