@@ -1,8 +1,8 @@
 //! Binding the iroh endpoint with the device's persisted key.
 
-use iroh::address_lookup::MemoryLookup;
+use iroh::address_lookup::{EndpointData, EndpointInfo, MemoryLookup};
 use iroh::endpoint::{PortmapperConfig, presets};
-use iroh::{Endpoint, EndpointAddr, RelayMode, RelayUrl, SecretKey, TransportAddr};
+use iroh::{Endpoint, RelayMode, RelayUrl, SecretKey};
 use iroh_mdns_address_lookup::MdnsAddressLookup;
 
 use crate::NetError;
@@ -33,6 +33,12 @@ pub async fn bind(secret: [u8; 32], config: &NetConfig) -> Result<Bound, NetErro
             let url: RelayUrl = url
                 .parse()
                 .map_err(|e| NetError::Bind(format!("relay URL {url:?}: {e}")))?;
+            if url.as_str().len() > commonroom_proto::invite::MAX_RELAY_URL {
+                return Err(NetError::Bind(format!(
+                    "relay URL {url}: longer than {} characters, too long to put in an invite",
+                    commonroom_proto::invite::MAX_RELAY_URL
+                )));
+            }
             custom_relay = Some(url.clone());
             RelayMode::custom([url])
         }
@@ -74,28 +80,43 @@ pub async fn bind(secret: [u8; 32], config: &NetConfig) -> Result<Bound, NetErro
     })
 }
 
+/// A relay URL as given by a peer or a ticket, if it is one: `http` or `https` with a host,
+/// no longer than a ticket can carry.
+pub fn relay_url(text: &str) -> Option<RelayUrl> {
+    if text.len() > commonroom_proto::invite::MAX_RELAY_URL {
+        return None;
+    }
+    let url: RelayUrl = text.parse().ok()?;
+    let web = matches!(url.scheme(), "http" | "https");
+    (web && url.host_str().is_some_and(|h| !h.is_empty())).then_some(url)
+}
+
 impl Bound {
-    /// Remembers where a peer can be reached: its direct addresses and its home relay (a
-    /// relay URL that does not parse, or is longer than a ticket can carry, is ignored).
+    /// Remembers where a peer can be reached: its direct addresses and its home relay. A
+    /// device has one home relay, so a new one replaces the one known before. Returns the
+    /// relay as understood ([`relay_url`]): a peer's text is stored only in that form.
     pub fn learn(
         &self,
         peer: iroh::EndpointId,
         addrs: impl IntoIterator<Item = std::net::SocketAddr>,
         relay: Option<&str>,
-    ) {
-        let relay = relay
-            .filter(|url| url.len() <= commonroom_proto::invite::MAX_RELAY_URL)
-            .and_then(|url| url.parse::<RelayUrl>().ok());
-        let addr = EndpointAddr::from_parts(
-            peer,
-            addrs
-                .into_iter()
-                .map(TransportAddr::Ip)
-                .chain(relay.map(TransportAddr::Relay)),
-        );
-        if !addr.is_empty() {
-            self.memory.add_endpoint_info(addr);
+    ) -> Option<RelayUrl> {
+        let relay = relay.and_then(relay_url);
+        let mut data = self
+            .memory
+            .get_endpoint_info(peer)
+            .map(|info| info.data)
+            .unwrap_or_else(|| EndpointData::new(Vec::new()));
+        data.add_ip_addrs(addrs.into_iter().collect());
+        if let Some(url) = &relay {
+            data.clear_relay_urls();
+            data.add_relay_url(url.clone());
         }
+        if data.has_addrs() {
+            self.memory
+                .set_endpoint_info(EndpointInfo::from_parts(peer, data));
+        }
+        relay
     }
 
     /// The relay through which peers on other networks reach this endpoint: the home relay
@@ -127,5 +148,57 @@ impl Bound {
         }
         addrs.retain(|a| !a.ip().is_unspecified());
         addrs
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "tests fail loudly")]
+
+    use super::*;
+
+    #[test]
+    fn only_web_urls_with_a_host_are_relays() {
+        assert!(relay_url("https://relay.example.org./").is_some());
+        assert!(relay_url("http://127.0.0.1:3340").is_some());
+        for not_a_relay in [
+            "",
+            "relay.example.org",
+            "file:///etc/passwd",
+            "mailto:someone@example.org",
+            "data:text/plain,hello",
+        ] {
+            assert!(relay_url(not_a_relay).is_none(), "{not_a_relay}");
+        }
+        let long = format!("https://{}.example.org/", "a".repeat(300));
+        assert!(relay_url(&long).is_none(), "longer than a ticket carries");
+    }
+
+    #[tokio::test]
+    async fn a_self_hosted_relay_too_long_for_an_invite_is_refused_at_start() {
+        let config = NetConfig {
+            relay: RelayChoice::Custom(format!("https://{}.example.org/", "a".repeat(300))),
+            ..NetConfig::loopback()
+        };
+        let err = bind([1; 32], &config).await.unwrap_err();
+        assert!(err.to_string().contains("too long"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_peers_new_relay_replaces_the_old_one_and_addresses_add_up() {
+        let bound = bind([1; 32], &NetConfig::loopback()).await.unwrap();
+        let peer = SecretKey::from_bytes(&[2; 32]).public();
+        let first: std::net::SocketAddr = "127.0.0.1:1000".parse().unwrap();
+        let second: std::net::SocketAddr = "127.0.0.1:2000".parse().unwrap();
+        bound.learn(peer, [first], Some("https://one.example.org./"));
+        bound.learn(peer, [second], Some("https://two.example.org./"));
+        assert!(bound.learn(peer, [], Some("file:///etc/passwd")).is_none());
+        let info = bound.memory.get_endpoint_info(peer).unwrap();
+        let relays: Vec<String> = info.relay_urls().map(ToString::to_string).collect();
+        assert_eq!(relays, ["https://two.example.org./"]);
+        let mut ips: Vec<_> = info.ip_addrs().copied().collect();
+        ips.sort();
+        assert_eq!(ips, [first, second]);
+        bound.endpoint.close().await;
     }
 }

@@ -939,14 +939,20 @@ impl Actor {
                 })
                 .collect();
         }
+        // Having dialed, a relay path leads to the peer's home relay (accepting, to our own).
         let relay = peer_relay.or_else(|| {
-            paths.iter().find_map(|p| match p.remote_addr() {
-                TransportAddr::Relay(url) => Some(url.to_string()),
-                _ => None,
-            })
+            paths
+                .iter()
+                .filter(|_| initiator)
+                .find_map(|p| match p.remote_addr() {
+                    TransportAddr::Relay(url) => Some(url.to_string()),
+                    _ => None,
+                })
         });
-        self.bound
-            .learn(peer, addrs.iter().copied(), relay.as_deref());
+        let relay = self
+            .bound
+            .learn(peer, addrs.iter().copied(), relay.as_deref())
+            .map(|url| url.to_string());
         let entry = open.peers.peers.entry(hex(&peer)).or_default();
         if !addrs.is_empty() {
             entry.addrs = addrs;
@@ -1216,7 +1222,11 @@ impl Actor {
             hex(&inviter),
             crate::peers::KnownPeer {
                 addrs: ticket.addrs.clone(),
-                relay: ticket.relay.clone(),
+                relay: ticket
+                    .relay
+                    .as_deref()
+                    .and_then(commonroom_net::endpoint::relay_url)
+                    .map(|url| url.to_string()),
                 ..Default::default()
             },
         );

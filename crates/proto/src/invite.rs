@@ -11,7 +11,8 @@ use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
 
 /// Text that starts every ticket.
 pub const TICKET_PREFIX: &str = "commonroom1";
-/// Version 2 added the inviter's home relay; version 1 tickets (without it) still read.
+/// Version 2 added the inviter's home relay. A ticket without one is still written as
+/// version 1, which every release reads.
 const TICKET_VERSION: u8 = 2;
 const MAX_TICKET_CHARS: usize = 2_000;
 const MAX_ADDRS: usize = 16;
@@ -62,7 +63,11 @@ impl std::fmt::Debug for Ticket {
 impl Ticket {
     /// The ticket as one line of text.
     pub fn encode(&self) -> String {
-        let mut bytes = vec![TICKET_VERSION];
+        let relay = self
+            .relay
+            .as_deref()
+            .filter(|url| !url.is_empty() && url.len() <= MAX_RELAY_URL);
+        let mut bytes = vec![if relay.is_some() { TICKET_VERSION } else { 1 }];
         let community = self.community.as_bytes();
         bytes.push(community.len().min(255) as u8);
         bytes.extend_from_slice(&community[..community.len().min(255)]);
@@ -83,13 +88,10 @@ impl Ticket {
             }
             bytes.extend_from_slice(&addr.port().to_be_bytes());
         }
-        let relay = self
-            .relay
-            .as_deref()
-            .filter(|url| url.len() <= MAX_RELAY_URL)
-            .unwrap_or_default();
-        bytes.push(relay.len() as u8);
-        bytes.extend_from_slice(relay.as_bytes());
+        if let Some(relay) = relay {
+            bytes.push(relay.len() as u8);
+            bytes.extend_from_slice(relay.as_bytes());
+        }
         format!(
             "{TICKET_PREFIX}{}",
             data_encoding::BASE32_NOPAD.encode(&bytes).to_lowercase()
@@ -284,23 +286,19 @@ mod tests {
     }
 
     #[test]
-    fn version_one_tickets_without_a_relay_still_read() {
+    fn a_ticket_without_a_relay_is_version_one_and_later_versions_are_refused() {
+        let bytes_of = |text: &str| {
+            data_encoding::BASE32_NOPAD
+                .decode(text[TICKET_PREFIX.len()..].to_uppercase().as_bytes())
+                .unwrap()
+        };
+        assert_eq!(bytes_of(&ticket().encode())[0], 2);
         let lan_only = Ticket {
             relay: None,
             ..ticket()
         };
-        let text = lan_only.encode();
-        let mut bytes = data_encoding::BASE32_NOPAD
-            .decode(text[TICKET_PREFIX.len()..].to_uppercase().as_bytes())
-            .unwrap();
-        // Version 1 had no relay section: drop its empty length byte.
-        bytes[0] = 1;
-        assert_eq!(bytes.pop(), Some(0));
-        let v1 = format!(
-            "{TICKET_PREFIX}{}",
-            data_encoding::BASE32_NOPAD.encode(&bytes).to_lowercase()
-        );
-        assert_eq!(Ticket::decode(&v1).unwrap(), lan_only);
+        let mut bytes = bytes_of(&lan_only.encode());
+        assert_eq!(bytes[0], 1, "readable by releases before relays");
         bytes[0] = 3;
         let future = format!(
             "{TICKET_PREFIX}{}",
