@@ -939,16 +939,15 @@ impl Actor {
                 })
                 .collect();
         }
-        // Having dialed, a relay path leads to the peer's home relay (accepting, to our own).
-        let relay = peer_relay.or_else(|| {
-            paths
-                .iter()
-                .filter(|_| initiator)
-                .find_map(|p| match p.remote_addr() {
-                    TransportAddr::Relay(url) => Some(url.to_string()),
-                    _ => None,
-                })
-        });
+        let relay = match peer_relay {
+            Some(relay) => Some(relay),
+            // Having dialed, a relay path leads to the peer's home relay (accepting, to our own).
+            None if initiator => paths.iter().find_map(|p| match p.remote_addr() {
+                TransportAddr::Relay(url) => Some(url.to_string()),
+                _ => None,
+            }),
+            None => None,
+        };
         let relay = self
             .bound
             .learn(peer, addrs.iter().copied(), relay.as_deref())
@@ -1141,7 +1140,7 @@ impl Actor {
 
     fn start_join(
         &mut self,
-        ticket: Ticket,
+        mut ticket: Ticket,
         name: String,
         focus: Vec<String>,
         reply: Reply<CommunityId>,
@@ -1158,11 +1157,15 @@ impl Actor {
             )));
             return;
         };
-        self.bound.learn(
-            inviter,
-            ticket.addrs.iter().copied(),
-            ticket.relay.as_deref(),
-        );
+        // Kept in the form understood, for the known-peer list once joined.
+        ticket.relay = self
+            .bound
+            .learn(
+                inviter,
+                ticket.addrs.iter().copied(),
+                ticket.relay.as_deref(),
+            )
+            .map(|url| url.to_string());
         let key = InviteKey::from_secret(&ticket.secret);
         let request = JoinRequest {
             version: PROTOCOL_VERSION,
@@ -1222,11 +1225,7 @@ impl Actor {
             hex(&inviter),
             crate::peers::KnownPeer {
                 addrs: ticket.addrs.clone(),
-                relay: ticket
-                    .relay
-                    .as_deref()
-                    .and_then(commonroom_net::endpoint::relay_url)
-                    .map(|url| url.to_string()),
+                relay: ticket.relay.clone(),
                 ..Default::default()
             },
         );
