@@ -97,6 +97,11 @@ pub fn dispatch(
                     report.candidates
                 );
             }
+            if report.candidates == 0 {
+                bail!(
+                    "this device knows no other member device of this community, so nothing was synced; ask a member for a fresh invite, or run `commonroom sync` again when a member is on the same Wi-Fi"
+                );
+            }
         }
         Command::Peers { community } => {
             let id = backend.resolve(&community)?;

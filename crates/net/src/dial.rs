@@ -58,6 +58,7 @@ pub async fn dial_sync(
                 "expected accept or refuse, got {other:?}"
             )))
         }
+        Err(_) if close::was_busy(&conn) => Err(NetError::Busy),
         Err(e) => {
             conn.close(close::PROTOCOL.into(), b"no answer");
             Err(e)
@@ -72,8 +73,13 @@ pub async fn dial_join(
     request: JoinRequest,
 ) -> Result<JoinReply, NetError> {
     let (conn, mut send, mut recv) = connect(bound, addr, ALPN_JOIN).await?;
-    write_frame(&mut send, &Frame::Join(request)).await?;
-    let answer = read_frame_within(&mut recv, Duration::from_secs(30)).await;
+    let answer = match write_frame(&mut send, &Frame::Join(request)).await {
+        Ok(()) => read_frame_within(&mut recv, Duration::from_secs(30)).await,
+        Err(e) => Err(e),
+    };
+    if answer.is_err() && close::was_busy(&conn) {
+        return Err(NetError::Busy);
+    }
     conn.close(close::DONE.into(), b"done");
     match answer? {
         Frame::Joined(reply) => Ok(reply),

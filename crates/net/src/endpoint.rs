@@ -91,10 +91,39 @@ pub fn relay_url(text: &str) -> Option<RelayUrl> {
     (web && url.host_str().is_some_and(|h| !h.is_empty())).then_some(url)
 }
 
+/// Most direct addresses kept for one peer device.
+pub const MAX_PEER_ADDRS: usize = 8;
+
+/// The addresses from a peer worth dialing: no unspecified, multicast or broadcast address
+/// and no port 0, no repeats, at most [`MAX_PEER_ADDRS`] (the first ones, as the peer
+/// ordered them).
+pub fn usable_addrs(
+    addrs: impl IntoIterator<Item = std::net::SocketAddr>,
+) -> Vec<std::net::SocketAddr> {
+    let mut out: Vec<std::net::SocketAddr> = Vec::new();
+    for addr in addrs {
+        let ip = addr.ip();
+        let broadcast = matches!(ip, std::net::IpAddr::V4(v4) if v4.is_broadcast());
+        if addr.port() == 0 || ip.is_unspecified() || ip.is_multicast() || broadcast {
+            continue;
+        }
+        if !out.contains(&addr) {
+            out.push(addr);
+        }
+        if out.len() == MAX_PEER_ADDRS {
+            break;
+        }
+    }
+    out
+}
+
 impl Bound {
-    /// Remembers where a peer can be reached: its direct addresses and its home relay. A
-    /// device has one home relay, so a new one replaces the one known before. Returns the
-    /// relay as understood ([`relay_url`]): a peer's text is stored only in that form.
+    /// Remembers where a peer can be reached: its direct addresses and its home relay.
+    /// What a peer says replaces what it said before (a device is where it is now), and at
+    /// most [`MAX_PEER_ADDRS`] usable addresses are kept ([`usable_addrs`]), so no peer's
+    /// word makes this node send to many addresses. A device has one home relay, so a new
+    /// one replaces the one known before. Returns the relay as understood ([`relay_url`]):
+    /// a peer's text is stored only in that form.
     pub fn learn(
         &self,
         peer: iroh::EndpointId,
@@ -102,12 +131,16 @@ impl Bound {
         relay: Option<&str>,
     ) -> Option<RelayUrl> {
         let relay = relay.and_then(relay_url);
+        let addrs = usable_addrs(addrs);
         let mut data = self
             .memory
             .get_endpoint_info(peer)
             .map(|info| info.data)
             .unwrap_or_else(|| EndpointData::new(Vec::new()));
-        data.add_ip_addrs(addrs.into_iter().collect());
+        if !addrs.is_empty() {
+            data.clear_ip_addrs();
+            data.add_ip_addrs(addrs);
+        }
         if let Some(url) = &relay {
             data.clear_relay_urls();
             data.add_relay_url(url.clone());
@@ -185,7 +218,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_peers_new_relay_replaces_the_old_one_and_addresses_add_up() {
+    async fn a_peers_new_relay_and_addresses_replace_the_old_ones_and_few_are_kept() {
         let bound = bind([1; 32], &NetConfig::loopback()).await.unwrap();
         let peer = SecretKey::from_bytes(&[2; 32]).public();
         let first: std::net::SocketAddr = "127.0.0.1:1000".parse().unwrap();
@@ -196,9 +229,22 @@ mod tests {
         let info = bound.memory.get_endpoint_info(peer).unwrap();
         let relays: Vec<String> = info.relay_urls().map(ToString::to_string).collect();
         assert_eq!(relays, ["https://two.example.org./"]);
-        let mut ips: Vec<_> = info.ip_addrs().copied().collect();
-        ips.sort();
-        assert_eq!(ips, [first, second]);
+        let ips: Vec<_> = info.ip_addrs().copied().collect();
+        assert_eq!(ips, [second], "the latest addresses replace the earlier ones");
+        // A hello naming thousands of addresses leaves at most eight usable ones.
+        let flood: Vec<std::net::SocketAddr> = (1..=5000u16)
+            .map(|port| std::net::SocketAddr::from(([10, 0, (port >> 8) as u8, port as u8], port)))
+            .chain(["0.0.0.0:9".parse().unwrap(), "224.0.0.1:9".parse().unwrap()])
+            .collect();
+        bound.learn(peer, flood.clone(), None);
+        let info = bound.memory.get_endpoint_info(peer).unwrap();
+        let ips: Vec<_> = info.ip_addrs().copied().collect();
+        assert_eq!(ips.len(), MAX_PEER_ADDRS);
+        assert_eq!(ips, flood[..MAX_PEER_ADDRS].to_vec());
+        assert_eq!(
+            usable_addrs(["0.0.0.0:1".parse().unwrap(), "255.255.255.255:1".parse().unwrap(), "127.0.0.1:0".parse().unwrap()]),
+            Vec::<std::net::SocketAddr>::new()
+        );
         bound.endpoint.close().await;
     }
 }

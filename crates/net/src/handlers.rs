@@ -5,19 +5,21 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use commonroom_proto::frame::JoinRequest;
-use commonroom_proto::{Frame, PROTOCOL_VERSION};
+use commonroom_proto::{Frame, Opening, PROTOCOL_VERSION};
 use iroh::EndpointId;
 use iroh::endpoint::{Connection, RecvStream, SendStream};
 use iroh::protocol::{AcceptError, ProtocolHandler};
 use tokio::sync::mpsc;
 
-use crate::framed::{read_frame_within, write_frame};
+use crate::framed::{read_opening, write_frame};
 use crate::gate::Gate;
-use crate::limits::StrangerLimit;
+use crate::limits::{JoinLimit, StrangerLimit};
 use crate::{NetError, close};
 
 /// How long a peer has to open its stream and say hello.
 pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a would-be joiner has to open its stream and present its invite.
+pub const JOIN_PROOF_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// A connection that passed its handshake, for the node to run.
 #[derive(Debug)]
@@ -52,14 +54,21 @@ pub enum Inbound {
     },
 }
 
-/// Accepts the peer's stream and reads its first frame, each within the handshake timeout.
-async fn opening(conn: &Connection) -> Result<(SendStream, RecvStream, Frame), NetError> {
-    let (send, mut recv) = match tokio::time::timeout(HANDSHAKE_TIMEOUT, conn.accept_bi()).await {
+/// Accepts the peer's stream and reads its opening frame, all within `limit`: only the
+/// `expected` kind, at most a control frame's size, refused from its header otherwise.
+async fn opening(
+    conn: &Connection,
+    expected: Opening,
+    limit: Duration,
+) -> Result<(SendStream, RecvStream, Frame), NetError> {
+    let started = tokio::time::Instant::now();
+    let (send, mut recv) = match tokio::time::timeout(limit, conn.accept_bi()).await {
         Ok(Ok(pair)) => pair,
         Ok(Err(e)) => return Err(NetError::Connection(e.to_string())),
-        Err(_) => return Err(NetError::Timeout(HANDSHAKE_TIMEOUT.as_secs())),
+        Err(_) => return Err(NetError::Timeout(limit.as_secs())),
     };
-    let first = read_frame_within(&mut recv, HANDSHAKE_TIMEOUT).await?;
+    let left = limit.saturating_sub(started.elapsed());
+    let first = read_opening(&mut recv, expected, left).await?;
     Ok((send, recv, first))
 }
 
@@ -112,7 +121,7 @@ impl SyncHandler {
 
     async fn handshake(&self, conn: Connection) -> Result<(), NetError> {
         let peer = conn.remote_id();
-        let (mut send, recv, first) = opening(&conn).await?;
+        let (mut send, recv, first) = opening(&conn, Opening::Hello, HANDSHAKE_TIMEOUT).await?;
         let Frame::Hello(hello) = first else {
             return Err(NetError::Protocol(format!(
                 "expected a hello, got {first:?}"
@@ -162,7 +171,7 @@ async fn guarded(
         match strangers.try_admit() {
             Some(permit) => Some(permit),
             None => {
-                conn.close(close::REFUSED.into(), b"busy");
+                conn.close(close::BUSY.into(), b"busy");
                 return;
             }
         }
@@ -186,35 +195,59 @@ impl ProtocolHandler for SyncHandler {
 }
 
 /// Handles `commonroom/join/1`: reads the join request and hands it to the node.
+///
+/// Joiners have their own room ([`JoinLimit`]), apart from the strangers' budget on the
+/// sync protocol: a slot is held only until the request arrives (at most
+/// [`JOIN_PROOF_TIMEOUT`]), and a newcomer always gets one, the longest-waiting connection
+/// being let go ("busy") when all are taken.
 #[derive(Clone, Debug)]
 pub struct JoinHandler {
-    gate: Gate,
-    strangers: StrangerLimit,
+    joins: JoinLimit,
     inbound: mpsc::Sender<Inbound>,
 }
 
 impl JoinHandler {
-    /// A handler that passes join requests on `inbound`; joiners unknown to `gate` share
-    /// the `strangers` budget.
-    pub fn new(gate: Gate, strangers: StrangerLimit, inbound: mpsc::Sender<Inbound>) -> Self {
-        Self {
-            gate,
-            strangers,
-            inbound,
-        }
+    /// A handler that passes join requests on `inbound`, holding at most `joins`' room
+    /// for requests still to arrive.
+    pub fn new(joins: JoinLimit, inbound: mpsc::Sender<Inbound>) -> Self {
+        Self { joins, inbound }
     }
 
-    async fn handshake(&self, conn: Connection) -> Result<(), NetError> {
-        let peer = conn.remote_id();
-        let (mut send, _recv, first) = opening(&conn).await?;
-        let Frame::Join(request) = first else {
-            return Err(NetError::Protocol(format!(
-                "expected a join request, got {first:?}"
-            )));
+    /// Reads the join request, giving up the slot if a newer joiner needs it.
+    async fn proof(&self, conn: &Connection) -> Option<(SendStream, JoinRequest)> {
+        let mut slot = self.joins.admit();
+        let read = opening(conn, Opening::Join, JOIN_PROOF_TIMEOUT);
+        let (mut send, _recv, first) = tokio::select! {
+            read = read => match read {
+                Ok(read) => read,
+                Err(error) => {
+                    protocol_error(conn, &error);
+                    return None;
+                }
+            },
+            () = slot.evicted() => {
+                conn.close(close::BUSY.into(), b"busy");
+                return None;
+            }
         };
-        if refused_version(&conn, &mut send, request.version).await {
-            return Ok(());
+        drop(slot);
+        let Frame::Join(request) = first else {
+            protocol_error(conn, &NetError::Protocol("expected a join request".into()));
+            return None;
+        };
+        if refused_version(conn, &mut send, request.version).await {
+            return None;
         }
+        Some((send, request))
+    }
+}
+
+impl ProtocolHandler for JoinHandler {
+    async fn accept(&self, conn: Connection) -> Result<(), AcceptError> {
+        let Some((send, request)) = self.proof(&conn).await else {
+            return Ok(());
+        };
+        let peer = conn.remote_id();
         if self
             .inbound
             .send(Inbound::Join {
@@ -231,19 +264,6 @@ impl JoinHandler {
         }
         // Keep the connection open until the node has answered and the joiner hangs up.
         let _ = tokio::time::timeout(Duration::from_secs(30), conn.closed()).await;
-        Ok(())
-    }
-}
-
-impl ProtocolHandler for JoinHandler {
-    async fn accept(&self, conn: Connection) -> Result<(), AcceptError> {
-        guarded(
-            &self.gate,
-            &self.strangers,
-            &conn,
-            self.handshake(conn.clone()),
-        )
-        .await;
         Ok(())
     }
 }

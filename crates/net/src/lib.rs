@@ -21,7 +21,7 @@ pub use endpoint::{Bound, bind};
 pub use gate::Gate;
 pub use handlers::{Inbound, JoinHandler, SyncHandler};
 pub use iroh::{EndpointAddr, EndpointId};
-pub use limits::StrangerLimit;
+pub use limits::{JoinLimit, StrangerLimit};
 
 /// Why a network operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -44,6 +44,9 @@ pub enum NetError {
     /// The peer refused us.
     #[error("refused by the peer: {0}")]
     Refused(String),
+    /// The peer turned us away because it is handling as many newcomers as it takes at once.
+    #[error("the peer is busy with other connections")]
+    Busy,
 }
 
 /// QUIC close codes used by Commonroom.
@@ -56,4 +59,17 @@ pub mod close {
     pub const PROTOCOL: u32 = 2;
     /// The node is shutting down.
     pub const SHUTDOWN: u32 = 3;
+    /// Too many newcomers at once; try again shortly.
+    pub const BUSY: u32 = 4;
+    /// Too many connections from this device; an older one was let go.
+    pub const REPLACED: u32 = 5;
+
+    /// Whether `conn` was closed by the peer because it was busy ([`BUSY`]).
+    pub fn was_busy(conn: &iroh::endpoint::Connection) -> bool {
+        matches!(
+            conn.close_reason(),
+            Some(iroh::endpoint::ConnectionError::ApplicationClosed(close))
+                if close.error_code == BUSY.into()
+        )
+    }
 }

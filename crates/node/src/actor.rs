@@ -1,6 +1,7 @@
 //! The actor: owns every open community and every sync session; the only writer of the data directory.
 
 use std::collections::{HashMap, HashSet};
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -16,13 +17,14 @@ use commonroom_net::dial::{dial_join, dial_sync};
 use commonroom_net::handlers::refuse;
 use commonroom_net::{Bound, Gate, Inbound, NetError};
 use commonroom_proto::frame::{JoinReply, JoinRequest};
+use commonroom_proto::checked::CheckedMessage;
 use commonroom_proto::{Frame, InviteKey, PROTOCOL_VERSION, SyncSession, Ticket, verify_join};
 use commonroom_store::{CommunityStore, DataDir};
 use iroh::endpoint::{Connection, RecvStream, SendStream};
 use iroh::{Endpoint, EndpointAddr, EndpointId, TransportAddr};
-use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::sync::{OwnedSemaphorePermit, broadcast, mpsc, oneshot};
 
-use crate::conn::{self, ConnId, OUTGOING_QUEUE};
+use crate::conn::{self, ConnId, OUTGOING_QUEUE, Outgoing, PeerShare};
 use crate::error::NodeError;
 use crate::event::Event;
 use crate::found::{Founded, found_community};
@@ -95,13 +97,17 @@ pub(crate) enum Msg {
         reply: Reply<()>,
     },
     Shutdown,
+    /// A sync message that passed the limits on its connection's task; the permit holds
+    /// its room among what that device has in flight until the actor is done with it.
     Incoming {
         id: ConnId,
-        bytes: Vec<u8>,
+        message: CheckedMessage,
+        _permit: OwnedSemaphorePermit,
     },
     Snapshot {
         id: ConnId,
         bytes: Vec<u8>,
+        _permit: OwnedSemaphorePermit,
     },
     Closed {
         id: ConnId,
@@ -138,6 +144,11 @@ struct Open {
     /// The activity feed, read whole the first time it is asked for and then only from
     /// the changes that arrived since.
     activity: ActivityLog,
+    /// The whole community as handed to new members, shared by every connection that
+    /// sends it (kept until the next compaction; sync sends what it lacks).
+    snapshot: Option<Arc<Vec<u8>>>,
+    /// The admitted devices as last written to the local `devices` file.
+    remembered_devices: Option<String>,
 }
 
 impl Open {
@@ -181,7 +192,51 @@ impl Open {
             gate_checked: (Vec::new(), Instant::now()),
             view: None,
             activity: ActivityLog::default(),
+            snapshot: None,
+            remembered_devices: None,
         }
+    }
+
+    /// Writes down the admitted devices when they changed (a framed local file), so a copy
+    /// of the document damaged on this disk still knows whom to ask.
+    fn remember_devices(&mut self, admitted: &HashSet<EndpointId>) {
+        let mut ids: Vec<String> = admitted.iter().map(hex).collect();
+        ids.sort();
+        let text = ids.join("\n");
+        if self.remembered_devices.as_deref() == Some(text.as_str()) {
+            return;
+        }
+        match self.store.write_local("devices", &text) {
+            Ok(()) => self.remembered_devices = Some(text),
+            Err(error) => tracing::warn!(%error, "could not remember the community's devices"),
+        }
+    }
+
+    /// Who may help a community not readable here: the devices remembered and the peers known.
+    fn recovery_peers(&mut self) -> Vec<EndpointId> {
+        if self.remembered_devices.is_none() {
+            self.remembered_devices = self.store.read_local("devices").ok().flatten();
+        }
+        self.remembered_devices
+            .iter()
+            .flat_map(|text| text.lines())
+            .chain(self.peers.peers.keys().map(String::as_str))
+            .filter_map(|id| id.trim().parse().ok())
+            .collect()
+    }
+
+    /// The community for a new member, read or saved once and then shared.
+    fn snapshot(&mut self) -> Arc<Vec<u8>> {
+        if let Some(snapshot) = &self.snapshot {
+            return Arc::clone(snapshot);
+        }
+        let bytes = match self.store.snapshot_bytes() {
+            Ok(Some(stored)) => stored,
+            _ => self.doc.save(),
+        };
+        let snapshot = Arc::new(bytes);
+        self.snapshot = Some(Arc::clone(&snapshot));
+        snapshot
     }
 
     /// Drops the changes made after `before` because they could not be saved, so that
@@ -223,10 +278,14 @@ impl Open {
                 tracing::warn!(error = %e, "could not save the known-peer list");
             }
         }
-        if self.last_change.elapsed() >= QUIET_BEFORE_COMPACTING
-            && let Err(e) = self.store.maybe_compact(self.doc.automerge_mut())
-        {
-            tracing::warn!(error = %e, "compaction failed; the chunks stay and will be retried");
+        if self.last_change.elapsed() >= QUIET_BEFORE_COMPACTING && self.store.chunk_count() > 0 {
+            let chunks = self.store.chunk_count();
+            if let Err(e) = self.store.maybe_compact(self.doc.automerge_mut()) {
+                tracing::warn!(error = %e, "compaction failed; the chunks stay and will be retried");
+            }
+            if self.store.chunk_count() != chunks {
+                self.snapshot = None;
+            }
         }
     }
 }
@@ -240,11 +299,17 @@ const GATE_RECHECK: Duration = Duration::from_secs(5);
 /// How long a community must be quiet before its chunks are compacted.
 const QUIET_BEFORE_COMPACTING: Duration = Duration::from_secs(2);
 
+/// Live connections one device may have per community: one each way while both dial at
+/// once; a newer one lets the oldest go.
+const MAX_CONNECTIONS_PER_PEER: usize = 2;
+
 /// One live sync connection.
 struct Live {
     community: String,
     peer: EndpointId,
-    tx: mpsc::Sender<Frame>,
+    tx: mpsc::Sender<Outgoing>,
+    /// What this device may cost, shared with its other connections.
+    share: Arc<PeerShare>,
     /// The peer's first message has been looked at (for the snapshot shortcut).
     first_seen: bool,
     session: SyncSession,
@@ -290,6 +355,8 @@ pub(crate) struct Actor {
     connect_to_peers: bool,
     communities: HashMap<String, Open>,
     live: HashMap<ConnId, Live>,
+    /// Each connected device's budget, kept while the node runs so reconnecting does not refill it.
+    shares: HashMap<EndpointId, Arc<PeerShare>>,
     next_conn: ConnId,
     backoff: HashMap<(String, EndpointId), Backoff>,
     sync_waiters: Vec<Waiter<SyncReport>>,
@@ -341,6 +408,15 @@ async fn bind_preferring_last_port(
     Ok(bound)
 }
 
+/// What a panic said, for the log.
+fn panic_text(panic: &Box<dyn std::any::Any + Send>) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic".to_owned())
+}
+
 fn now() -> Timestamp {
     Timestamp::now()
 }
@@ -368,6 +444,7 @@ impl Actor {
             connect_to_peers: config.connect_to_peers,
             communities: HashMap::new(),
             live: HashMap::new(),
+            shares: HashMap::new(),
             next_conn: 1,
             backoff: HashMap::new(),
             sync_waiters: Vec::new(),
@@ -420,20 +497,30 @@ impl Actor {
     }
 
     fn refresh_gate(&mut self, community: &str) {
-        let Some(open) = self.communities.get(community) else {
+        let Some(open) = self.communities.get_mut(community) else {
             return;
         };
-        let admitted: HashSet<EndpointId> = open
+        let mut admitted: HashSet<EndpointId> = open
             .doc
             .admitted_devices()
             .iter()
             .filter_map(|d| d.parse::<EndpointId>().ok())
             .collect();
+        if open.ready {
+            // Remembered apart from the document, for a day its copy here is damaged.
+            open.remember_devices(&admitted);
+        } else {
+            // Not readable yet (a new member, or a copy damaged on this disk): the devices
+            // remembered and the peers known are who can bring it back.
+            admitted.extend(open.recovery_peers());
+        }
+        open.gate_checked = (open.doc.heads(), Instant::now());
+        let ready = open.ready;
         // Close live connections of devices that are no longer admitted (removed members, unlinked devices).
         let revoked: Vec<ConnId> = self
             .live
             .iter()
-            .filter(|(_, l)| l.community == community && open.ready && !admitted.contains(&l.peer))
+            .filter(|(_, l)| l.community == community && ready && !admitted.contains(&l.peer))
             .map(|(id, _)| *id)
             .collect();
         for id in revoked {
@@ -585,8 +672,8 @@ impl Actor {
                 });
             }
             Msg::Shutdown => {}
-            Msg::Incoming { id, bytes } => self.incoming(id, &bytes),
-            Msg::Snapshot { id, bytes } => self.snapshot(id, &bytes),
+            Msg::Incoming { id, message, .. } => self.guarded(id, |actor| actor.incoming(id, &message)),
+            Msg::Snapshot { id, bytes, .. } => self.guarded(id, |actor| actor.snapshot(id, &bytes)),
             Msg::Closed { id } => {
                 if let Some(live) = self.live.remove(&id) {
                     self.mark_retry(&live.community, live.peer, FIRST_RETRY);
@@ -743,26 +830,71 @@ impl Actor {
             return;
         };
         let mut stuck = Vec::new();
+        let mut failed = false;
         for (id, live) in self
             .live
             .iter_mut()
             .filter(|(_, l)| l.community == community)
         {
-            if let Some(bytes) = live.session.generate(open.doc.automerge_mut())
-                && live.tx.try_send(Frame::Sync(bytes)).is_err()
-            {
-                stuck.push(*id);
+            let started = Instant::now();
+            let generated = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                live.session.generate(open.doc.automerge_mut())
+            }));
+            live.share.charge_cpu(started.elapsed());
+            match generated {
+                Ok(Some(bytes)) => {
+                    if live.tx.try_send(Outgoing::Frame(Frame::Sync(bytes))).is_err() {
+                        tracing::warn!(
+                            "a peer is not keeping up; closing its connection (it will resync on reconnect)"
+                        );
+                        stuck.push(*id);
+                    }
+                }
+                Ok(None) => {}
+                Err(panic) => {
+                    tracing::error!(peer = %live.peer.fmt_short(), panic = %panic_text(&panic), "answering a peer failed inside Automerge; closing its connection");
+                    stuck.push(*id);
+                    failed = true;
+                }
             }
         }
         for id in stuck {
-            tracing::warn!(
-                "a peer is not keeping up; closing its connection (it will resync on reconnect)"
-            );
             self.live.remove(&id);
+        }
+        if failed {
+            self.reload(community);
         }
     }
 
-    fn incoming(&mut self, id: ConnId, bytes: &[u8]) {
+    /// Runs the handling of a peer's message so that a panic inside it (Automerge trusts
+    /// its input) costs that peer its connection, not the node: the community is read again
+    /// from disk, where only what was durable counts. The time taken is charged to the peer.
+    fn guarded(&mut self, id: ConnId, handle: impl FnOnce(&mut Self)) {
+        let Some(live) = self.live.get(&id) else {
+            return;
+        };
+        let (community, share, peer) = (live.community.clone(), Arc::clone(&live.share), live.peer);
+        let started = Instant::now();
+        let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| handle(self)));
+        share.charge_cpu(started.elapsed());
+        if let Err(panic) = outcome {
+            tracing::error!(peer = %peer.fmt_short(), community, panic = %panic_text(&panic), "a peer's message failed inside Automerge; closing its connection");
+            self.live.remove(&id);
+            self.reload(&community);
+        }
+    }
+
+    /// Reads a community again from disk after a failure left its document in doubt; its
+    /// connections are let go (they reconnect and sync from what is on disk).
+    fn reload(&mut self, community: &str) {
+        self.live.retain(|_, l| l.community != community);
+        self.communities.remove(community);
+        if let Err(error) = self.load(community) {
+            tracing::error!(community, %error, "the community could not be read again after a failure");
+        }
+    }
+
+    fn incoming(&mut self, id: ConnId, message: &CheckedMessage) {
         let Some(live) = self.live.get_mut(&id) else {
             return;
         };
@@ -772,17 +904,15 @@ impl Actor {
         };
         if !live.first_seen {
             live.first_seen = true;
-            if open.ready && SyncSession::from_empty_peer(bytes) {
+            let checked = message.checked();
+            if open.ready && checked.empty_heads && checked.chunks.is_empty() {
                 // A new member: send the whole community in one piece; it answers with a fresh
                 // opening once loaded, and sync goes on from there.
-                let snapshot = match open.store.snapshot_bytes() {
-                    Ok(Some(stored)) => stored,
-                    _ => open.doc.save(),
-                };
+                let snapshot = open.snapshot();
                 live.session = SyncSession::new();
                 live.session.messages_out += 1;
                 live.session.bytes_out += snapshot.len() as u64;
-                if live.tx.try_send(Frame::Snapshot(snapshot)).is_err() {
+                if live.tx.try_send(Outgoing::Snapshot(snapshot)).is_err() {
                     self.live.remove(&id);
                 }
                 return;
@@ -792,20 +922,22 @@ impl Actor {
         let everything_saved = open.store.has_saved(&before);
         let received = match live
             .session
-            .receive_with_changes(open.doc.automerge_mut(), bytes)
+            .receive_checked(open.doc.automerge_mut(), message)
         {
             Ok(received) => received,
             Err(e) => {
                 tracing::info!(peer = %live.peer.fmt_short(), error = %e, "closing connection after a bad sync message");
+                if matches!(e, commonroom_proto::SessionError::Orphaned) {
+                    // Only what was durable counts: drop what the message left half-applied.
+                    open.forget_unsaved(&before);
+                }
                 self.live.remove(&id);
                 return;
             }
         };
-        // Changes waiting for a missing dependency are kept too (they are not in the heads).
-        let pending = !received.changed
-            && !received.raw_changes.is_empty()
-            && !open.doc.automerge_mut().get_missing_deps(&[]).is_empty();
-        if received.changed || pending {
+        // Only changes that joined the history are saved: orphans stay in the session,
+        // bounded, and never reach the disk.
+        if received.changed {
             // Durable before it is relayed or reported: the received bytes are stored as they
             // came (no re-encoding); compaction turns them into a snapshot when quiet.
             if let Err(e) = open.save_received(everything_saved, &received.raw_changes) {
@@ -815,18 +947,14 @@ impl Actor {
                 return;
             }
             // A community arriving whole touches members, so `after_change` computes the gate.
-            if received.changed {
-                self.after_change(
-                    &community,
-                    &before,
-                    received
-                        .change_count
-                        .max(received.raw_changes.len() / LABEL_BYTES_PER_CHANGE),
-                    true,
-                );
-            } else {
-                self.push(&community);
-            }
+            self.after_change(
+                &community,
+                &before,
+                received
+                    .change_count
+                    .max(received.raw_changes.len() / LABEL_BYTES_PER_CHANGE),
+                true,
+            );
         } else {
             self.push(&community);
         }
@@ -866,8 +994,13 @@ impl Actor {
         }
         let before = open.doc.heads();
         let everything_saved = open.store.has_saved(&before);
-        if let Err(e) = open.doc.automerge_mut().load_incremental(bytes) {
-            tracing::info!(peer = %live.peer.fmt_short(), error = %e, "closing connection after a bad snapshot");
+        let waiting_before = !open.doc.automerge_mut().get_missing_deps(&[]).is_empty();
+        let loaded = open.doc.automerge_mut().load_incremental(bytes);
+        let orphaned =
+            !waiting_before && !open.doc.automerge_mut().get_missing_deps(&[]).is_empty();
+        if loaded.is_err() || orphaned {
+            tracing::info!(peer = %live.peer.fmt_short(), "closing connection after a bad snapshot");
+            open.forget_unsaved(&before);
             self.live.remove(&id);
             return;
         }
@@ -882,7 +1015,7 @@ impl Actor {
         live.session.messages_in += 1;
         live.session.bytes_in += bytes.len() as u64;
         if let Some(opening) = live.session.generate(open.doc.automerge_mut())
-            && live.tx.try_send(Frame::Sync(opening)).is_err()
+            && live.tx.try_send(Outgoing::Frame(Frame::Sync(opening))).is_err()
         {
             self.live.remove(&id);
             return;
@@ -969,8 +1102,23 @@ impl Actor {
         // Only the side that dialed opens the exchange; if both did, each would answer the
         // other's opening and the bulk of the changes would cross the wire twice.
         if initiator && let Some(first) = session.generate(open.doc.automerge_mut()) {
-            let _ = tx.try_send(Frame::Sync(first));
+            let _ = tx.try_send(Outgoing::Frame(Frame::Sync(first)));
         }
+        // A device keeps at most a few connections per community: a newer one lets the
+        // oldest go (its queued frames, a snapshot among them, go with it).
+        let mut same: Vec<ConnId> = self
+            .live
+            .iter()
+            .filter(|(_, l)| l.community == community && l.peer == peer)
+            .map(|(id, _)| *id)
+            .collect();
+        same.sort_unstable();
+        while same.len() >= MAX_CONNECTIONS_PER_PEER {
+            let oldest = same.remove(0);
+            tracing::info!(peer = %peer.fmt_short(), "a device opened another connection; letting its oldest go");
+            self.live.remove(&oldest);
+        }
+        let share = Arc::clone(self.shares.entry(peer).or_insert_with(PeerShare::new));
         self.live.insert(
             id,
             Live {
@@ -980,9 +1128,10 @@ impl Actor {
                 first_seen: false,
                 session,
                 reported_in_sync: false,
+                share: Arc::clone(&share),
             },
         );
-        tokio::spawn(conn::run(id, conn, send, recv, rx, self.tx.clone()));
+        tokio::spawn(conn::run(id, conn, send, recv, rx, self.tx.clone(), share));
         let _ = self.events.send(Event::PeerOnline { community, peer });
     }
 
@@ -1207,6 +1356,12 @@ impl Actor {
                 ))));
                 return;
             }
+            Err(NetError::Busy) => {
+                let _ = reply.send(Err(NodeError::Unavailable(
+                    "the inviter's Commonroom is busy with other newcomers right now; try again in a minute".into(),
+                )));
+                return;
+            }
             Err(e) => {
                 let _ = reply.send(Err(NodeError::Unavailable(format!(
                     "the inviter cannot be reached ({e}); ask them to open Commonroom, or for a fresh invite"
@@ -1248,6 +1403,7 @@ impl Actor {
             community.clone(),
             Open::new(doc, store, Some(MemberId::new(joined.member)), peers),
         );
+        self.refresh_gate(&community);
         let _ = self.events.send(Event::CommunityAdded {
             community: community.clone(),
         });
@@ -1262,18 +1418,13 @@ impl Actor {
     /// Candidates to dial for a community: admitted devices, or known peers while the
     /// community has not arrived yet.
     fn dial_candidates(&self, community: &str) -> Vec<EndpointId> {
-        let Some(open) = self.communities.get(community) else {
+        if !self.communities.contains_key(community) {
             return Vec::new();
-        };
-        let mut peers: Vec<EndpointId> = if open.ready {
-            self.gate.devices(community)
-        } else {
-            open.peers
-                .peers
-                .keys()
-                .filter_map(|p| p.parse().ok())
-                .collect()
-        };
+        }
+        // The gate holds the admitted devices, and while the community is not readable
+        // here, the devices remembered and the peers known.
+        let mut peers = self.gate.devices(community);
+        peers.sort();
         peers.retain(|p| *p != self.own_id);
         peers
     }

@@ -1,14 +1,22 @@
 //! One task per live sync connection: reads frames for the actor, writes what the actor sends.
+//!
+//! What a peer sends is paid for here, before the actor sees it: the device's budget (all
+//! its connections together) is charged for every frame and paid by waiting, room for a
+//! frame's payload is reserved among everything that device has in flight, and a sync
+//! message or snapshot is checked against the protocol's hard limits
+//! ([`commonroom_proto::checked`]) on a blocking thread, off the actor's.
 
-use std::time::Instant;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use commonroom_net::close;
-use commonroom_net::framed::{read_frame, write_frame};
+use commonroom_net::framed::{read_header, read_payload, write_frame, write_shared};
 use commonroom_net::limits::PeerBudget;
-use commonroom_proto::Frame;
+use commonroom_proto::checked::{self, CheckedMessage};
 use commonroom_proto::frame::HEADER_LEN;
+use commonroom_proto::{Frame, MAX_SYNC_LEN};
 use iroh::endpoint::{Connection, RecvStream, SendStream};
-use tokio::sync::mpsc;
+use tokio::sync::{Semaphore, mpsc};
 
 use crate::actor::Msg;
 
@@ -19,7 +27,146 @@ pub(crate) type ConnId = u64;
 pub(crate) const OUTGOING_QUEUE: usize = 1024;
 
 /// How long a connection the node lets go of may take to deliver its last frames.
-const FINISH_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+const FINISH_WAIT: Duration = Duration::from_secs(2);
+
+/// Payload bytes one device may have in flight at once, all its connections together:
+/// one largest frame and a little more.
+pub(crate) const IN_FLIGHT_BYTES: u32 = MAX_SYNC_LEN + 1024 * 1024;
+
+/// What one device may cost the node, shared by all its connections.
+#[derive(Debug)]
+pub(crate) struct PeerShare {
+    budget: Mutex<PeerBudget>,
+    in_flight: Arc<Semaphore>,
+}
+
+impl PeerShare {
+    pub(crate) fn new() -> Arc<Self> {
+        Arc::new(Self {
+            budget: Mutex::new(PeerBudget::new(Instant::now())),
+            in_flight: Arc::new(Semaphore::new(IN_FLIGHT_BYTES as usize)),
+        })
+    }
+
+    fn with_budget<T>(&self, f: impl FnOnce(&mut PeerBudget) -> T) -> T {
+        let mut budget = match self.budget.lock() {
+            Ok(budget) => budget,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        f(&mut budget)
+    }
+
+    /// Charges the node's time spent on one of this device's messages.
+    pub(crate) fn charge_cpu(&self, spent: Duration) {
+        self.with_budget(|b| b.charge_cpu(Instant::now(), spent));
+    }
+}
+
+/// A frame for the peer: built for it, or a snapshot shared by every connection sending it.
+#[derive(Debug)]
+pub(crate) enum Outgoing {
+    Frame(Frame),
+    Snapshot(Arc<Vec<u8>>),
+}
+
+/// Why a connection ended.
+#[derive(Debug)]
+enum End {
+    PeerFinished,
+    NodeStopped,
+    ClosedByNode,
+    /// The peer broke the protocol or a limit: closed with [`close::PROTOCOL`].
+    Protocol(String),
+    Connection(String),
+}
+
+impl End {
+    fn from_net(error: commonroom_net::NetError) -> Self {
+        match error {
+            commonroom_net::NetError::Protocol(reason) => Self::Protocol(reason),
+            other => Self::Connection(other.to_string()),
+        }
+    }
+}
+
+/// Reads the peer's frames for the actor, within the device's budget and limits.
+async fn read_loop(
+    id: ConnId,
+    recv: &mut RecvStream,
+    actor: &mpsc::Sender<Msg>,
+    share: &PeerShare,
+) -> End {
+    loop {
+        // Over its budget, the device waits: reading pauses and QUIC flow control holds
+        // the sender back.
+        let owed = share.with_budget(|b| b.owed(Instant::now()));
+        if !owed.is_zero() {
+            tracing::debug!(id, ?owed, "peer over its budget; slowing it down");
+            tokio::time::sleep(owed).await;
+        }
+        let header = match read_header(recv).await {
+            Ok(Some(header)) => header,
+            Ok(None) => return End::PeerFinished,
+            Err(e) => return End::from_net(e),
+        };
+        // Room for the payload among everything this device has in flight.
+        let Ok(permit) = share
+            .in_flight
+            .clone()
+            .acquire_many_owned(header.len.max(1))
+            .await
+        else {
+            return End::NodeStopped;
+        };
+        let frame = match read_payload(recv, header).await {
+            Ok(frame) => frame,
+            Err(e) => return End::from_net(e),
+        };
+        share.with_budget(|b| b.charge(Instant::now(), header.len as usize + HEADER_LEN));
+        let msg = match frame {
+            Frame::Sync(bytes) => match checked_off_thread(share, bytes, CheckedMessage::check).await {
+                Ok(message) => Msg::Incoming {
+                    id,
+                    message,
+                    _permit: permit,
+                },
+                Err(reason) => return End::Protocol(reason),
+            },
+            Frame::Snapshot(bytes) => {
+                let check = |bytes: Vec<u8>| checked::document(&bytes).map(|_| bytes);
+                match checked_off_thread(share, bytes, check).await {
+                    Ok(bytes) => Msg::Snapshot {
+                        id,
+                        bytes,
+                        _permit: permit,
+                    },
+                    Err(reason) => return End::Protocol(reason),
+                }
+            }
+            other => return End::Protocol(format!("unexpected frame {other:?}")),
+        };
+        if actor.send(msg).await.is_err() {
+            return End::NodeStopped;
+        }
+    }
+}
+
+/// Runs a limits check on a blocking thread (inflating a large message takes a while) and
+/// charges the time it took to the device.
+async fn checked_off_thread<T: Send + 'static>(
+    share: &PeerShare,
+    bytes: Vec<u8>,
+    check: impl FnOnce(Vec<u8>) -> Result<T, checked::CheckError> + Send + 'static,
+) -> Result<T, String> {
+    let started = Instant::now();
+    let result = tokio::task::spawn_blocking(move || check(bytes)).await;
+    share.charge_cpu(started.elapsed());
+    match result {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(e)) => Err(format!("refused what the peer sent: {e}")),
+        Err(e) => Err(format!("checking what the peer sent failed: {e}")),
+    }
+}
 
 /// Runs a connection until either side ends it, then tells the actor.
 pub(crate) async fn run(
@@ -27,43 +174,21 @@ pub(crate) async fn run(
     conn: Connection,
     mut send: SendStream,
     mut recv: RecvStream,
-    mut outgoing: mpsc::Receiver<Frame>,
+    mut outgoing: mpsc::Receiver<Outgoing>,
     actor: mpsc::Sender<Msg>,
+    share: Arc<PeerShare>,
 ) {
-    let reader = async {
-        let mut budget = PeerBudget::new(Instant::now());
-        loop {
-            let frame = read_frame(&mut recv).await;
-            if let Ok(Some(Frame::Sync(bytes) | Frame::Snapshot(bytes))) = &frame {
-                // Over its budget, the peer waits: reading pauses and QUIC flow control
-                // holds the sender back.
-                let pause = budget.charge(Instant::now(), bytes.len() + HEADER_LEN);
-                if !pause.is_zero() {
-                    tracing::debug!(id, ?pause, "peer over its frame budget; slowing it down");
-                    tokio::time::sleep(pause).await;
-                }
-            }
-            match frame {
-                Ok(Some(Frame::Sync(bytes))) => {
-                    if actor.send(Msg::Incoming { id, bytes }).await.is_err() {
-                        return "node stopped".to_owned();
-                    }
-                }
-                Ok(Some(Frame::Snapshot(bytes))) => {
-                    if actor.send(Msg::Snapshot { id, bytes }).await.is_err() {
-                        return "node stopped".to_owned();
-                    }
-                }
-                Ok(Some(other)) => return format!("unexpected frame {other:?}"),
-                Ok(None) => return "peer finished".to_owned(),
-                Err(e) => return e.to_string(),
-            }
-        }
-    };
+    let reader = read_loop(id, &mut recv, &actor, &share);
     let writer = async {
-        while let Some(frame) = outgoing.recv().await {
-            if let Err(e) = write_frame(&mut send, &frame).await {
-                return e.to_string();
+        while let Some(out) = outgoing.recv().await {
+            let written = match &out {
+                Outgoing::Frame(frame) => write_frame(&mut send, frame).await,
+                Outgoing::Snapshot(bytes) => {
+                    write_shared(&mut send, Frame::snapshot_header(bytes.len()), bytes).await
+                }
+            };
+            if let Err(e) = written {
+                return End::Connection(e.to_string());
             }
         }
         // The node let go of this peer (say, it was removed): deliver what is queued
@@ -71,19 +196,26 @@ pub(crate) async fn run(
         if send.finish().is_ok() {
             let _ = tokio::time::timeout(FINISH_WAIT, send.stopped()).await;
         }
-        "closed by node".to_owned()
+        End::ClosedByNode
     };
-    let reason = tokio::select! {
-        reason = reader => reason,
-        reason = writer => reason,
-        closed = conn.closed() => closed.to_string(),
+    let end = tokio::select! {
+        end = reader => end,
+        end = writer => end,
+        closed = conn.closed() => End::Connection(closed.to_string()),
     };
-    tracing::debug!(id, %reason, "sync connection ended");
-    let code = if reason.contains("unexpected frame") || reason.contains("protocol") {
-        close::PROTOCOL
-    } else {
-        close::DONE
-    };
-    conn.close(code.into(), b"bye");
+    tracing::debug!(id, ?end, "sync connection ended");
+    match &end {
+        End::Protocol(reason) => {
+            tracing::info!(id, peer = %conn.remote_id().fmt_short(), %reason, "closing a connection that broke the protocol");
+            conn.close(close::PROTOCOL.into(), b"protocol error");
+        }
+        End::Connection(reason) => {
+            tracing::debug!(id, %reason, "the connection broke");
+            conn.close(close::DONE.into(), b"bye");
+        }
+        End::PeerFinished | End::NodeStopped | End::ClosedByNode => {
+            conn.close(close::DONE.into(), b"bye");
+        }
+    }
     let _ = actor.send(Msg::Closed { id }).await;
 }

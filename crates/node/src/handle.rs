@@ -108,15 +108,15 @@ impl Node {
         let router = Router::builder(endpoint.clone())
             .accept(
                 ALPN_SYNC,
-                SyncHandler::new(actor.gate(), strangers.clone(), inbound_tx.clone()),
+                SyncHandler::new(actor.gate(), strangers, inbound_tx.clone()),
             )
             .accept(
                 ALPN_JOIN,
-                JoinHandler::new(actor.gate(), strangers, inbound_tx),
+                JoinHandler::new(commonroom_net::JoinLimit::default(), inbound_tx),
             )
             .spawn();
         let endpoint_id = endpoint.id();
-        let task = tokio::spawn(actor.run(rx, inbound_rx));
+        let task = watch_core(tokio::spawn(actor.run(rx, inbound_rx)), exit_on_core_failure);
         Ok(Self {
             handle: NodeHandle {
                 tx,
@@ -304,5 +304,69 @@ impl NodeHandle {
     /// invite made right after start names it; returns at once with relays off.
     pub async fn until_online(&self, limit: Duration) -> Result<(), NodeError> {
         self.ask(|reply| Msg::UntilOnline { limit, reply }).await
+    }
+}
+
+/// Exit status of a process whose node core stopped unexpectedly.
+pub const EXIT_CORE_FAILED: i32 = 70;
+
+/// Watches the node's core: if it stops by a panic, `on_failure` is told why. Returns a
+/// task that ends when the core ends normally.
+///
+/// A node whose core died must not stay half alive: the process would keep its window or
+/// its `serve` open while nothing syncs, and the data directory's lock, released with the
+/// core, would let other processes write behind its back.
+pub fn watch_core(
+    core: tokio::task::JoinHandle<()>,
+    on_failure: impl FnOnce(String) + Send + 'static,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        if let Err(error) = core.await
+            && error.is_panic()
+        {
+            let panic = error.into_panic();
+            let text = panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "an unexpected error".to_owned());
+            on_failure(text);
+        }
+    })
+}
+
+/// What a process does when its node's core fails: says so in plain words and exits.
+fn exit_on_core_failure(why: String) {
+    tracing::error!(%why, "the node's core stopped");
+    eprintln!(
+        "Commonroom stopped: its core failed ({why}). Everything saved before is safe on disk; \
+         start Commonroom again."
+    );
+    std::process::exit(EXIT_CORE_FAILED);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_core_that_panics_is_reported_and_one_that_ends_is_not() {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let failing = tokio::spawn(async { panic!("bloom filter with no bits") });
+        watch_core(failing, move |why| {
+            let _ = tx.send(why);
+        })
+        .await
+        .ok();
+        assert_eq!(rx.recv().ok().as_deref(), Some("bloom filter with no bits"));
+
+        let (tx, rx) = std::sync::mpsc::channel::<String>();
+        let fine = tokio::spawn(async {});
+        watch_core(fine, move |why| {
+            let _ = tx.send(why);
+        })
+        .await
+        .ok();
+        assert!(rx.try_recv().is_err());
     }
 }

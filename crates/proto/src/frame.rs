@@ -44,6 +44,9 @@ pub enum FrameError {
         /// The limit for that kind.
         limit: u32,
     },
+    /// A frame of a kind not allowed here (say, a sync frame before the hello).
+    #[error("a frame of kind {0} where the opening hello or join request must come")]
+    NotAnOpening(u8),
     /// The payload is not what the kind requires.
     #[error("malformed {kind} frame: {reason}")]
     Malformed {
@@ -145,6 +148,30 @@ impl Header {
     }
 }
 
+/// What may open a connection: a hello on a sync connection, a join request on a join one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Opening {
+    /// `commonroom/sync/1` opens with a hello.
+    Hello,
+    /// `commonroom/join/1` opens with a join request.
+    Join,
+}
+
+impl Header {
+    /// Parses the header of a connection's first frame: only the expected opening kind is
+    /// accepted, and at most [`MAX_CONTROL_LEN`] bytes, before anything is allocated.
+    pub fn parse_opening(bytes: [u8; HEADER_LEN], opening: Opening) -> Result<Self, FrameError> {
+        let expected = match opening {
+            Opening::Hello => KIND_HELLO,
+            Opening::Join => KIND_JOIN,
+        };
+        if bytes[4] != expected {
+            return Err(FrameError::NotAnOpening(bytes[4]));
+        }
+        Self::parse(bytes)
+    }
+}
+
 fn json<T: serde::de::DeserializeOwned>(
     kind: &'static str,
     payload: &[u8],
@@ -172,6 +199,13 @@ impl Frame {
         out.push(kind);
         out.extend_from_slice(&payload);
         out
+    }
+
+    /// The header of a snapshot frame of `len` payload bytes, for sending a shared snapshot
+    /// without copying it into a frame.
+    pub fn snapshot_header(len: usize) -> [u8; HEADER_LEN] {
+        let len = (len as u32).to_be_bytes();
+        [len[0], len[1], len[2], len[3], KIND_SNAPSHOT]
     }
 
     /// Decodes a payload whose header was accepted by [`Header::parse`].

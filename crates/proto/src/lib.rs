@@ -9,13 +9,15 @@
 //! - A sync session's state is created fresh for every connection (Automerge sync state is
 //!   never reused across reconnects).
 
+pub mod checked;
 pub mod frame;
 pub mod invite;
 pub mod receive;
 pub mod session;
 
+pub use checked::{CheckError, Checked, CheckedChunk};
 pub use frame::{
-    ALPN_JOIN, ALPN_SYNC, Frame, FrameError, Header, MAX_CONTROL_LEN, MAX_SYNC_LEN,
+    ALPN_JOIN, ALPN_SYNC, Frame, FrameError, Header, Opening, MAX_CONTROL_LEN, MAX_SYNC_LEN,
     PROTOCOL_VERSION,
 };
 pub use invite::{InviteError, InviteKey, Ticket, public_key_of, verify_join};

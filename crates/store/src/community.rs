@@ -176,12 +176,32 @@ pub(crate) fn load(id: &str, dir: PathBuf) -> Result<Loaded, StoreError> {
 }
 
 /// Reads the device-local setting `name` of the community stored in `dir`, if set.
+///
+/// Settings are framed and checksummed like the rest; one found damaged is named in a
+/// warning, set aside in `quarantine/` and read as unset (the node falls back: for the
+/// known-peer list, to every device the document names). A plain file written by an
+/// earlier release is read as it is.
 pub(crate) fn read_local(dir: &Path, name: &str) -> Result<Option<String>, StoreError> {
     let path = dir.join(format!("local-{name}"));
-    match fs::read_to_string(&path) {
+    let bytes = match fs::read(&path) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(StoreError::io("reading", &path)(e)),
+    };
+    let text = if bytes.starts_with(frame::MAGIC) {
+        frame::decode(&bytes).and_then(|payload| {
+            String::from_utf8(payload.to_vec()).map_err(|_| "not text".to_owned())
+        })
+    } else {
+        String::from_utf8(bytes).map_err(|_| "not text, and not a Commonroom file".to_owned())
+    };
+    match text {
         Ok(text) => Ok(Some(text.trim().to_owned())),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(StoreError::io("reading", &path)(e)),
+        Err(reason) => {
+            let problem = set_aside(dir, &path, reason)?;
+            tracing::warn!("{problem}; carrying on without it");
+            Ok(None)
+        }
     }
 }
 
@@ -346,6 +366,11 @@ impl CommunityStore {
 
     /// Writes a small device-local setting durably.
     pub fn write_local(&self, name: &str, value: &str) -> Result<(), StoreError> {
-        write_durably(&self.dir, &format!("local-{name}"), value.as_bytes(), 0o600)
+        write_durably(
+            &self.dir,
+            &format!("local-{name}"),
+            &frame::encode(value.as_bytes()),
+            0o600,
+        )
     }
 }

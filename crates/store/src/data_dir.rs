@@ -25,10 +25,11 @@ impl DataDir {
     /// Fails with [`StoreError::Locked`] if another process has it open.
     pub fn open(root: impl AsRef<Path>) -> Result<Self, StoreError> {
         let root = root.as_ref().to_path_buf();
-        let existed = root.is_dir();
         create_dir_durably(&root)?;
-        if !existed {
-            // Community notes are private to the members: only this user may read the directory.
+        // Community notes are private to the members: only this user may read the
+        // directory. One made looser (by hand, or by a backup tool) is tightened again.
+        if loose_permissions(&root) {
+            tracing::warn!(path = %root.display(), "the data directory could be read by other users; it is now private to you");
             restrict_dir(&root)?;
         }
         let lock_path = root.join(".lock");
@@ -76,6 +77,11 @@ impl DataDir {
                     })
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                // A new key is a new device, which no community here admits: with
+                // communities stored, a missing key is a loss to report, not to paper over.
+                if !self.community_ids()?.is_empty() {
+                    return Err(StoreError::MissingDeviceKey(path));
+                }
                 let mut key = [0u8; 32];
                 getrandom::fill(&mut key).map_err(|e| StoreError::Io {
                     action: "generating a device key for",
@@ -191,6 +197,20 @@ fn restrict_dir(path: &Path) -> Result<(), StoreError> {
     #[cfg(not(unix))]
     let _ = path;
     Ok(())
+}
+
+/// Whether other users may read or enter `path`.
+fn loose_permissions(path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::metadata(path).is_ok_and(|meta| meta.permissions().mode() & 0o077 != 0)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        false
+    }
 }
 
 fn restrict_permissions(path: &Path) -> Result<(), StoreError> {

@@ -26,6 +26,11 @@ pub enum StoreError {
         /// What is wrong with it.
         reason: String,
     },
+    /// The device key is gone while communities are stored: a new one would be a new device.
+    #[error(
+        "this data directory holds communities but its device key {0} is missing; a new key would make this a new device that no community admits. Put device.key back from a backup, or join your communities again with fresh invites in a new data directory"
+    )]
+    MissingDeviceKey(PathBuf),
     /// No community with this id is stored here.
     #[error("no community {0} is stored in this data directory")]
     UnknownCommunity(String),
