@@ -230,7 +230,11 @@ mod tests {
         let relays: Vec<String> = info.relay_urls().map(ToString::to_string).collect();
         assert_eq!(relays, ["https://two.example.org./"]);
         let ips: Vec<_> = info.ip_addrs().copied().collect();
-        assert_eq!(ips, [second], "the latest addresses replace the earlier ones");
+        assert_eq!(
+            ips,
+            [second],
+            "the latest addresses replace the earlier ones"
+        );
         // A hello naming thousands of addresses leaves at most eight usable ones.
         let flood: Vec<std::net::SocketAddr> = (1..=5000u16)
             .map(|port| std::net::SocketAddr::from(([10, 0, (port >> 8) as u8, port as u8], port)))
@@ -242,7 +246,11 @@ mod tests {
         assert_eq!(ips.len(), MAX_PEER_ADDRS);
         assert_eq!(ips, flood[..MAX_PEER_ADDRS].to_vec());
         assert_eq!(
-            usable_addrs(["0.0.0.0:1".parse().unwrap(), "255.255.255.255:1".parse().unwrap(), "127.0.0.1:0".parse().unwrap()]),
+            usable_addrs([
+                "0.0.0.0:1".parse().unwrap(),
+                "255.255.255.255:1".parse().unwrap(),
+                "127.0.0.1:0".parse().unwrap()
+            ]),
             Vec::<std::net::SocketAddr>::new()
         );
         bound.endpoint.close().await;

@@ -117,8 +117,8 @@ pub async fn read_opening(
         let Some(head) = read_head(recv).await? else {
             return Err(NetError::Connection("the peer closed the stream".into()));
         };
-        let header = Header::parse_opening(head, opening)
-            .map_err(|e| NetError::Protocol(e.to_string()))?;
+        let header =
+            Header::parse_opening(head, opening).map_err(|e| NetError::Protocol(e.to_string()))?;
         read_payload(recv, header).await
     };
     match tokio::time::timeout(limit, read).await {

@@ -16,8 +16,8 @@ use commonroom_model::{
 use commonroom_net::dial::{dial_join, dial_sync};
 use commonroom_net::handlers::refuse;
 use commonroom_net::{Bound, Gate, Inbound, NetError};
-use commonroom_proto::frame::{JoinReply, JoinRequest};
 use commonroom_proto::checked::CheckedMessage;
+use commonroom_proto::frame::{JoinReply, JoinRequest};
 use commonroom_proto::{Frame, InviteKey, PROTOCOL_VERSION, SyncSession, Ticket, verify_join};
 use commonroom_store::{CommunityStore, DataDir};
 use iroh::endpoint::{Connection, RecvStream, SendStream};
@@ -310,6 +310,8 @@ struct Live {
     tx: mpsc::Sender<Outgoing>,
     /// What this device may cost, shared with its other connections.
     share: Arc<PeerShare>,
+    /// The connection, to close it as a breach of the protocol.
+    conn: Connection,
     /// The peer's first message has been looked at (for the snapshot shortcut).
     first_seen: bool,
     session: SyncSession,
@@ -672,7 +674,9 @@ impl Actor {
                 });
             }
             Msg::Shutdown => {}
-            Msg::Incoming { id, message, .. } => self.guarded(id, |actor| actor.incoming(id, &message)),
+            Msg::Incoming { id, message, .. } => {
+                self.guarded(id, |actor| actor.incoming(id, &message))
+            }
             Msg::Snapshot { id, bytes, .. } => self.guarded(id, |actor| actor.snapshot(id, &bytes)),
             Msg::Closed { id } => {
                 if let Some(live) = self.live.remove(&id) {
@@ -843,7 +847,11 @@ impl Actor {
             live.share.charge_cpu(started.elapsed());
             match generated {
                 Ok(Some(bytes)) => {
-                    if live.tx.try_send(Outgoing::Frame(Frame::Sync(bytes))).is_err() {
+                    if live
+                        .tx
+                        .try_send(Outgoing::Frame(Frame::Sync(bytes)))
+                        .is_err()
+                    {
                         tracing::warn!(
                             "a peer is not keeping up; closing its connection (it will resync on reconnect)"
                         );
@@ -879,8 +887,16 @@ impl Actor {
         share.charge_cpu(started.elapsed());
         if let Err(panic) = outcome {
             tracing::error!(peer = %peer.fmt_short(), community, panic = %panic_text(&panic), "a peer's message failed inside Automerge; closing its connection");
-            self.live.remove(&id);
+            self.breach(id);
             self.reload(&community);
+        }
+    }
+
+    /// Lets go of a connection whose peer broke the protocol, saying so in the close.
+    fn breach(&mut self, id: ConnId) {
+        if let Some(live) = self.live.remove(&id) {
+            live.conn
+                .close(commonroom_net::close::PROTOCOL.into(), b"protocol error");
         }
     }
 
@@ -931,7 +947,7 @@ impl Actor {
                     // Only what was durable counts: drop what the message left half-applied.
                     open.forget_unsaved(&before);
                 }
-                self.live.remove(&id);
+                self.breach(id);
                 return;
             }
         };
@@ -1001,7 +1017,7 @@ impl Actor {
         if loaded.is_err() || orphaned {
             tracing::info!(peer = %live.peer.fmt_short(), "closing connection after a bad snapshot");
             open.forget_unsaved(&before);
-            self.live.remove(&id);
+            self.breach(id);
             return;
         }
         if let Err(e) = open.save_received(everything_saved, bytes) {
@@ -1015,7 +1031,10 @@ impl Actor {
         live.session.messages_in += 1;
         live.session.bytes_in += bytes.len() as u64;
         if let Some(opening) = live.session.generate(open.doc.automerge_mut())
-            && live.tx.try_send(Outgoing::Frame(Frame::Sync(opening))).is_err()
+            && live
+                .tx
+                .try_send(Outgoing::Frame(Frame::Sync(opening)))
+                .is_err()
         {
             self.live.remove(&id);
             return;
@@ -1060,9 +1079,10 @@ impl Actor {
             conn.close(commonroom_net::close::REFUSED.into(), b"unknown community");
             return;
         };
-        // What the peer said in its hello; else what this connection runs over.
+        // What the peer said in its hello (a few usable ones); else what this connection
+        // runs over.
         let paths = conn.paths();
-        let mut addrs = peer_addrs;
+        let mut addrs = commonroom_net::endpoint::usable_addrs(peer_addrs);
         if addrs.is_empty() {
             addrs = paths
                 .iter()
@@ -1129,6 +1149,7 @@ impl Actor {
                 session,
                 reported_in_sync: false,
                 share: Arc::clone(&share),
+                conn: conn.clone(),
             },
         );
         tokio::spawn(conn::run(id, conn, send, recv, rx, self.tx.clone(), share));

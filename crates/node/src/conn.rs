@@ -124,14 +124,16 @@ async fn read_loop(
         };
         share.with_budget(|b| b.charge(Instant::now(), header.len as usize + HEADER_LEN));
         let msg = match frame {
-            Frame::Sync(bytes) => match checked_off_thread(share, bytes, CheckedMessage::check).await {
-                Ok(message) => Msg::Incoming {
-                    id,
-                    message,
-                    _permit: permit,
-                },
-                Err(reason) => return End::Protocol(reason),
-            },
+            Frame::Sync(bytes) => {
+                match checked_off_thread(share, bytes, CheckedMessage::check).await {
+                    Ok(message) => Msg::Incoming {
+                        id,
+                        message,
+                        _permit: permit,
+                    },
+                    Err(reason) => return End::Protocol(reason),
+                }
+            }
             Frame::Snapshot(bytes) => {
                 let check = |bytes: Vec<u8>| checked::document(&bytes).map(|_| bytes);
                 match checked_off_thread(share, bytes, check).await {

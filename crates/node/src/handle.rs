@@ -116,7 +116,10 @@ impl Node {
             )
             .spawn();
         let endpoint_id = endpoint.id();
-        let task = watch_core(tokio::spawn(actor.run(rx, inbound_rx)), exit_on_core_failure);
+        let task = watch_core(
+            tokio::spawn(actor.run(rx, inbound_rx)),
+            exit_on_core_failure,
+        );
         Ok(Self {
             handle: NodeHandle {
                 tx,

@@ -222,7 +222,12 @@ impl<'a> Reader<'a> {
 
     /// A count of items that each take at least `min_bytes`, checked against `limit` and
     /// against the bytes left, before anything is done for them.
-    fn count(&mut self, what: &'static str, limit: usize, min_bytes: usize) -> Result<usize, CheckError> {
+    fn count(
+        &mut self,
+        what: &'static str,
+        limit: usize,
+        min_bytes: usize,
+    ) -> Result<usize, CheckError> {
         let count = self.uleb(what)?;
         if count > limit as u64 {
             return Err(CheckError::over(what, count, limit as u64));
@@ -341,7 +346,11 @@ fn bloom(bytes: &[u8]) -> Result<(), CheckError> {
     }
     let limit = u64::from(MAX_BLOOM_PARAMETER);
     if bits_per_entry == 0 || bits_per_entry > limit {
-        return Err(CheckError::over("Bloom filter bits per entry", bits_per_entry, limit));
+        return Err(CheckError::over(
+            "Bloom filter bits per entry",
+            bits_per_entry,
+            limit,
+        ));
     }
     if probes == 0 || probes > limit {
         return Err(CheckError::over("Bloom filter probes", probes, limit));
@@ -436,9 +445,15 @@ fn chunk(r: &mut Reader<'_>, checked: &mut Checked) -> Result<(), CheckError> {
         CHUNK_DOCUMENT => {
             add_inflated(checked, data.len())?;
             doc_chunk(data, checked)?;
-            checked.chunks.push(CheckedChunk::Document { at: start..r.offset });
+            checked.chunks.push(CheckedChunk::Document {
+                at: start..r.offset,
+            });
         }
-        _ => return Err(CheckError::Malformed("a chunk type Commonroom does not accept")),
+        _ => {
+            return Err(CheckError::Malformed(
+                "a chunk type Commonroom does not accept",
+            ));
+        }
     }
     Ok(())
 }
@@ -473,14 +488,24 @@ fn change(data: &[u8], checked: &mut Checked) -> Result<Vec<ChangeHash>, CheckEr
     r.sleb("change time")?;
     let message = r.bytes_prefixed("change message")?;
     if message.len() > 64 * 1024 {
-        return Err(CheckError::over("a change message", message.len() as u64, 64 * 1024));
+        return Err(CheckError::over(
+            "a change message",
+            message.len() as u64,
+            64 * 1024,
+        ));
     }
     let actors = r.count("change actors", MAX_HASHES, 1)?;
     for _ in 0..actors {
         r.bytes_prefixed("change actor")?;
     }
     let columns = column_meta(&mut r)?;
-    let ops = columns_rows(&mut r, &columns, checked, MAX_CHANGE_OPS, "operations in a change")?;
+    let ops = columns_rows(
+        &mut r,
+        &columns,
+        checked,
+        MAX_CHANGE_OPS,
+        "operations in a change",
+    )?;
     add_ops(checked, ops)?;
     Ok(deps)
 }
@@ -508,7 +533,8 @@ fn column_meta(r: &mut Reader<'_>) -> Result<Vec<ColumnMeta>, CheckError> {
     let mut out = Vec::with_capacity(count);
     for _ in 0..count {
         let spec = r.uleb("column specification")?;
-        let spec = u32::try_from(spec).map_err(|_| CheckError::Malformed("a column specification"))?;
+        let spec =
+            u32::try_from(spec).map_err(|_| CheckError::Malformed("a column specification"))?;
         let len = r.uleb("column length")?;
         let len = usize::try_from(len).map_err(|_| CheckError::Truncated("column data"))?;
         out.push(ColumnMeta { spec, len });
@@ -647,7 +673,13 @@ fn doc_chunk(data: &[u8], checked: &mut Checked) -> Result<(), CheckError> {
         MAX_DOCUMENT_CHANGES,
         "changes in a document",
     )?;
-    let ops = columns_rows(&mut r, &op_columns, checked, MAX_MESSAGE_OPS, "operations in a document")?;
+    let ops = columns_rows(
+        &mut r,
+        &op_columns,
+        checked,
+        MAX_MESSAGE_OPS,
+        "operations in a document",
+    )?;
     add_ops(checked, ops)?;
     Ok(())
 }
@@ -680,21 +712,30 @@ mod tests {
                 let checked = sync_message(&bytes).expect("a real message passes");
                 seen_changes += checked.chunks.len();
                 b.sync()
-                    .receive_sync_message(&mut sb, automerge::sync::Message::decode(&bytes).expect("decodes"))
+                    .receive_sync_message(
+                        &mut sb,
+                        automerge::sync::Message::decode(&bytes).expect("decodes"),
+                    )
                     .expect("applies");
             }
             if let Some(m) = b.sync().generate_sync_message(&mut sb) {
                 let bytes = m.encode();
                 sync_message(&bytes).expect("a real message passes");
                 a.sync()
-                    .receive_sync_message(&mut sa, automerge::sync::Message::decode(&bytes).expect("decodes"))
+                    .receive_sync_message(
+                        &mut sa,
+                        automerge::sync::Message::decode(&bytes).expect("decodes"),
+                    )
                     .expect("applies");
             }
         }
         assert!(seen_changes > 0);
         assert_eq!(a.get_heads(), b.get_heads());
         let checked = document(&a.save()).expect("a saved document passes");
-        assert!(matches!(checked.chunks.as_slice(), [CheckedChunk::Document { .. }]));
+        assert!(matches!(
+            checked.chunks.as_slice(),
+            [CheckedChunk::Document { .. }]
+        ));
         assert!(checked.ops >= 20, "{}", checked.ops);
         // Incremental saves are change chunks with the right hashes.
         let mut c = doc_with_notes(1);
@@ -713,8 +754,13 @@ mod tests {
     fn a_bloom_filter_with_zero_bits_or_huge_probes_is_refused() {
         // heads 0, need 0, one have: no last_sync, a filter of 1 entry with 0 bits.
         let mut message = vec![MESSAGE_V1, 0, 0, 1, 0, 3, 1, 0, 7, 0];
-        assert!(matches!(sync_message(&message), Err(CheckError::OverLimit { .. })));
-        message = vec![MESSAGE_V1, 0, 0, 1, 0, 8, 1, 10, 0xff, 0xff, 0xff, 0xff, 0x0f, 0xff, 0xff];
+        assert!(matches!(
+            sync_message(&message),
+            Err(CheckError::OverLimit { .. })
+        ));
+        message = vec![
+            MESSAGE_V1, 0, 0, 1, 0, 8, 1, 10, 0xff, 0xff, 0xff, 0xff, 0x0f, 0xff, 0xff,
+        ];
         assert!(sync_message(&message).is_err());
     }
 
@@ -755,7 +801,8 @@ mod tests {
         let text = doc
             .put_object(ROOT, "t", automerge::ObjType::Text)
             .expect("text");
-        doc.splice_text(&text, 0, 0, &"a".repeat(300_000)).expect("splice");
+        doc.splice_text(&text, 0, 0, &"a".repeat(300_000))
+            .expect("splice");
         doc.commit();
         let bomb = compress_change(&doc.save_after(&[]));
         assert!(bomb.len() < 20_000, "compressed to {}", bomb.len());
@@ -763,7 +810,9 @@ mod tests {
         assert!(matches!(err, CheckError::OverLimit { .. }), "{err}");
         // The compressed form is what Automerge itself accepts.
         let mut other = AutoCommit::new();
-        other.load_incremental(&bomb).expect("Automerge reads the compressed chunk");
+        other
+            .load_incremental(&bomb)
+            .expect("Automerge reads the compressed chunk");
         assert_eq!(other.get_heads(), doc.get_heads());
 
         // Two million characters as one string value: bigger than any value may be.

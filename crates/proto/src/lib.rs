@@ -17,7 +17,7 @@ pub mod session;
 
 pub use checked::{CheckError, Checked, CheckedChunk};
 pub use frame::{
-    ALPN_JOIN, ALPN_SYNC, Frame, FrameError, Header, Opening, MAX_CONTROL_LEN, MAX_SYNC_LEN,
+    ALPN_JOIN, ALPN_SYNC, Frame, FrameError, Header, MAX_CONTROL_LEN, MAX_SYNC_LEN, Opening,
     PROTOCOL_VERSION,
 };
 pub use invite::{InviteError, InviteKey, Ticket, public_key_of, verify_join};

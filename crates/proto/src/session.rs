@@ -256,13 +256,17 @@ impl SyncSession {
         })
     }
 
-    /// Keeps an orphan, within the bounds: too old is dropped, and beyond the count or
-    /// bytes the oldest go first.
+    /// Keeps an orphan, within the bounds: one too old is dropped, and when the count or
+    /// bytes are spent, newcomers are (a flood of orphans cannot push out the ones that
+    /// came first, nearest their missing parent).
     fn hold(&mut self, orphan: Candidate) {
         let Some((hash, deps)) = orphan.change else {
             return;
         };
-        if orphan.age > MAX_HELD_AGE || orphan.bytes.len() > MAX_HELD_BYTES {
+        if orphan.age > MAX_HELD_AGE
+            || self.held.len() >= MAX_HELD_CHANGES
+            || self.held_bytes + orphan.bytes.len() > MAX_HELD_BYTES
+        {
             return;
         }
         self.held_bytes += orphan.bytes.len();
@@ -272,10 +276,6 @@ impl SyncSession {
             bytes: orphan.bytes,
             age: orphan.age,
         });
-        while self.held.len() > MAX_HELD_CHANGES || self.held_bytes > MAX_HELD_BYTES {
-            let dropped = self.held.remove(0);
-            self.held_bytes -= dropped.bytes.len();
-        }
     }
 
     /// Orphan changes held, waiting for their parents.

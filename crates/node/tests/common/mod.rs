@@ -6,7 +6,52 @@ use std::time::{Duration, Instant};
 
 use commonroom_model::commands::NewNote;
 use commonroom_model::{Command, NoteId};
+use commonroom_net::NetConfig;
 use commonroom_node::{Node, NodeConfig, NodeHandle};
+use iroh::{EndpointAddr, TransportAddr};
+
+/// A raw endpoint on loopback with a fixed key: a stranger, or a device the test controls.
+pub async fn stranger(seed: u8) -> commonroom_net::Bound {
+    commonroom_net::bind([seed; 32], &NetConfig::loopback())
+        .await
+        .unwrap()
+}
+
+/// The address of `id` at `addrs`.
+pub fn addr_of(id: iroh::EndpointId, addrs: &[std::net::SocketAddr]) -> EndpointAddr {
+    EndpointAddr::from_parts(id, addrs.iter().copied().map(TransportAddr::Ip))
+}
+
+/// A node with a new community, and a raw endpoint linked as a device of its founder
+/// (a member's device under the test's control). Returns the node's addresses too.
+pub async fn node_with_raw_member_device(
+    dir: &Path,
+    name: &str,
+    seed: u8,
+) -> (
+    Node,
+    String,
+    Vec<std::net::SocketAddr>,
+    commonroom_net::Bound,
+) {
+    let a = node(dir).await;
+    let ha = a.handle();
+    let id = found(&ha, name).await;
+    let addrs = ha.addrs().await.unwrap();
+    let device = stranger(seed).await;
+    let me = ha.me(id.clone()).await.unwrap().unwrap();
+    ha.apply(
+        id.clone(),
+        Command::LinkDevice {
+            member: me,
+            device: device.endpoint.id().to_string(),
+            label: "raw device".into(),
+        },
+    )
+    .await
+    .unwrap();
+    (a, id, addrs, device)
+}
 
 pub async fn node(dir: &Path) -> Node {
     Node::start(NodeConfig::loopback(dir)).await.unwrap()
