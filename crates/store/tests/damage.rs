@@ -289,3 +289,63 @@ fn a_community_appears_only_with_its_local_settings() {
     let loaded = data.open_community(ID).unwrap();
     assert!(loaded.problems.is_empty());
 }
+
+#[test]
+fn a_damaged_local_setting_is_set_aside_and_read_as_unset() {
+    let tmp = tempfile::tempdir().unwrap();
+    setup(tmp.path());
+    let data = DataDir::open(tmp.path()).unwrap();
+    let loaded = data.open_community(ID).unwrap();
+    loaded.store.write_local("peers", "peer-a 127.0.0.1:4000").unwrap();
+    assert_eq!(
+        loaded.store.read_local("peers").unwrap().as_deref(),
+        Some("peer-a 127.0.0.1:4000")
+    );
+    // A bit flips on disk: the setting is set aside and read as unset, never as garbage.
+    let path = tmp.path().join("communities").join(ID).join("local-peers");
+    let mut bytes = fs::read(&path).unwrap();
+    let last = bytes.len() - 3;
+    bytes[last] ^= 0x10;
+    fs::write(&path, bytes).unwrap();
+    assert_eq!(loaded.store.read_local("peers").unwrap(), None);
+    assert!(!path.exists());
+    let quarantine = tmp.path().join("communities").join(ID).join("quarantine");
+    assert!(quarantine.join("local-peers").exists(), "set aside, not deleted");
+    // A plain setting written by an earlier release still reads.
+    fs::write(&path, "peer-b 10.0.0.2:4000\n").unwrap();
+    assert_eq!(
+        loaded.store.read_local("peers").unwrap().as_deref(),
+        Some("peer-b 10.0.0.2:4000")
+    );
+}
+
+#[test]
+fn a_missing_device_key_next_to_communities_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let key = DataDir::open(tmp.path()).unwrap().device_secret().unwrap();
+    setup(tmp.path());
+    let data = DataDir::open(tmp.path()).unwrap();
+    assert_eq!(data.device_secret().unwrap(), key);
+    fs::remove_file(tmp.path().join("device.key")).unwrap();
+    let err = data.device_secret().unwrap_err();
+    assert!(matches!(err, StoreError::MissingDeviceKey(_)), "{err}");
+    assert!(err.to_string().contains("new device"), "{err}");
+    assert!(!tmp.path().join("device.key").exists(), "no new key is made");
+    // An empty data directory still gets its first key.
+    let fresh = tempfile::tempdir().unwrap();
+    let other = DataDir::open(fresh.path()).unwrap().device_secret().unwrap();
+    assert_ne!(other, key);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_data_directory_others_could_read_is_made_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("data");
+    fs::create_dir(&root).unwrap();
+    fs::set_permissions(&root, fs::Permissions::from_mode(0o755)).unwrap();
+    let _data = DataDir::open(&root).unwrap();
+    let mode = fs::metadata(&root).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o700);
+}
