@@ -1318,7 +1318,10 @@ impl CommunityDoc {
                 };
                 let mut added = self.require_active_member(&member_id)?;
                 if stored.for_member.is_none() {
-                    added.created_by = stored.created_by.clone();
+                    // Recorded as admitted by whoever writes this change, never by the name
+                    // an invite carries: any member's device can write an invite entity
+                    // naming someone else as its creator.
+                    added.created_by = ctx.by.clone();
                 }
                 added.devices.insert(
                     device,

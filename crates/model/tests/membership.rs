@@ -306,6 +306,50 @@ fn a_device_link_ticket_adds_a_device_to_its_member_and_no_member() {
     );
 }
 
+#[test]
+fn a_joiner_is_recorded_as_admitted_by_whoever_wrote_the_admission_not_by_the_invites_claim() {
+    let mut f = common::fixture();
+    let key = "f".repeat(64);
+    // An invite entity naming the founder as its creator, as any member's modified client
+    // could write one.
+    f.doc
+        .apply(
+            &common::ctx(&f.founder, 6),
+            Command::CreateInvite {
+                public_key: key.clone(),
+                expires_at: Timestamp::from_millis(common::T0 + 86_400_000),
+                for_member: None,
+            },
+        )
+        .unwrap();
+    // Sam's device admits the joiner: the new member is recorded as Sam's doing.
+    let joiner = MemberId::new("member-joiner");
+    f.doc
+        .apply(
+            &common::ctx(&f.member, 7),
+            Command::Join {
+                invite: key,
+                member: NewMember {
+                    id: joiner.clone(),
+                    name: "Jo".into(),
+                    organisation: None,
+                    roles: vec![Role::Member],
+                    focus: vec![],
+                    contact: None,
+                },
+                device: "a".repeat(64),
+                device_label: "Jo's device".into(),
+            },
+        )
+        .unwrap();
+    let stored = f
+        .doc
+        .get::<commonroom_model::entities::Member>(joiner.as_str())
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.created_by, Some(f.member.clone()));
+}
+
 /// Notes as they stand, deleted ones included, for exact comparison.
 fn notes_of(doc: &mut CommunityDoc) -> serde_json::Value {
     let view = CommunityView::hydrate(doc).unwrap();

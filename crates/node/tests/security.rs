@@ -10,8 +10,8 @@ use common::{
     note_texts, stranger,
 };
 use commonroom_model::Command;
+use commonroom_net::NetError;
 use commonroom_net::dial::dial_sync;
-use commonroom_net::{NetConfig, NetError};
 use commonroom_proto::{ALPN_SYNC, Ticket};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

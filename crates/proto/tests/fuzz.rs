@@ -213,8 +213,12 @@ fn corpus() -> Corpus {
     a.commit();
     let after_root = a.get_heads();
     for i in 0..12 {
-        a.put(ROOT, format!("note{i}"), format!("a note about housing {i}"))
-            .unwrap();
+        a.put(
+            ROOT,
+            format!("note{i}"),
+            format!("a note about housing {i}"),
+        )
+        .unwrap();
         a.splice_text(&text, 0, 0, "We meet monthly. ").unwrap();
         a.commit();
     }
@@ -254,7 +258,10 @@ fn frame_seeds() -> Vec<Vec<u8>> {
     let hello = Frame::Hello(Hello {
         version: 1,
         community: "01JCOMMUNITY0000000000000".into(),
-        addrs: vec!["127.0.0.1:4000".parse().unwrap(), "[::1]:4000".parse().unwrap()],
+        addrs: vec![
+            "127.0.0.1:4000".parse().unwrap(),
+            "[::1]:4000".parse().unwrap(),
+        ],
         relay: Some("https://relay.example.org./".into()),
     });
     let join = Frame::Join(JoinRequest {

@@ -296,7 +296,10 @@ fn a_damaged_local_setting_is_set_aside_and_read_as_unset() {
     setup(tmp.path());
     let data = DataDir::open(tmp.path()).unwrap();
     let loaded = data.open_community(ID).unwrap();
-    loaded.store.write_local("peers", "peer-a 127.0.0.1:4000").unwrap();
+    loaded
+        .store
+        .write_local("peers", "peer-a 127.0.0.1:4000")
+        .unwrap();
     assert_eq!(
         loaded.store.read_local("peers").unwrap().as_deref(),
         Some("peer-a 127.0.0.1:4000")
@@ -310,7 +313,10 @@ fn a_damaged_local_setting_is_set_aside_and_read_as_unset() {
     assert_eq!(loaded.store.read_local("peers").unwrap(), None);
     assert!(!path.exists());
     let quarantine = tmp.path().join("communities").join(ID).join("quarantine");
-    assert!(quarantine.join("local-peers").exists(), "set aside, not deleted");
+    assert!(
+        quarantine.join("local-peers").exists(),
+        "set aside, not deleted"
+    );
     // A plain setting written by an earlier release still reads.
     fs::write(&path, "peer-b 10.0.0.2:4000\n").unwrap();
     assert_eq!(
@@ -330,10 +336,16 @@ fn a_missing_device_key_next_to_communities_is_refused() {
     let err = data.device_secret().unwrap_err();
     assert!(matches!(err, StoreError::MissingDeviceKey(_)), "{err}");
     assert!(err.to_string().contains("new device"), "{err}");
-    assert!(!tmp.path().join("device.key").exists(), "no new key is made");
+    assert!(
+        !tmp.path().join("device.key").exists(),
+        "no new key is made"
+    );
     // An empty data directory still gets its first key.
     let fresh = tempfile::tempdir().unwrap();
-    let other = DataDir::open(fresh.path()).unwrap().device_secret().unwrap();
+    let other = DataDir::open(fresh.path())
+        .unwrap()
+        .device_secret()
+        .unwrap();
     assert_ne!(other, key);
 }
 
