@@ -462,20 +462,24 @@ fn chunk(r: &mut Reader<'_>, checked: &mut Checked) -> Result<(), CheckError> {
 fn change_hash(data: &[u8]) -> ChangeHash {
     let mut hasher = Sha256::new();
     let mut header = vec![CHUNK_CHANGE];
-    let mut len = data.len() as u64;
-    loop {
-        let byte = (len & 0x7f) as u8;
-        len >>= 7;
-        if len == 0 {
-            header.push(byte);
-            break;
-        }
-        header.push(byte | 0x80);
-    }
+    write_uleb(&mut header, data.len() as u64);
     hasher.update(&header);
     hasher.update(data);
     let digest: [u8; 32] = hasher.finalize().into();
     ChangeHash(digest)
+}
+
+/// Appends `value` as unsigned LEB128, as chunk headers write lengths.
+fn write_uleb(out: &mut Vec<u8>, mut value: u64) {
+    loop {
+        let byte = (value & 0x7f) as u8;
+        value >>= 7;
+        if value == 0 {
+            out.push(byte);
+            return;
+        }
+        out.push(byte | 0x80);
+    }
 }
 
 /// Checks an uncompressed change's contents; returns its dependencies.
@@ -780,16 +784,7 @@ mod tests {
         let mut out = MAGIC.to_vec();
         out.extend_from_slice(&checksum);
         out.push(CHUNK_COMPRESSED);
-        let mut len = compressed.len() as u64;
-        loop {
-            let byte = (len & 0x7f) as u8;
-            len >>= 7;
-            if len == 0 {
-                out.push(byte);
-                break;
-            }
-            out.push(byte | 0x80);
-        }
+        write_uleb(&mut out, compressed.len() as u64);
         out.extend_from_slice(&compressed);
         out
     }

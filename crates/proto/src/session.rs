@@ -283,11 +283,6 @@ impl SyncSession {
         self.held.len()
     }
 
-    /// Whether a sync message comes from a peer that has no changes at all (a new member).
-    pub fn from_empty_peer(bytes: &[u8]) -> bool {
-        crate::checked::sync_message(bytes).is_ok_and(|c| c.empty_heads && c.chunks.is_empty())
-    }
-
     /// Whether both sides are known to have the same heads.
     pub fn in_sync(&self, doc: &mut AutoCommit) -> bool {
         let mut ours = doc.get_heads();
