@@ -87,7 +87,19 @@ impl CommunityDoc {
     ///
     /// The caller adds the founder with a normal `AddMember` command afterwards.
     pub fn create(community: &Community) -> Result<Self, DocumentError> {
+        Self::create_as(community, None)
+    }
+
+    /// [`CommunityDoc::create`] written under `actor` (the founding device's stable actor),
+    /// or a random one.
+    pub fn create_as(
+        community: &Community,
+        actor: Option<[u8; 16]>,
+    ) -> Result<Self, DocumentError> {
         let mut doc = AutoCommit::new();
+        if let Some(actor) = actor {
+            doc.set_actor(ActorId::from(actor.to_vec()));
+        }
         doc.put(ROOT, "schema", SCHEMA_VERSION)?;
         for key in COLLECTIONS {
             doc.put_object(ROOT, *key, ObjType::Map)?;

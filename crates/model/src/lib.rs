@@ -42,6 +42,28 @@ pub fn start_community(
     founder_device: Option<&str>,
     now: Timestamp,
 ) -> Result<CommunityDoc, CommandError> {
+    start_community_as(
+        None,
+        id,
+        name,
+        founder_name,
+        founder_id,
+        founder_device,
+        now,
+    )
+}
+
+/// [`start_community`] with every founding change written under `actor` (the founding
+/// device's stable actor id), so the same founding gives the same changes.
+pub fn start_community_as(
+    actor: Option<[u8; 16]>,
+    id: CommunityId,
+    name: &str,
+    founder_name: &str,
+    founder_id: MemberId,
+    founder_device: Option<&str>,
+    now: Timestamp,
+) -> Result<CommunityDoc, CommandError> {
     let name_clean = name.split_whitespace().collect::<Vec<_>>().join(" ");
     if name_clean.is_empty() {
         return Err(CommandError::Invalid {
@@ -58,7 +80,7 @@ pub fn start_community(
         created_by: Some(founder_id.clone()),
         created_at: now,
     };
-    let mut doc = CommunityDoc::create(&community)?;
+    let mut doc = CommunityDoc::create_as(&community, actor)?;
     doc.apply(
         &Ctx {
             by: Some(founder_id.clone()),

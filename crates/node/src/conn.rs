@@ -1,10 +1,10 @@
-//! One task per live sync connection: reads frames for the actor, writes what the actor sends.
+//! One task per live sync connection: reads frames for the engine, writes what the engine sends.
 //!
-//! What a peer sends is paid for here, before the actor sees it: the device's budget (all
+//! What a peer sends is paid for here, before the engine sees it: the device's budget (all
 //! its connections together) is charged for every frame and paid by waiting, room for a
 //! frame's payload is reserved among everything that device has in flight, and a sync
 //! message or snapshot is checked against the protocol's hard limits
-//! ([`commonroom_proto::checked`]) on a blocking thread, off the actor's.
+//! ([`commonroom_proto::checked`]) on a blocking thread, off the driver's.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -18,10 +18,10 @@ use commonroom_proto::{Frame, MAX_SYNC_LEN};
 use iroh::endpoint::{Connection, RecvStream, SendStream};
 use tokio::sync::{Semaphore, mpsc};
 
-use crate::actor::Msg;
+use commonroom_engine::ConnId;
+pub(crate) use commonroom_engine::Outgoing;
 
-/// Identifies a live connection inside the node.
-pub(crate) type ConnId = u64;
+use crate::driver::Msg;
 
 /// How many outgoing messages may queue for one peer before it is considered stuck.
 pub(crate) const OUTGOING_QUEUE: usize = 1024;
@@ -62,13 +62,6 @@ impl PeerShare {
     }
 }
 
-/// A frame for the peer: built for it, or a snapshot shared by every connection sending it.
-#[derive(Debug)]
-pub(crate) enum Outgoing {
-    Frame(Frame),
-    Snapshot(Arc<Vec<u8>>),
-}
-
 /// Why a connection ended.
 #[derive(Debug)]
 enum End {
@@ -89,11 +82,11 @@ impl End {
     }
 }
 
-/// Reads the peer's frames for the actor, within the device's budget and limits.
+/// Reads the peer's frames for the driver, within the device's budget and limits.
 async fn read_loop(
     id: ConnId,
     recv: &mut RecvStream,
-    actor: &mpsc::Sender<Msg>,
+    driver: &mpsc::Sender<Msg>,
     share: &PeerShare,
 ) -> End {
     loop {
@@ -147,7 +140,7 @@ async fn read_loop(
             }
             other => return End::Protocol(format!("unexpected frame {other:?}")),
         };
-        if actor.send(msg).await.is_err() {
+        if driver.send(msg).await.is_err() {
             return End::NodeStopped;
         }
     }
@@ -170,17 +163,17 @@ async fn checked_off_thread<T: Send + 'static>(
     }
 }
 
-/// Runs a connection until either side ends it, then tells the actor.
+/// Runs a connection until either side ends it, then tells the driver.
 pub(crate) async fn run(
     id: ConnId,
     conn: Connection,
     mut send: SendStream,
     mut recv: RecvStream,
     mut outgoing: mpsc::Receiver<Outgoing>,
-    actor: mpsc::Sender<Msg>,
+    driver: mpsc::Sender<Msg>,
     share: Arc<PeerShare>,
 ) {
-    let reader = read_loop(id, &mut recv, &actor, &share);
+    let reader = read_loop(id, &mut recv, &driver, &share);
     let writer = async {
         while let Some(out) = outgoing.recv().await {
             let written = match &out {
@@ -219,5 +212,5 @@ pub(crate) async fn run(
             conn.close(close::DONE.into(), b"bye");
         }
     }
-    let _ = actor.send(Msg::Closed { id }).await;
+    let _ = driver.send(Msg::Closed { id }).await;
 }

@@ -32,6 +32,25 @@ pub enum NodeError {
     /// The node has stopped.
     #[error("the Commonroom node has stopped")]
     Stopped,
+    /// A request the engine turned down, by kind (a join refused, an inviter unreachable...).
+    #[error(transparent)]
+    Engine(commonroom_engine::EngineError),
+}
+
+impl From<commonroom_engine::EngineError> for NodeError {
+    fn from(error: commonroom_engine::EngineError) -> Self {
+        use commonroom_engine::EngineError as E;
+        match error {
+            E::Store(e) => Self::Store(e),
+            E::Command(e) => Self::Command(e),
+            E::Document(e) => Self::Document(e),
+            E::Invite(e) => Self::Invite(e),
+            E::UnknownCommunity(id) => Self::UnknownCommunity(id),
+            E::NotYetSynced(id) => Self::NotYetSynced(id),
+            E::Stopped => Self::Stopped,
+            other => Self::Engine(other),
+        }
+    }
 }
 
 impl From<commonroom_model::DocumentError> for NodeError {

@@ -50,3 +50,37 @@ pub enum Event {
         error: String,
     },
 }
+
+impl Event {
+    /// The engine's event in the node's terms (`None` for a device that is not a valid
+    /// endpoint key, which no real peer has).
+    pub(crate) fn from_engine(event: commonroom_engine::Event) -> Option<Self> {
+        use commonroom_engine::Event as E;
+        let endpoint = crate::driver::endpoint_of;
+        Some(match event {
+            E::PeerOnline { community, peer } => Self::PeerOnline {
+                community,
+                peer: endpoint(peer)?,
+            },
+            E::PeerOffline { community, peer } => Self::PeerOffline {
+                community,
+                peer: endpoint(peer)?,
+            },
+            E::Synced { community, peer } => Self::Synced {
+                community,
+                peer: endpoint(peer)?,
+            },
+            E::Changed {
+                community,
+                touched,
+                remote,
+            } => Self::Changed {
+                community,
+                touched,
+                remote,
+            },
+            E::CommunityAdded { community } => Self::CommunityAdded { community },
+            E::SaveFailed { community, error } => Self::SaveFailed { community, error },
+        })
+    }
+}

@@ -1,6 +1,6 @@
-//! Founding a community on this device: one path for the node and for commands that open
-//! the data directory themselves.
+//! Founding a community in a data directory, for commands that open it themselves.
 
+use commonroom_engine::{DeviceId, Founding};
 use commonroom_model::{CommunityDoc, CommunityId, MemberId, Timestamp};
 use commonroom_store::{CommunityStore, DataDir};
 
@@ -19,35 +19,28 @@ pub struct Founded {
 }
 
 /// Starts a community named `name` with `me` as founder, on the device whose secret key is
-/// `secret` (the device is linked, so it passes the gate), and stores it durably.
+/// `secret` (the device is linked, so it passes the gate), and stores it durably: the
+/// engine's founding, with fresh ids and the time now.
 pub fn found_community(
     data: &DataDir,
     secret: &[u8; 32],
     name: &str,
     me: &str,
 ) -> Result<Founded, NodeError> {
-    let id = CommunityId::generate();
-    let founder = MemberId::generate();
-    let device = iroh::SecretKey::from_bytes(secret).public().to_string();
-    let mut doc = commonroom_model::start_community(
-        id.clone(),
-        name,
-        me,
-        founder.clone(),
-        Some(&device),
-        Timestamp::now(),
-    )?
-    .with_actor(commonroom_proto::invite::actor_id(secret, id.as_str()));
-    let name = doc.community()?.name;
-    let store = data.create_community_with(
-        id.as_str(),
-        doc.automerge_mut(),
-        &[("me", founder.as_str()), ("name", &name)],
-    )?;
+    let device = DeviceId(*iroh::SecretKey::from_bytes(secret).public().as_bytes());
+    let founding = Founding {
+        id: CommunityId::generate(),
+        founder: MemberId::generate(),
+        at: Timestamp::now(),
+    };
+    let founded = commonroom_engine::found_community(data, secret, device, name, me, founding)?;
+    let mut store = founded.store;
+    // A command compacts as it writes; only a running node waits for a quiet moment.
+    store.set_compact_on_persist(true);
     Ok(Founded {
-        id,
-        doc,
+        id: founded.id,
+        doc: founded.doc,
         store,
-        founder,
+        founder: founded.founder,
     })
 }

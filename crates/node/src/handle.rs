@@ -13,7 +13,9 @@ use iroh::EndpointId;
 use iroh::protocol::Router;
 use tokio::sync::{broadcast, mpsc, oneshot};
 
-use crate::actor::{Actor, Msg};
+use commonroom_engine::{EngineError, Request, Response};
+
+use crate::driver::{Driver, Msg, endpoint_of};
 use crate::error::NodeError;
 use crate::event::Event;
 
@@ -59,17 +61,20 @@ pub struct PeerInfo {
     pub traffic: Traffic,
 }
 
-/// Sync messages and payload bytes exchanged over live sessions.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Traffic {
-    /// Messages sent.
-    pub messages_out: u64,
-    /// Messages received.
-    pub messages_in: u64,
-    /// Bytes sent on the wire, frame headers included.
-    pub bytes_out: u64,
-    /// Bytes received on the wire, frame headers included.
-    pub bytes_in: u64,
+pub use commonroom_engine::Traffic;
+
+impl PeerInfo {
+    fn from_engine(info: commonroom_engine::PeerInfo) -> Option<Self> {
+        Some(Self {
+            endpoint: endpoint_of(info.device)?,
+            member: info.member,
+            online: info.online,
+            last_sync: info.last_sync,
+            addrs: info.addrs,
+            relay: info.relay,
+            traffic: info.traffic,
+        })
+    }
 }
 
 /// What a `sync` achieved.
@@ -81,14 +86,14 @@ pub struct SyncReport {
     pub candidates: usize,
 }
 
-/// A running node: the actor, the router and the endpoint.
+/// A running node: the driver running the engine, the router and the endpoint.
 pub struct Node {
     handle: NodeHandle,
     router: Router,
-    actor: tokio::task::JoinHandle<()>,
+    driver: tokio::task::JoinHandle<()>,
 }
 
-/// Talks to a running node. Cheap to clone; every method is a message to the actor.
+/// Talks to a running node. Cheap to clone; every method is a message to the driver.
 #[derive(Clone, Debug)]
 pub struct NodeHandle {
     tx: mpsc::Sender<Msg>,
@@ -97,18 +102,18 @@ pub struct NodeHandle {
 }
 
 impl Node {
-    /// Opens the data directory, binds the endpoint and starts the actor. Needs a tokio runtime.
+    /// Opens the data directory, binds the endpoint and starts the engine on its driver. Needs a tokio runtime.
     pub async fn start(config: NodeConfig) -> Result<Self, NodeError> {
         let (tx, rx) = mpsc::channel(4096);
         let (events, _) = broadcast::channel(1024);
         let (inbound_tx, inbound_rx) = mpsc::channel::<Inbound>(64);
-        let actor = Actor::start(&config, tx.clone(), events.clone()).await?;
-        let endpoint = actor.endpoint().clone();
+        let driver = Driver::start(&config, tx.clone(), events.clone()).await?;
+        let endpoint = driver.endpoint().clone();
         let strangers = commonroom_net::StrangerLimit::default();
         let router = Router::builder(endpoint.clone())
             .accept(
                 ALPN_SYNC,
-                SyncHandler::new(actor.gate(), strangers, inbound_tx.clone()),
+                SyncHandler::new(driver.gate(), strangers, inbound_tx.clone()),
             )
             .accept(
                 ALPN_JOIN,
@@ -117,7 +122,7 @@ impl Node {
             .spawn();
         let endpoint_id = endpoint.id();
         let task = watch_core(
-            tokio::spawn(actor.run(rx, inbound_rx)),
+            tokio::spawn(driver.run(rx, inbound_rx)),
             exit_on_core_failure,
         );
         Ok(Self {
@@ -127,7 +132,7 @@ impl Node {
                 endpoint_id,
             },
             router,
-            actor: task,
+            driver: task,
         })
     }
 
@@ -136,16 +141,37 @@ impl Node {
         self.handle.clone()
     }
 
-    /// Stops accepting, closes connections, and waits for the actor to finish its writes.
+    /// Stops accepting, closes connections, and waits for the engine to finish its writes.
     pub async fn shutdown(self) {
         let _ = self.handle.tx.send(Msg::Shutdown).await;
-        let _ = tokio::time::timeout(Duration::from_secs(5), self.actor).await;
+        let _ = tokio::time::timeout(Duration::from_secs(5), self.driver).await;
         let _ = tokio::time::timeout(Duration::from_secs(1), self.router.shutdown()).await;
     }
 }
 
 impl NodeHandle {
-    async fn ask<T>(
+    /// Asks the engine and picks the answer of the kind asked for.
+    async fn ask<T: Send + 'static>(
+        &self,
+        request: Request,
+        pick: fn(Response) -> Option<T>,
+    ) -> Result<T, NodeError> {
+        let (reply, answer) = oneshot::channel::<Result<T, NodeError>>();
+        let reply = Box::new(move |result: Result<Response, EngineError>| {
+            let picked = result
+                .map_err(NodeError::from)
+                .and_then(|response| pick(response).ok_or(NodeError::Stopped));
+            let _ = reply.send(picked);
+        });
+        self.tx
+            .send(Msg::Ask { request, reply })
+            .await
+            .map_err(|_| NodeError::Stopped)?;
+        answer.await.map_err(|_| NodeError::Stopped)?
+    }
+
+    /// Asks the driver itself (not the engine).
+    async fn ask_driver<T>(
         &self,
         make: impl FnOnce(oneshot::Sender<Result<T, NodeError>>) -> Msg,
     ) -> Result<T, NodeError> {
@@ -169,20 +195,27 @@ impl NodeHandle {
 
     /// Creates a community with this device's member as founder.
     pub async fn create(&self, name: String, me: String) -> Result<CommunityId, NodeError> {
-        self.ask(|reply| Msg::Create { name, me, reply }).await
+        self.ask(Request::Create { name, me }, |r| match r {
+            Response::Community(id) => Some(id),
+            _ => None,
+        })
+        .await
     }
 
     /// Ids and names of the communities on this device.
     pub async fn list(&self) -> Result<Vec<(String, String)>, NodeError> {
-        self.ask(|reply| Msg::List { reply }).await
+        self.ask(Request::List, |r| match r {
+            Response::List(list) => Some(list),
+            _ => None,
+        })
+        .await
     }
 
     /// Applies a command as this device's member; returns once it is durable (and offered to peers).
     pub async fn apply(&self, community: String, command: Command) -> Result<Applied, NodeError> {
-        self.ask(|reply| Msg::Apply {
-            community,
-            command,
-            reply,
+        self.ask(Request::Apply { community, command }, |r| match r {
+            Response::Applied(applied) => Some(applied),
+            _ => None,
         })
         .await
     }
@@ -190,12 +223,20 @@ impl NodeHandle {
     /// A snapshot of a whole community. The node keeps it current as changes arrive, so
     /// asking again after an [`Event::Changed`] is cheap (the first ask reads everything).
     pub async fn view(&self, community: String) -> Result<Arc<CommunityView>, NodeError> {
-        self.ask(|reply| Msg::View { community, reply }).await
+        self.ask(Request::View { community }, |r| match r {
+            Response::View(view) => Some(view),
+            _ => None,
+        })
+        .await
     }
 
     /// The member this device acts as in a community.
     pub async fn me(&self, community: String) -> Result<Option<MemberId>, NodeError> {
-        self.ask(|reply| Msg::Me { community, reply }).await
+        self.ask(Request::Me { community }, |r| match r {
+            Response::Me(me) => Some(me),
+            _ => None,
+        })
+        .await
     }
 
     /// The community's activity feed (newest first, at most `limit` changes).
@@ -205,11 +246,14 @@ impl NodeHandle {
         filter: ActivityFilter,
         limit: usize,
     ) -> Result<Vec<Activity>, NodeError> {
-        self.ask(|reply| Msg::History {
+        let request = Request::History {
             community,
             filter,
             limit,
-            reply,
+        };
+        self.ask(request, |r| match r {
+            Response::History(activities) => Some(activities),
+            _ => None,
         })
         .await
     }
@@ -221,10 +265,9 @@ impl NodeHandle {
         community: String,
         change: String,
     ) -> Result<Vec<ChangeHash>, NodeError> {
-        self.ask(|reply| Msg::PointBefore {
-            community,
-            change,
-            reply,
+        self.ask(Request::PointBefore { community, change }, |r| match r {
+            Response::Heads(heads) => Some(heads),
+            _ => None,
         })
         .await
     }
@@ -254,11 +297,18 @@ impl NodeHandle {
         valid_for: Duration,
         for_me: bool,
     ) -> Result<Ticket, NodeError> {
-        self.ask(|reply| Msg::Invite {
+        let mut secret = [0u8; 32];
+        getrandom::fill(&mut secret)
+            .map_err(|e| NodeError::Unavailable(format!("no randomness for an invite: {e}")))?;
+        let request = Request::Invite {
             community,
             valid_for,
             for_me,
-            reply,
+            secret,
+        };
+        self.ask(request, |r| match r {
+            Response::Ticket(ticket) => Some(ticket),
+            _ => None,
         })
         .await
     }
@@ -270,11 +320,14 @@ impl NodeHandle {
         name: String,
         focus: Vec<String>,
     ) -> Result<CommunityId, NodeError> {
-        self.ask(|reply| Msg::Join {
+        let request = Request::Join {
             ticket,
             name,
             focus,
-            reply,
+        };
+        self.ask(request, |r| match r {
+            Response::Community(id) => Some(id),
+            _ => None,
         })
         .await
     }
@@ -285,28 +338,42 @@ impl NodeHandle {
         community: String,
         timeout: Duration,
     ) -> Result<SyncReport, NodeError> {
-        self.ask(|reply| Msg::SyncNow {
-            community,
-            timeout,
-            reply,
+        let report = self
+            .ask(Request::SyncNow { community, timeout }, |r| match r {
+                Response::Synced(report) => Some(report),
+                _ => None,
+            })
+            .await?;
+        Ok(SyncReport {
+            synced: report.synced.into_iter().filter_map(endpoint_of).collect(),
+            candidates: report.candidates,
         })
-        .await
     }
 
     /// Known peers of a community, online or not.
     pub async fn peers(&self, community: String) -> Result<Vec<PeerInfo>, NodeError> {
-        self.ask(|reply| Msg::Peers { community, reply }).await
+        let peers = self
+            .ask(Request::Peers { community }, |r| match r {
+                Response::Peers(peers) => Some(peers),
+                _ => None,
+            })
+            .await?;
+        Ok(peers
+            .into_iter()
+            .filter_map(PeerInfo::from_engine)
+            .collect())
     }
 
     /// Where this node can be reached (direct addresses).
     pub async fn addrs(&self) -> Result<Vec<std::net::SocketAddr>, NodeError> {
-        self.ask(|reply| Msg::Addrs { reply }).await
+        self.ask_driver(|reply| Msg::Addrs { reply }).await
     }
 
     /// Waits (at most `limit`) until the node is connected to its home relay, so that an
     /// invite made right after start names it; returns at once with relays off.
     pub async fn until_online(&self, limit: Duration) -> Result<(), NodeError> {
-        self.ask(|reply| Msg::UntilOnline { limit, reply }).await
+        self.ask_driver(|reply| Msg::UntilOnline { limit, reply })
+            .await
     }
 }
 

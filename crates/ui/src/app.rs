@@ -163,11 +163,11 @@ impl CommonroomApp {
         let Some(view) = state.and_then(|s| s.view.clone()) else {
             let error = state.and_then(|s| s.view_error.clone());
             egui::CentralPanel::default_margins().show(ui, |ui| match error {
-                Some(error) if error.contains("not been received") => {
+                Some(crate::state::ViewProblem::NotArrived) => {
                     ui.spinner();
                     ui.label("Waiting for this community to arrive from a peer…");
                 }
-                Some(error) => {
+                Some(crate::state::ViewProblem::Failed(error)) => {
                     ui.colored_label(ui.visuals().error_fg_color, error);
                 }
                 None => {

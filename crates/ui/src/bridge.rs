@@ -31,7 +31,10 @@ pub enum Update {
     /// The communities on this device (id, name).
     Communities(Vec<(String, String)>),
     /// A fresh snapshot of a community.
-    View(String, Result<Arc<CommunityView>, String>),
+    View(
+        String,
+        Result<Arc<CommunityView>, crate::state::ViewProblem>,
+    ),
     /// Which member this device is in a community.
     Me(String, Option<MemberId>),
     /// The known peers of a community.
@@ -165,7 +168,7 @@ impl Bridge {
             let view = node
                 .view(community.clone())
                 .await
-                .map_err(|e| e.to_string());
+                .map_err(crate::state::ViewProblem::from);
             Update::View(community, view)
         });
     }

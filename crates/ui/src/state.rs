@@ -22,7 +22,7 @@ pub struct CommunityState {
     /// The latest snapshot, once read.
     pub view: Option<Arc<CommunityView>>,
     /// Why the snapshot could not be read, if it could not.
-    pub view_error: Option<String>,
+    pub view_error: Option<ViewProblem>,
     /// The member this device is.
     pub me: Option<MemberId>,
     /// Known peers (online or not).
@@ -39,6 +39,24 @@ impl CommunityState {
     /// Devices connected right now.
     pub fn online_peers(&self) -> usize {
         self.peers.iter().filter(|p| p.online).count()
+    }
+}
+
+/// Why a community's snapshot could not be shown.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ViewProblem {
+    /// The community has not arrived from its members yet (a new member, waiting).
+    NotArrived,
+    /// Reading it failed, in words.
+    Failed(String),
+}
+
+impl From<commonroom_node::NodeError> for ViewProblem {
+    fn from(error: commonroom_node::NodeError) -> Self {
+        match error {
+            commonroom_node::NodeError::NotYetSynced(_) => Self::NotArrived,
+            other => Self::Failed(other.to_string()),
+        }
     }
 }
 

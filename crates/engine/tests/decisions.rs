@@ -1,0 +1,603 @@
+//! Each decision of the engine, tested by feeding it inputs and a time and reading what it
+//! decides: no sockets, no sleeps, no real clock.
+
+use std::time::Duration;
+
+use automerge::AutoCommit;
+use commonroom_engine::{
+    Close, DeviceId, Engine, EngineConfig, EngineError, FIRST_RETRY, Input, JoinFailure, Link,
+    MAX_RETRY, MemoryStorage, Now, Outgoing, Output, Request, Response,
+};
+use commonroom_model::commands::NewNote;
+use commonroom_model::{Command, MemberId, NoteId, Timestamp};
+use commonroom_proto::checked::CheckedMessage;
+use commonroom_proto::frame::JoinRequest;
+use commonroom_proto::{Frame, InviteKey, PROTOCOL_VERSION, SyncSession, Ticket};
+
+const T0: i64 = 1_780_000_000_000;
+
+fn at(ms: u64) -> Now {
+    Now {
+        elapsed: Duration::from_millis(ms),
+        wall: Timestamp::from_millis(T0 + ms as i64),
+    }
+}
+
+fn device(n: u8) -> ([u8; 32], DeviceId) {
+    let secret = [n; 32];
+    (
+        secret,
+        DeviceId(commonroom_proto::invite::public_key_of(&secret)),
+    )
+}
+
+fn engine_on(storage: MemoryStorage, n: u8, connect: bool) -> Engine<MemoryStorage> {
+    let (secret, device) = device(n);
+    let config = EngineConfig {
+        device,
+        secret,
+        connect_to_peers: connect,
+        seed: u64::from(n),
+    };
+    Engine::new(storage, config, at(0)).expect("memory storage opens")
+}
+
+fn reply(outputs: &[Output]) -> Option<&Result<Response, EngineError>> {
+    outputs.iter().find_map(|o| match o {
+        Output::Reply { result, .. } => Some(result),
+        _ => None,
+    })
+}
+
+/// Founds a community on `engine`; returns its id.
+fn found(engine: &mut Engine<MemoryStorage>) -> String {
+    let out = engine.handle(
+        Input::Request {
+            id: 1,
+            request: Request::Create {
+                name: "Circle".into(),
+                me: "Ama".into(),
+            },
+        },
+        at(0),
+    );
+    match reply(&out) {
+        Some(Ok(Response::Community(id))) => id.to_string(),
+        other => panic!("no community: {other:?}"),
+    }
+}
+
+fn note(community: &str, text: &str, n: u128) -> Request {
+    Request::Apply {
+        community: community.to_owned(),
+        command: Command::AddNote(NewNote {
+            id: NoteId::new(commonroom_model::ids::newest_first_id(1_780_000_000_000, n)),
+            text: text.into(),
+            event: None,
+            theme: None,
+            position: None,
+            anonymous: false,
+        }),
+    }
+}
+
+fn gate_of(outputs: &[Output]) -> Option<Vec<DeviceId>> {
+    outputs.iter().rev().find_map(|o| match o {
+        Output::Gate { devices, .. } => Some(devices.clone()),
+        _ => None,
+    })
+}
+
+/// An invite on `engine`'s community, and the join request a device `joiner` sends with it.
+fn invite_and_request(
+    engine: &mut Engine<MemoryStorage>,
+    community: &str,
+    joiner: DeviceId,
+    now: Now,
+) -> JoinRequest {
+    // One invite per joiner.
+    let secret = *joiner.as_bytes();
+    let out = engine.handle(
+        Input::Request {
+            id: 7,
+            request: Request::Invite {
+                community: community.to_owned(),
+                valid_for: Duration::from_secs(3600),
+                for_me: false,
+                secret,
+            },
+        },
+        now,
+    );
+    assert!(matches!(reply(&out), Some(Ok(Response::Ticket(_)))));
+    let key = InviteKey::from_secret(&secret);
+    JoinRequest {
+        version: PROTOCOL_VERSION,
+        community: community.to_owned(),
+        invite: key.public_hex(),
+        signature: key.sign_join(community, joiner.as_bytes()),
+        name: "Bea".into(),
+        focus: Vec::new(),
+        addrs: Vec::new(),
+        relay: None,
+    }
+}
+
+#[test]
+fn a_founded_community_admits_its_own_device_and_an_idle_engine_sleeps() {
+    let mut engine = engine_on(MemoryStorage::new(), 1, true);
+    let storage = engine.storage().clone();
+    let out = engine.handle(
+        Input::Request {
+            id: 1,
+            request: Request::Create {
+                name: "Circle".into(),
+                me: "Ama".into(),
+            },
+        },
+        at(0),
+    );
+    assert_eq!(gate_of(&out), Some(vec![device(1).1]));
+    // Nothing to dial (only itself admitted), nothing to compact: no timer at all.
+    engine.handle(Input::Tick, at(3_000));
+    assert_eq!(engine.next_tick(), None, "an idle engine asks for no tick");
+    // A restart opens the same community.
+    let again = engine_on(storage, 1, true);
+    assert_eq!(again.community_ids().count(), 1);
+}
+
+#[test]
+fn a_joiner_with_a_valid_proof_is_admitted_and_a_forged_one_is_refused() {
+    let mut engine = engine_on(MemoryStorage::new(), 1, false);
+    let community = found(&mut engine);
+    let (_, joiner) = device(2);
+    let request = invite_and_request(&mut engine, &community, joiner, at(10));
+
+    let mut forged = request.clone();
+    forged.signature = InviteKey::from_secret(&[9; 32]).sign_join(&community, joiner.as_bytes());
+    let out = engine.handle(
+        Input::JoinAsked {
+            join: 1,
+            peer: joiner,
+            request: forged,
+        },
+        at(20),
+    );
+    assert!(matches!(
+        out.as_slice(),
+        [Output::JoinAnswer { result: Err(_), .. }]
+    ));
+
+    let out = engine.handle(
+        Input::JoinAsked {
+            join: 2,
+            peer: joiner,
+            request,
+        },
+        at(30),
+    );
+    let admitted = out.iter().find_map(|o| match o {
+        Output::JoinAnswer { result, .. } => Some(result.clone()),
+        _ => None,
+    });
+    assert!(matches!(admitted, Some(Ok(_))), "{admitted:?}");
+    let gate = gate_of(&out).expect("the gate changes");
+    assert!(
+        gate.contains(&joiner),
+        "the new member's device is admitted"
+    );
+}
+
+#[test]
+fn failed_dials_back_off_doubling_up_to_the_ceiling_and_sync_now_skips_the_wait() {
+    let mut engine = engine_on(MemoryStorage::new(), 1, true);
+    let community = found(&mut engine);
+    let (_, peer) = device(2);
+    let request = invite_and_request(&mut engine, &community, peer, at(10));
+    engine.handle(
+        Input::JoinAsked {
+            join: 1,
+            peer,
+            request,
+        },
+        at(20),
+    );
+    // The new member's device is due at once.
+    let mut now = 20;
+    assert_eq!(engine.next_tick(), Some(Duration::ZERO));
+    let mut delays = Vec::new();
+    let mut out = engine.handle(Input::Tick, at(now));
+    for _ in 0..10 {
+        assert!(
+            out.iter()
+                .any(|o| matches!(o, Output::Dial { peer: p, .. } if *p == peer)),
+            "dials when due at {now}: {out:?}"
+        );
+        // While the dial is out, no second one.
+        let again = engine.handle(Input::Tick, at(now + 1));
+        assert!(!again.iter().any(|o| matches!(o, Output::Dial { .. })));
+        let failed = now + 5;
+        engine.handle(
+            Input::DialFailed {
+                community: community.clone(),
+                peer,
+            },
+            at(failed),
+        );
+        // Tick whenever the engine asks to, until it dials again (other timers, such as
+        // compaction, may come first).
+        loop {
+            let next = engine.next_tick().expect("a retry is scheduled");
+            now = next.as_millis() as u64;
+            out = engine.handle(Input::Tick, at(now));
+            if out.iter().any(|o| matches!(o, Output::Dial { .. })) {
+                break;
+            }
+        }
+        delays.push(Duration::from_millis(now - failed));
+    }
+    assert_eq!(delays[0], FIRST_RETRY * 2);
+    assert!(delays.windows(2).all(|w| w[1] >= w[0]), "{delays:?}");
+    assert_eq!(*delays.last().expect("ten"), MAX_RETRY);
+
+    // A sync asked for now dials at once, whatever the back-off.
+    engine.handle(
+        Input::DialFailed {
+            community: community.clone(),
+            peer,
+        },
+        at(now + 5),
+    );
+    let out = engine.handle(
+        Input::Request {
+            id: 9,
+            request: Request::SyncNow {
+                community,
+                timeout: Duration::from_secs(5),
+            },
+        },
+        at(now + 10),
+    );
+    assert!(out.iter().any(|o| matches!(o, Output::Dial { .. })));
+}
+
+#[test]
+fn a_new_member_gets_the_whole_community_in_one_snapshot() {
+    let mut engine = engine_on(MemoryStorage::new(), 1, false);
+    let community = found(&mut engine);
+    let (_, peer) = device(2);
+    for i in 0..5 {
+        engine.handle(
+            Input::Request {
+                id: 10 + i,
+                request: note(&community, "hello", u128::from(i)),
+            },
+            at(100 + i),
+        );
+    }
+    let link = Link {
+        community: community.clone(),
+        peer,
+        initiator: false,
+        addrs: Vec::new(),
+        relay: None,
+    };
+    engine.handle(Input::Connected { conn: 1, link }, at(200));
+    let opening = SyncSession::new()
+        .generate(&mut AutoCommit::new())
+        .expect("an empty document opens");
+    let message = CheckedMessage::check(opening).expect("a real opening passes the check");
+    let out = engine.handle(Input::Message { conn: 1, message }, at(210));
+    let snapshot = out.iter().find_map(|o| match o {
+        Output::Send {
+            frame: Outgoing::Snapshot(bytes),
+            ..
+        } => Some(bytes.clone()),
+        _ => None,
+    });
+    let snapshot = snapshot.expect("an empty opening is answered with the snapshot");
+    let mut received = AutoCommit::load(&snapshot).expect("the snapshot loads");
+    let doc = commonroom_model::CommunityDoc::from_automerge_unchecked(received.fork());
+    assert!(doc.is_ready());
+    assert!(doc.community().is_ok());
+    drop(received.get_heads());
+}
+
+#[test]
+fn a_change_is_offered_to_every_connected_peer_of_its_community() {
+    let mut engine = engine_on(MemoryStorage::new(), 1, false);
+    let community = found(&mut engine);
+    for (conn, n) in [(1, 2u8), (2, 3u8)] {
+        let link = Link {
+            community: community.clone(),
+            peer: device(n).1,
+            initiator: true,
+            addrs: Vec::new(),
+            relay: None,
+        };
+        let out = engine.handle(Input::Connected { conn, link }, at(10));
+        assert!(
+            out.iter().any(|o| matches!(o, Output::Send { conn: c, frame: Outgoing::Frame(Frame::Sync(_)) } if *c == conn)),
+            "the dialing side opens the exchange"
+        );
+    }
+    let out = engine.handle(
+        Input::Request {
+            id: 5,
+            request: note(&community, "for everyone", 1),
+        },
+        at(20),
+    );
+    let sent_to: Vec<u64> = out
+        .iter()
+        .filter_map(|o| match o {
+            Output::Send { conn, .. } => Some(*conn),
+            _ => None,
+        })
+        .collect();
+    assert!(matches!(reply(&out), Some(Ok(Response::Applied(_)))));
+    assert!(sent_to.contains(&1) && sent_to.contains(&2), "{sent_to:?}");
+}
+
+#[test]
+fn a_third_connection_from_one_device_lets_the_oldest_go() {
+    let mut engine = engine_on(MemoryStorage::new(), 1, false);
+    let community = found(&mut engine);
+    let link = Link {
+        community,
+        peer: device(2).1,
+        initiator: false,
+        addrs: Vec::new(),
+        relay: None,
+    };
+    engine.handle(
+        Input::Connected {
+            conn: 1,
+            link: link.clone(),
+        },
+        at(1),
+    );
+    engine.handle(
+        Input::Connected {
+            conn: 2,
+            link: link.clone(),
+        },
+        at(2),
+    );
+    let out = engine.handle(Input::Connected { conn: 3, link }, at(3));
+    assert!(out.iter().any(|o| matches!(
+        o,
+        Output::Close {
+            conn: 1,
+            how: Close::Finish
+        }
+    )));
+    assert_eq!(engine.connections().count(), 2);
+}
+
+#[test]
+fn a_change_that_cannot_be_saved_is_refused_and_not_kept() {
+    let storage = MemoryStorage::new();
+    let mut engine = engine_on(storage.clone(), 1, false);
+    let community = found(&mut engine);
+    let before = engine.document(&community).expect("open").heads();
+    storage.set_failing(true);
+    let out = engine.handle(
+        Input::Request {
+            id: 2,
+            request: note(&community, "lost?", 1),
+        },
+        at(10),
+    );
+    assert!(matches!(reply(&out), Some(Err(EngineError::Store(_)))));
+    assert_eq!(
+        engine.document(&community).expect("open").heads(),
+        before,
+        "the unsaved change was rewound"
+    );
+    assert!(
+        !out.iter().any(|o| matches!(o, Output::Event(_))),
+        "nothing announced"
+    );
+    storage.set_failing(false);
+    let out = engine.handle(
+        Input::Request {
+            id: 3,
+            request: note(&community, "kept", 2),
+        },
+        at(20),
+    );
+    assert!(matches!(reply(&out), Some(Ok(Response::Applied(_)))));
+    let mut again = engine_on(storage, 1, false);
+    let view = match reply(&again.handle(
+        Input::Request {
+            id: 4,
+            request: Request::View {
+                community: community.clone(),
+            },
+        },
+        at(30),
+    )) {
+        Some(Ok(Response::View(view))) => view.clone(),
+        other => panic!("{other:?}"),
+    };
+    let texts: Vec<&str> = view.notes.values().map(|n| n.text.as_str()).collect();
+    assert_eq!(texts, vec!["kept"]);
+}
+
+#[test]
+fn stored_pieces_are_compacted_once_the_community_is_quiet() {
+    let storage = MemoryStorage::new();
+    let mut engine = engine_on(storage.clone(), 1, false);
+    let community = found(&mut engine);
+    for i in 0..70u64 {
+        engine.handle(
+            Input::Request {
+                id: 10 + i,
+                request: note(&community, "n", u128::from(i)),
+            },
+            at(100 + i),
+        );
+    }
+    let before = storage.stored_bytes(&community);
+    // Still busy: nothing compacts.
+    engine.handle(Input::Tick, at(171));
+    assert_eq!(storage.stored_bytes(&community), before);
+    let due = engine
+        .next_tick()
+        .expect("compaction is due after a quiet spell");
+    assert!(due >= Duration::from_millis(169 + 2_000));
+    engine.handle(
+        Input::Tick,
+        Now {
+            elapsed: due,
+            ..at(0)
+        },
+    );
+    assert!(
+        storage.stored_bytes(&community) < before,
+        "compacted: {} -> {}",
+        before,
+        storage.stored_bytes(&community)
+    );
+}
+
+#[test]
+fn a_sync_with_no_one_to_ask_answers_at_once_and_a_join_gives_up_in_time() {
+    let mut engine = engine_on(MemoryStorage::new(), 1, true);
+    let community = found(&mut engine);
+    let out = engine.handle(
+        Input::Request {
+            id: 2,
+            request: Request::SyncNow {
+                community,
+                timeout: Duration::from_secs(10),
+            },
+        },
+        at(10),
+    );
+    match reply(&out) {
+        Some(Ok(Response::Synced(report))) => {
+            assert_eq!(report.candidates, 0);
+            assert!(report.synced.is_empty());
+        }
+        other => panic!("{other:?}"),
+    }
+
+    // A joiner admitted by an inviter who then goes quiet.
+    let mut joiner = engine_on(MemoryStorage::new(), 2, true);
+    let ticket = Ticket {
+        community: "01JOINTESTCOMMUNITY0000000".into(),
+        inviter: *device(1).1.as_bytes(),
+        addrs: Vec::new(),
+        relay: None,
+        secret: [5; 32],
+    };
+    let out = joiner.handle(
+        Input::Request {
+            id: 3,
+            request: Request::Join {
+                ticket: ticket.clone(),
+                name: "Bea".into(),
+                focus: Vec::new(),
+            },
+        },
+        at(0),
+    );
+    assert!(out.iter().any(|o| matches!(o, Output::Join { .. })));
+    let out = joiner.handle(
+        Input::JoinAnswered {
+            request: 3,
+            ticket,
+            result: Ok(commonroom_proto::frame::JoinReply {
+                member: MemberId::generate().to_string(),
+            }),
+        },
+        at(100),
+    );
+    assert!(reply(&out).is_none(), "waits for the community to arrive");
+    assert!(out.iter().any(|o| matches!(o, Output::Dial { .. })));
+    let out = joiner.handle(Input::Tick, at(100 + 59_000));
+    assert!(reply(&out).is_none());
+    let out = joiner.handle(Input::Tick, at(100 + 60_000));
+    assert!(matches!(reply(&out), Some(Err(EngineError::NotArrived))));
+}
+
+#[test]
+fn a_refused_join_says_why_by_kind() {
+    let mut joiner = engine_on(MemoryStorage::new(), 2, true);
+    let ticket = Ticket {
+        community: "01JOINTESTCOMMUNITY0000000".into(),
+        inviter: *device(1).1.as_bytes(),
+        addrs: Vec::new(),
+        relay: None,
+        secret: [5; 32],
+    };
+    for (failure, expected) in [
+        (JoinFailure::Busy, "busy"),
+        (JoinFailure::Refused("expired".into()), "refused"),
+        (JoinFailure::Unreachable("timed out".into()), "unreachable"),
+    ] {
+        let out = joiner.handle(
+            Input::JoinAnswered {
+                request: 1,
+                ticket: ticket.clone(),
+                result: Err(failure),
+            },
+            at(0),
+        );
+        let kind = match reply(&out) {
+            Some(Err(EngineError::InviterBusy)) => "busy",
+            Some(Err(EngineError::InviteRefused(_))) => "refused",
+            Some(Err(EngineError::InviterUnreachable(_))) => "unreachable",
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(kind, expected);
+    }
+    assert_eq!(joiner.community_ids().count(), 0, "nothing stored");
+}
+
+#[test]
+fn a_large_community_is_dialed_up_to_the_mesh_degree_in_this_devices_own_order() {
+    let mut engine = engine_on(MemoryStorage::new(), 1, true);
+    let community = found(&mut engine);
+    for n in 2..22u8 {
+        let (_, peer) = device(n);
+        let request = invite_and_request(&mut engine, &community, peer, at(10));
+        engine.handle(
+            Input::JoinAsked {
+                join: u64::from(n),
+                peer,
+                request,
+            },
+            at(20),
+        );
+    }
+    let dialed: Vec<DeviceId> = engine
+        .handle(Input::Tick, at(30))
+        .into_iter()
+        .filter_map(|o| match o {
+            Output::Dial { peer, .. } => Some(peer),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(dialed.len(), commonroom_engine::MESH_DEGREE);
+    // A failed dial makes room for the next in line, not for the same device again.
+    engine.handle(
+        Input::DialFailed {
+            community: community.clone(),
+            peer: dialed[0],
+        },
+        at(40),
+    );
+    let next: Vec<DeviceId> = engine
+        .handle(Input::Tick, at(50))
+        .into_iter()
+        .filter_map(|o| match o {
+            Output::Dial { peer, .. } => Some(peer),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(next.len(), 1);
+    assert!(!dialed.contains(&next[0]));
+}
