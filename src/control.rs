@@ -118,17 +118,31 @@ fn execute(request: Request, node: &NodeHandle, runtime: &Handle) -> Response {
     }
 }
 
+/// Whether a node answers on `data_dir`'s control socket.
+pub fn node_running(data_dir: &Path) -> bool {
+    std::os::unix::net::UnixStream::connect(socket_path(data_dir)).is_ok()
+}
+
 /// Sends this process's arguments to the node running on `data_dir`; prints its answer and
-/// returns its exit code.
-pub fn forward(data_dir: &Path, args: Vec<String>) -> Result<i32> {
+/// returns its exit code, or `None` if no node answers on the socket (none is running, or
+/// one is still starting).
+pub fn try_forward(data_dir: &Path, args: &[String]) -> Result<Option<i32>> {
     let path = socket_path(data_dir);
-    let stream = std::os::unix::net::UnixStream::connect(&path).with_context(|| {
-        format!(
-            "the data directory {} is in use by another Commonroom process",
-            data_dir.display()
-        )
-    })?;
-    let args = absolutise_paths(args)?;
+    let stream = match std::os::unix::net::UnixStream::connect(&path) {
+        Ok(stream) => stream,
+        Err(e)
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::NotFound | std::io::ErrorKind::ConnectionRefused
+            ) =>
+        {
+            return Ok(None);
+        }
+        Err(e) => {
+            return Err(e).with_context(|| format!("reaching the node on {}", path.display()));
+        }
+    };
+    let args = absolutise_paths(args.to_vec())?;
     let mut request = serde_json::to_string(&Request { args })?;
     request.push('\n');
     (&stream).write_all(request.as_bytes())?;
@@ -141,7 +155,7 @@ pub fn forward(data_dir: &Path, args: Vec<String>) -> Result<i32> {
         serde_json::from_str(&line).context("malformed answer from the running node")?;
     std::io::stdout().write_all(response.stdout.as_bytes())?;
     std::io::stderr().write_all(response.stderr.as_bytes())?;
-    Ok(response.code)
+    Ok(Some(response.code))
 }
 
 /// The node runs elsewhere: file arguments must not depend on this process's directory.

@@ -1,7 +1,6 @@
 //! Carrying out commands directly on a data directory (when no node is running on it).
 
 use std::collections::HashMap;
-use std::path::Path;
 
 use anyhow::{Context, Result};
 use commonroom_model::automerge::ChangeHash;
@@ -27,12 +26,12 @@ struct Session {
 }
 
 impl Local {
-    /// Opens and locks the data directory.
-    pub fn open(path: &Path) -> Result<Self> {
-        Ok(Self {
-            dir: DataDir::open(path)?,
+    /// Carries out commands on a data directory this process holds.
+    pub fn on(dir: DataDir) -> Self {
+        Self {
+            dir,
             open: HashMap::new(),
-        })
+        }
     }
 
     fn cached_name(&self, id: &str) -> Option<String> {

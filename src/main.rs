@@ -1,6 +1,7 @@
 //! The `commonroom` binary: argument parsing, logging, and either a command or the app.
 
 mod backend;
+mod claim;
 mod cli;
 mod control;
 mod local;
@@ -74,21 +75,24 @@ fn real_main(cli: cli::Cli) -> Result<ExitCode> {
         network::serve(&data_dir, net)?;
         return Ok(ExitCode::SUCCESS);
     }
-    if commonroom_store::DataDir::is_locked(&data_dir) {
-        // A node (the app or `serve`) holds the directory: it carries out the command.
-        let code = control::forward(&data_dir, std::env::args().skip(1).collect())?;
-        return Ok(if code == 0 {
-            ExitCode::SUCCESS
-        } else {
-            ExitCode::from(code.clamp(1, 255) as u8)
-        });
-    }
-    if network::needs_node(&command) {
-        network::one_shot(&data_dir, command, &cli.net)?;
-    } else {
-        let mut local = local::Local::open(&data_dir)?;
-        let mut out = std::io::stdout();
-        run::run(&mut local, command, &mut out)?;
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match claim::for_command(&data_dir, &args)? {
+        claim::Claim::Forwarded(code) => {
+            return Ok(if code == 0 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(code.clamp(1, 255) as u8)
+            });
+        }
+        claim::Claim::Mine(dir) => {
+            if network::needs_node(&command) {
+                network::one_shot(dir, command, &cli.net)?;
+            } else {
+                let mut local = local::Local::on(dir);
+                let mut out = std::io::stdout();
+                run::run(&mut local, command, &mut out)?;
+            }
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

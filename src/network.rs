@@ -7,6 +7,7 @@ use std::time::Duration;
 use anyhow::{Result, anyhow, bail};
 use commonroom_node::{NetConfig, Node, NodeConfig, NodeHandle, RelayChoice};
 use commonroom_proto::Ticket;
+use commonroom_store::DataDir;
 use tokio::runtime::Handle;
 
 use crate::backend::Backend;
@@ -137,7 +138,7 @@ pub fn dispatch(
 
 /// Runs a network command with a node started just for it, then stops the node. `join` and
 /// `sync` take their own network settings; the others use those given before the command.
-pub fn one_shot(data_dir: &Path, command: Command, net: &NetArgs) -> Result<()> {
+pub fn one_shot(data: DataDir, command: Command, net: &NetArgs) -> Result<()> {
     let net = match &command {
         Command::Join { net, .. } | Command::Sync { net, .. } => net_config(net),
         _ => NetConfig {
@@ -149,11 +150,12 @@ pub fn one_shot(data_dir: &Path, command: Command, net: &NetArgs) -> Result<()> 
     let invite =
         needs_node(&command) && matches!(command, Command::Invite { .. } | Command::Device { .. });
     let runtime = tokio::runtime::Runtime::new()?;
-    let node = runtime.block_on(Node::start(NodeConfig {
-        data_dir: data_dir.to_path_buf(),
+    let config = NodeConfig {
+        data_dir: data.root().to_path_buf(),
         net,
         connect_to_peers,
-    }))?;
+    };
+    let node = runtime.block_on(Node::start_on(config, data))?;
     let handle = node.handle();
     if invite {
         // Just started: let it pick its home relay, so that the ticket names it.
@@ -181,14 +183,15 @@ pub fn one_shot(data_dir: &Path, command: Command, net: &NetArgs) -> Result<()> 
 
 /// `serve`: runs a node until interrupted, with the control socket for other commands.
 pub fn serve(data_dir: &Path, args: &NetArgs) -> Result<()> {
+    let data = crate::claim::for_node(data_dir)?;
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async {
-        let node = Node::start(NodeConfig {
+        let config = NodeConfig {
             data_dir: data_dir.to_path_buf(),
             net: net_config(args),
             connect_to_peers: true,
-        })
-        .await?;
+        };
+        let node = Node::start_on(config, data).await?;
         let control = crate::control::serve(data_dir, node.handle(), Handle::current())?;
         println!("ready {}", node.handle().endpoint_id());
         std::io::stdout().flush()?;

@@ -3,28 +3,24 @@
 
 use std::path::Path;
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Context, Result, anyhow};
 use commonroom_node::{Node, NodeConfig};
 
 use crate::cli::NetArgs;
 
 /// Opens the window on `data_dir`; returns when it is closed and the node has stopped.
 pub fn open(data_dir: &Path, net: &NetArgs) -> Result<()> {
-    if commonroom_store::DataDir::is_locked(data_dir) {
-        bail!(
-            "Commonroom is already running on {} (close the other window, or stop `commonroom serve`)",
-            data_dir.display()
-        );
-    }
+    let data = crate::claim::for_node(data_dir)?;
     let runtime = tokio::runtime::Runtime::new().context("starting the runtime")?;
     let (node, control) = runtime.block_on(async {
-        let node = Node::start(NodeConfig {
+        let config = NodeConfig {
             data_dir: data_dir.to_path_buf(),
             net: crate::network::net_config(net),
             connect_to_peers: true,
-        })
-        .await
-        .with_context(|| format!("opening {}", data_dir.display()))?;
+        };
+        let node = Node::start_on(config, data)
+            .await
+            .with_context(|| format!("opening {}", data_dir.display()))?;
         let control =
             crate::control::serve(data_dir, node.handle(), tokio::runtime::Handle::current())?;
         Ok::<_, anyhow::Error>((node, control))

@@ -825,3 +825,89 @@ fn a_removed_member_keeps_a_removal_record_and_cannot_be_edited() {
     assert!(removed.is_object(), "{json}");
     assert!(fails(d, &["member", "edit", &id, &sam, "--name", "Sam B"]).contains("removed"));
 }
+
+/// Starts `n` `note add` commands at once on `d` and checks every one succeeded.
+fn twenty_at_once(d: &Path, n: usize, tag: &str) {
+    let children: Vec<_> = (0..n)
+        .map(|i| {
+            Command::new(env!("CARGO_BIN_EXE_commonroom"))
+                .arg("--data-dir")
+                .arg(d)
+                .args(["note", "add", "together", "--text"])
+                .arg(format!("{tag} {i}"))
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("the binary runs")
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "a command started with the others failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+fn note_texts(d: &Path) -> Vec<String> {
+    let shown = show(d, "together");
+    let mut texts: Vec<String> = shown["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["text"].as_str().unwrap().to_owned())
+        .collect();
+    texts.sort();
+    texts
+}
+
+#[test]
+fn twenty_commands_started_at_once_all_succeed_and_all_their_notes_are_there() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    ok(d, &["create", "Together CoP", "--me", "Alex"]);
+    twenty_at_once(d, 20, "alone");
+    let texts = note_texts(d);
+    assert_eq!(texts.len(), 20, "{texts:?}");
+    for i in 0..20 {
+        assert!(
+            texts.contains(&format!("alone {i}")),
+            "alone {i} is missing"
+        );
+    }
+}
+
+#[test]
+fn commands_started_with_a_node_starting_wait_for_it_and_are_carried_out_by_it() {
+    use std::io::BufRead;
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    ok(d, &["create", "Together CoP", "--me", "Alex"]);
+    // The node starts at the same moment as the commands: some find the directory taken
+    // but no socket yet, and wait for it.
+    let mut serve = Command::new(env!("CARGO_BIN_EXE_commonroom"))
+        .arg("--data-dir")
+        .arg(d)
+        .args(["--bind", "127.0.0.1:0", "--no-relay", "--no-mdns", "serve"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    twenty_at_once(d, 20, "with the node");
+    let mut line = String::new();
+    std::io::BufReader::new(serve.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert!(line.starts_with("ready "), "the node started too: {line:?}");
+    // Forwarded to the running node: the same answer.
+    let texts = note_texts(d);
+    // SIGTERM: the node stops cleanly.
+    let _ = Command::new("kill").arg(serve.id().to_string()).status();
+    let _ = serve.wait();
+    assert_eq!(texts.len(), 20, "{texts:?}");
+    for i in 0..20 {
+        assert!(texts.contains(&format!("with the node {i}")));
+    }
+}

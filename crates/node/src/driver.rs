@@ -175,10 +175,10 @@ fn seed() -> u64 {
 impl Driver {
     pub(crate) async fn start(
         config: &NodeConfig,
+        data: DataDir,
         tx: mpsc::Sender<Msg>,
         events: broadcast::Sender<Event>,
     ) -> Result<Self, NodeError> {
-        let data = DataDir::open(&config.data_dir)?;
         let secret = data.device_secret()?;
         let bound = bind_preferring_last_port(&data, secret, &config.net).await?;
         let started = Instant::now();

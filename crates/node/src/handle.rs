@@ -104,10 +104,19 @@ pub struct NodeHandle {
 impl Node {
     /// Opens the data directory, binds the endpoint and starts the engine on its driver. Needs a tokio runtime.
     pub async fn start(config: NodeConfig) -> Result<Self, NodeError> {
+        let data = commonroom_store::DataDir::open(&config.data_dir)?;
+        Self::start_on(config, data).await
+    }
+
+    /// [`Node::start`] on a data directory this process has already opened (and locked).
+    pub async fn start_on(
+        config: NodeConfig,
+        data: commonroom_store::DataDir,
+    ) -> Result<Self, NodeError> {
         let (tx, rx) = mpsc::channel(4096);
         let (events, _) = broadcast::channel(1024);
         let (inbound_tx, inbound_rx) = mpsc::channel::<Inbound>(64);
-        let driver = Driver::start(&config, tx.clone(), events.clone()).await?;
+        let driver = Driver::start(&config, data, tx.clone(), events.clone()).await?;
         let endpoint = driver.endpoint().clone();
         let strangers = commonroom_net::StrangerLimit::default();
         let router = Router::builder(endpoint.clone())

@@ -33,19 +33,33 @@ impl DataDir {
             restrict_dir(&root)?;
         }
         let lock_path = root.join(".lock");
-        let lock = OpenOptions::new()
+        let mut lock = OpenOptions::new()
             .create(true)
             .truncate(false)
+            .read(true)
             .write(true)
             .open(&lock_path)
             .map_err(StoreError::io("opening lock file", &lock_path))?;
         match lock.try_lock() {
             Ok(()) => {}
-            Err(TryLockError::WouldBlock) => return Err(StoreError::Locked(root)),
+            Err(TryLockError::WouldBlock) => {
+                let holder = Self::holder(&root);
+                return Err(StoreError::Locked(root, holder));
+            }
             Err(TryLockError::Error(e)) => return Err(StoreError::io("locking", &lock_path)(e)),
         }
+        // Who holds it, for the error another process shows while it waits.
+        let _ = write_holder(&mut lock);
         create_dir_durably(&root.join(COMMUNITIES))?;
         Ok(Self { root, _lock: lock })
+    }
+
+    /// Which process holds (or last held) the lock of `root`, as written by it: its process
+    /// id and command.
+    pub fn holder(root: impl AsRef<Path>) -> Option<String> {
+        let text = std::fs::read_to_string(root.as_ref().join(".lock")).ok()?;
+        let text = text.trim();
+        (!text.is_empty()).then(|| text.chars().take(200).collect())
     }
 
     /// Whether another process currently holds the lock of `root` (without taking it).
@@ -226,4 +240,24 @@ fn restrict_permissions(path: &Path) -> Result<(), StoreError> {
     #[cfg(not(unix))]
     let _ = path;
     Ok(())
+}
+
+/// Writes this process's id and what it is doing (its subcommand, or the app) into the
+/// lock file it holds.
+fn write_holder(lock: &mut File) -> std::io::Result<()> {
+    use std::io::{Seek, Write};
+    let words: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.is_empty() && a.chars().all(|c| c.is_ascii_lowercase()))
+        .take(2)
+        .collect();
+    let doing = if words.is_empty() {
+        "the Commonroom app".to_owned()
+    } else {
+        format!("`commonroom {}`", words.join(" "))
+    };
+    let text = format!("{doing}, process {}", std::process::id());
+    lock.set_len(0)?;
+    lock.seek(std::io::SeekFrom::Start(0))?;
+    lock.write_all(text.as_bytes())
 }

@@ -16,8 +16,8 @@ pub enum StoreError {
         source: std::io::Error,
     },
     /// Another process holds the data directory.
-    #[error("the data directory {0} is in use by another Commonroom process")]
-    Locked(PathBuf),
+    #[error("the data directory {} is in use by another Commonroom process{}", .0.display(), holder_words(.1))]
+    Locked(PathBuf, Option<String>),
     /// A file's contents are damaged.
     #[error("{path} is damaged: {reason}")]
     Corrupt {
@@ -48,6 +48,14 @@ pub enum StoreError {
         /// Its directory.
         path: PathBuf,
     },
+}
+
+/// The holder of a locked data directory, as words for the error.
+fn holder_words(holder: &Option<String>) -> String {
+    holder
+        .as_deref()
+        .map(|h| format!(" ({h})"))
+        .unwrap_or_default()
 }
 
 impl StoreError {

@@ -216,7 +216,7 @@ fn only_one_process_holds_a_data_directory() {
     let first = DataDir::open(tmp.path()).unwrap();
     assert!(DataDir::is_locked(tmp.path()));
     match DataDir::open(tmp.path()) {
-        Err(StoreError::Locked(path)) => assert_eq!(path, tmp.path()),
+        Err(StoreError::Locked(path, _)) => assert_eq!(path, tmp.path()),
         other => panic!("expected Locked, got {other:?}"),
     }
     drop(first);
