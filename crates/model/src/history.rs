@@ -382,6 +382,14 @@ pub fn breaks_rules(view: &crate::view::CommunityView, entry: &Activity) -> Opti
     let Some(member) = view.members.get(by) else {
         return Some("written in the name of someone who is not a member");
     };
+    // Most changes are open to everyone: the roles are only looked at for the few that are not.
+    let restricted = matches!(
+        op,
+        "member.remove" | "invite.create" | "invite.revoke" | "note.delete"
+    ) || (op.ends_with(".restore") && entry.id.is_none());
+    if !restricted {
+        return None;
+    }
     let can = crate::permissions::role_abilities(view, member);
     let id = entry.id.as_deref();
     match op {

@@ -52,10 +52,11 @@ pub fn abilities(view: &crate::view::CommunityView, member: &MemberId) -> Abilit
 /// What a member's roles allow in the community `view` shows, whether or not they have
 /// since been removed (for judging what they did).
 pub fn role_abilities(view: &crate::view::CommunityView, member: &Member) -> Abilities {
-    let stewards_remain = view
-        .active_members()
-        .iter()
-        .any(|m| Abilities::of(m.roles.iter()).manage_membership);
+    // Asked for every row of the history on every frame: a walk over the members without
+    // collecting, sorting or allocating.
+    let stewards_remain = view.members.values().any(|m| {
+        !view.is_removed(&m.id) && m.roles.iter().any(|r| STEWARD_ROLES.contains(r))
+    });
     if stewards_remain {
         Abilities::of(member.roles.iter())
     } else {
