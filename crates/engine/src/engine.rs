@@ -100,17 +100,18 @@ struct Waiter {
 /// generator (ids need to be unique, not secret).
 struct IdSource(u64);
 
+/// One step of SplitMix64: the engine's and the simulator's only source of chance.
+pub(crate) fn splitmix(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
 impl IdSource {
     fn next_bits(&mut self) -> u128 {
-        // SplitMix64, twice.
-        let mut half = || {
-            self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-            let mut z = self.0;
-            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-            z ^ (z >> 31)
-        };
-        (u128::from(half()) << 64) | u128::from(half())
+        (u128::from(splitmix(&mut self.0)) << 64) | u128::from(splitmix(&mut self.0))
     }
 
     fn id(&mut self, at: Timestamp) -> String {

@@ -63,11 +63,7 @@ impl SimRng {
 
     /// The next 64 random bits.
     pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
+        crate::engine::splitmix(&mut self.0)
     }
 
     /// A number in `0..n` (`n` > 0).
@@ -680,9 +676,8 @@ impl Sim {
         self.schedule(at, from, Happening::Input(answered));
     }
 
-    /// Founds a community on device 0 and has every other device join it with its own
-    /// invite from device 0; returns the community's id.
-    pub fn found_and_join_all(&mut self, limit: Duration) -> Result<String, SimError> {
+    /// Founds a community on device 0; returns its id.
+    fn found_on_first(&mut self, limit: Duration) -> Result<String, SimError> {
         let created = self.ask_and_wait(
             0,
             Request::Create {
@@ -691,10 +686,16 @@ impl Sim {
             },
             limit,
         )?;
-        let Response::Community(id) = created else {
-            return Err(SimError::Unexpected(0));
-        };
-        let community = id.to_string();
+        match created {
+            Response::Community(id) => Ok(id.to_string()),
+            _ => Err(SimError::Unexpected(0)),
+        }
+    }
+
+    /// Founds a community on device 0 and has every other device join it with its own
+    /// invite from device 0; returns the community's id.
+    pub fn found_and_join_all(&mut self, limit: Duration) -> Result<String, SimError> {
+        let community = self.found_on_first(limit)?;
         for peer in 1..self.peers.len() {
             let mut secret = [0u8; 32];
             for chunk in secret.chunks_mut(8) {
@@ -734,18 +735,7 @@ impl Sim {
     /// device link per device), then copied into every device's storage before it starts.
     /// Returns the community's id.
     pub fn community_of_all(&mut self, limit: Duration) -> Result<String, SimError> {
-        let created = self.ask_and_wait(
-            0,
-            Request::Create {
-                name: "Simulated circle".into(),
-                me: "Founder".into(),
-            },
-            limit,
-        )?;
-        let Response::Community(id) = created else {
-            return Err(SimError::Unexpected(0));
-        };
-        let community = id.to_string();
+        let community = self.found_on_first(limit)?;
         let mut members = vec![None];
         for peer in 1..self.peers.len() {
             let add = self.new_member_command(&format!("Member {peer}"));

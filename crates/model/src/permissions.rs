@@ -54,9 +54,10 @@ pub fn abilities(view: &crate::view::CommunityView, member: &MemberId) -> Abilit
 pub fn role_abilities(view: &crate::view::CommunityView, member: &Member) -> Abilities {
     // Asked for every row of the history on every frame: a walk over the members without
     // collecting, sorting or allocating.
-    let stewards_remain = view.members.values().any(|m| {
-        !view.is_removed(&m.id) && m.roles.iter().any(|r| STEWARD_ROLES.contains(r))
-    });
+    let stewards_remain = view
+        .members
+        .values()
+        .any(|m| !view.is_removed(&m.id) && m.roles.iter().any(|r| STEWARD_ROLES.contains(r)));
     if stewards_remain {
         Abilities::of(member.roles.iter())
     } else {
