@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-BIN=${COMMONROOM_BIN:-target/debug/commonroom}
+BIN=${COMMONROOM_BIN:-${CARGO_TARGET_DIR:-target}/debug/commonroom}
 OUT=${SCREENSHOT_DIR:-target/screenshots}
 mkdir -p "$OUT"
 [ -n "${COMMONROOM_BIN:-}" ] || cargo build --locked --bin commonroom

@@ -16,6 +16,12 @@ use crate::storage::CommunityStorage;
 /// How long a community must be quiet before its stored pieces are compacted.
 pub(crate) const QUIET_BEFORE_COMPACTING: Duration = Duration::from_secs(2);
 
+/// How long after a failed compaction it is tried again.
+const COMPACTION_RETRY: Duration = Duration::from_secs(5);
+
+/// The known-peer list is written at most this often (it changes on every connection).
+const PEERS_WRITE_GAP: Duration = Duration::from_millis(500);
+
 /// One community open on this device.
 pub(crate) struct Open<C> {
     pub(crate) doc: CommunityDoc,
@@ -34,6 +40,10 @@ pub(crate) struct Open<C> {
     /// The `last_change` at which housekeeping last looked at compaction (it looks once
     /// per quiet spell, not on every tick).
     compaction_looked: Option<Duration>,
+    /// After a failed compaction, not before this.
+    compaction_retry: Option<Duration>,
+    /// When the known-peer list was last written.
+    peers_written: Option<Duration>,
     /// The materialised view, once someone asked for it; kept current from what each
     /// change touched, so the window never waits for a whole-community read per change.
     view: Option<Arc<CommunityView>>,
@@ -67,6 +77,8 @@ impl<C: CommunityStorage> Open<C> {
             gate_stale: true,
             gate_checked: now,
             compaction_looked: None,
+            compaction_retry: None,
+            peers_written: None,
             view: None,
             activity: ActivityLog::default(),
             snapshot: None,
@@ -181,29 +193,49 @@ impl<C: CommunityStorage> Open<C> {
 
     /// When housekeeping next has something to do, if ever.
     pub(crate) fn housekeeping_due(&self) -> Option<Duration> {
-        if self.peers_dirty {
-            return Some(Duration::ZERO);
+        let peers = self.peers_dirty.then(|| {
+            self.peers_written
+                .map_or(Duration::ZERO, |t| t + PEERS_WRITE_GAP)
+        });
+        let compaction = (self.store.pieces() > 0
+            && self.compaction_looked != Some(self.last_change))
+        .then(|| {
+            (self.last_change + QUIET_BEFORE_COMPACTING)
+                .max(self.compaction_retry.unwrap_or_default())
+        });
+        match (peers, compaction) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
         }
-        (self.store.pieces() > 0 && self.compaction_looked != Some(self.last_change))
-            .then_some(self.last_change + QUIET_BEFORE_COMPACTING)
     }
 
     /// Housekeeping when nothing is urgent: write the known-peer list, compact when quiet
     /// (or at once when `force`, as on shutdown).
     pub(crate) fn housekeeping(&mut self, now: Duration, force: bool) {
-        if self.peers_dirty {
+        let peers_due = self
+            .peers_written
+            .is_none_or(|t| now >= t + PEERS_WRITE_GAP);
+        if self.peers_dirty && (peers_due || force) {
             self.peers_dirty = false;
+            self.peers_written = Some(now);
             let text = self.peers.to_text();
             if let Err(e) = self.store.write_local("peers", &text) {
                 tracing::warn!(error = %e, "could not save the known-peer list");
             }
         }
-        let quiet = now >= self.last_change + QUIET_BEFORE_COMPACTING;
+        let quiet = now >= self.last_change + QUIET_BEFORE_COMPACTING
+            && self.compaction_retry.is_none_or(|t| now >= t);
         if (quiet || force) && self.store.pieces() > 0 {
-            self.compaction_looked = Some(self.last_change);
             let pieces = self.store.pieces();
-            if let Err(e) = self.store.maybe_compact(self.doc.automerge_mut()) {
-                tracing::warn!(error = %e, "compaction failed; the pieces stay and will be retried");
+            match self.store.maybe_compact(self.doc.automerge_mut()) {
+                Ok(()) => {
+                    self.compaction_looked = Some(self.last_change);
+                    self.compaction_retry = None;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "compaction failed; the pieces stay and it is tried again shortly");
+                    self.compaction_retry = Some(now + COMPACTION_RETRY);
+                }
             }
             if self.store.pieces() != pieces {
                 self.snapshot = None;

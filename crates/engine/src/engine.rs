@@ -295,8 +295,8 @@ impl<S: Storage> Engine<S> {
         }
         if self.connect_to_peers {
             for (community, devices) in &self.gates {
-                // A device with its mesh full dials no one, so waits for no retry.
-                if self.linked_peers(community) >= MESH_DEGREE {
+                // A device with no room in its mesh dials no one, so waits for no retry.
+                if !self.communities.contains_key(community) || self.dial_room(community) == 0 {
                     continue;
                 }
                 for peer in devices.iter().filter(|p| **p != self.device) {
@@ -703,6 +703,13 @@ impl<S: Storage> Engine<S> {
         self.communities.remove(community);
         if let Err(error) = self.load(community) {
             tracing::error!(community, %error, "the community could not be read again after a failure");
+            // Gone from this device until the next start: no gate, no dials, no timers.
+            self.gates.remove(community);
+            self.backoff.retain(|(c, _), _| c != community);
+            self.out.push(Output::Gate {
+                community: community.to_owned(),
+                devices: Vec::new(),
+            });
         }
     }
 
@@ -1136,6 +1143,9 @@ impl<S: Storage> Engine<S> {
     /// Devices to dial for a community: those its gate admits (which, while the community
     /// has not arrived, are the devices remembered and the peers known), other than this one.
     fn dial_candidates(&self, community: &str) -> Vec<DeviceId> {
+        if !self.communities.contains_key(community) {
+            return Vec::new();
+        }
         self.gates
             .get(community)
             .map(|devices| {
@@ -1154,23 +1164,27 @@ impl<S: Storage> Engine<S> {
             .is_some_and(|peers| peers.contains_key(peer))
     }
 
+    /// How many more peers a community may dial now: the mesh degree, less the peers
+    /// connected and the dials under way to peers not connected.
+    fn dial_room(&self, community: &str) -> usize {
+        let in_flight = self
+            .backoff
+            .range((community.to_owned(), DeviceId([0; 32]))..)
+            .take_while(|((c, _), _)| c == community)
+            .filter(|((_, peer), b)| b.in_flight && !self.is_connected(community, peer))
+            .count();
+        MESH_DEGREE.saturating_sub(self.linked_peers(community) + in_flight)
+    }
+
     /// Dials the devices of a community that are due: up to [`MESH_DEGREE`] peers in the
     /// order this device prefers, or (`force`, a sync asked for) every one not connected.
     fn dial_community(&mut self, community: &str, force: bool) {
         let now = self.now.elapsed;
         let mut candidates = self.dial_candidates(community);
-        let in_flight = candidates
-            .iter()
-            .filter(|p| {
-                self.backoff
-                    .get(&(community.to_owned(), **p))
-                    .is_some_and(|b| b.in_flight)
-            })
-            .count();
         let mut room = if force {
             usize::MAX
         } else {
-            MESH_DEGREE.saturating_sub(self.linked_peers(community) + in_flight)
+            self.dial_room(community)
         };
         candidates.sort_by_key(|p| self.mesh_rank(p));
         for peer in candidates {

@@ -601,3 +601,26 @@ fn a_large_community_is_dialed_up_to_the_mesh_degree_in_this_devices_own_order()
     assert_eq!(next.len(), 1);
     assert!(!dialed.contains(&next[0]));
 }
+
+#[test]
+fn with_its_mesh_full_of_dials_a_device_asks_for_no_early_tick() {
+    let mut engine = engine_on(MemoryStorage::new(), 1, true);
+    let community = found(&mut engine);
+    for n in 2..22u8 {
+        let (_, peer) = device(n);
+        let request = invite_and_request(&mut engine, &community, peer, at(10));
+        engine.handle(
+            Input::JoinAsked {
+                join: u64::from(n),
+                peer,
+                request,
+            },
+            at(20),
+        );
+    }
+    engine.handle(Input::Tick, at(30));
+    // Eight dials are out and twelve devices wait their turn: the engine wants no tick
+    // until something else is due (here, compaction after a quiet spell), not at once.
+    let next = engine.next_tick().expect("compaction is due later");
+    assert!(next >= Duration::from_millis(20 + 2_000), "{next:?}");
+}

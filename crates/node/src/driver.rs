@@ -486,17 +486,16 @@ impl Driver {
     fn carry_out(&mut self, outputs: Vec<Output>) {
         let mut queue = std::collections::VecDeque::from(outputs);
         while let Some(output) = queue.pop_front() {
-            if let Some(closed) = self.carry_out_one(output) {
-                let more = self
-                    .engine
-                    .handle(Input::Closed { conn: closed }, self.now());
+            if let Some(input) = self.carry_out_one(output) {
+                let more = self.engine.handle(input, self.now());
                 queue.extend(more);
             }
         }
     }
 
-    /// Carries out one decision; returns a connection that had to be let go.
-    fn carry_out_one(&mut self, output: Output) -> Option<ConnId> {
+    /// Carries out one decision; returns what the engine must hear at once because of it
+    /// (a connection that had to be let go, a dial that cannot be made).
+    fn carry_out_one(&mut self, output: Output) -> Option<Input> {
         match output {
             Output::Reply { id, result } => {
                 if let Some(reply) = self.pending.remove(&id) {
@@ -510,7 +509,7 @@ impl Driver {
                         "a peer is not keeping up; closing its connection (it will resync on reconnect)"
                     );
                     self.conns.remove(&conn);
-                    return Some(conn);
+                    return Some(Input::Closed { conn });
                 }
             }
             Output::Close { conn, how } => {
@@ -528,12 +527,8 @@ impl Driver {
             }
             Output::Dial { community, peer } => {
                 let Some(endpoint) = endpoint_of(peer) else {
-                    let _ = self.tx.try_send(Msg::Dialed {
-                        community,
-                        peer,
-                        result: Box::new(Err(NetError::Protocol("not a device key".into()))),
-                    });
-                    return None;
+                    // Not a device key (a damaged device entry): nothing to dial.
+                    return Some(Input::DialFailed { community, peer });
                 };
                 let bound = self.bound.clone();
                 let tx = self.tx.clone();
