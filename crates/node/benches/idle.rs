@@ -47,7 +47,10 @@ fn usage(pid: u32) -> (Duration, u64) {
     // The kernel's USER_HZ is 100 on every Linux this runs on.
     let cpu = Duration::from_millis(ticks * 10);
     let mut switches = 0;
-    for task in std::fs::read_dir(format!("/proc/{pid}/task")).unwrap().flatten() {
+    for task in std::fs::read_dir(format!("/proc/{pid}/task"))
+        .unwrap()
+        .flatten()
+    {
         let Ok(status) = std::fs::read_to_string(task.path().join("status")) else {
             continue;
         };
