@@ -29,6 +29,9 @@ pub(crate) const OUTGOING_QUEUE: usize = 1024;
 /// How long a connection the node lets go of may take to deliver its last frames.
 const FINISH_WAIT: Duration = Duration::from_secs(2);
 
+/// How long a connection the peer closed waits for a frame it is still checking.
+const LAST_FRAME_WAIT: Duration = Duration::from_secs(2);
+
 /// Payload bytes one device may have in flight at once, all its connections together:
 /// one largest frame and a little more.
 pub(crate) const IN_FLIGHT_BYTES: u32 = MAX_SYNC_LEN + 1024 * 1024;
@@ -193,10 +196,19 @@ pub(crate) async fn run(
         }
         End::ClosedByNode
     };
+    tokio::pin!(reader);
     let end = tokio::select! {
-        end = reader => end,
+        end = &mut reader => end,
         end = writer => end,
-        closed = conn.closed() => End::Connection(closed.to_string()),
+        closed = conn.closed() => {
+            // A frame already read may still be in its check: let it reach the engine (the
+            // peer's last words, such as a removal, often come just before it closes). The
+            // next read fails at once on the closed connection.
+            match tokio::time::timeout(LAST_FRAME_WAIT, &mut reader).await {
+                Ok(End::Connection(_)) | Err(_) => End::Connection(closed.to_string()),
+                Ok(end) => end,
+            }
+        }
     };
     tracing::debug!(id, ?end, "sync connection ended");
     match &end {
