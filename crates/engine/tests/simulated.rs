@@ -172,3 +172,54 @@ fn the_members_of_a_larger_community_reach_each_other_when_the_founder_leaves() 
     assert!(states.windows(2).all(|w| w[0] == w[1]));
     assert!(states[0].contains("written after the founder left"));
 }
+
+#[test]
+fn a_device_whose_disk_fails_keeps_nothing_unsaved_and_catches_up_once_it_recovers() {
+    let mut sim = Sim::new(4, 21, NetModel::default());
+    let community = sim
+        .community_of_all(Duration::from_secs(120))
+        .expect("everyone is in");
+    assert!(
+        sim.run_until_converged(&community, Duration::from_secs(1), Duration::from_secs(60))
+            .is_some()
+    );
+    // Device 3's disk fills up: its own note is refused and not kept...
+    sim.peers[3].storage.set_failing(true);
+    let command = sim.new_member_command("Never saved");
+    let refused = sim.ask_and_wait(
+        3,
+        Request::Apply {
+            community: community.clone(),
+            command,
+        },
+        Duration::from_secs(5),
+    );
+    assert!(refused.is_err(), "a change that cannot be saved is refused");
+    // ...and what others write meanwhile cannot be saved there either.
+    sim.add_note(1, &community, "written while 3's disk was full");
+    let until = sim.clock() + Duration::from_secs(10);
+    sim.run_until(until);
+    let states = sim.states(&community);
+    assert!(
+        !states[3].contains("written while 3's disk was full"),
+        "device 3 holds nothing it could not save"
+    );
+    assert!(states.iter().all(|s| !s.contains("Never saved")));
+    // The disk recovers: device 3 reconnects and catches up, and after a restart it still
+    // has everything (it was saved, not just held).
+    sim.peers[3].storage.set_failing(false);
+    assert!(
+        sim.run_until_converged(
+            &community,
+            Duration::from_millis(500),
+            Duration::from_secs(120)
+        )
+        .is_some(),
+        "device 3 catches up once its disk works again"
+    );
+    sim.stop(3);
+    sim.start(3);
+    let states = sim.states(&community);
+    assert!(states.windows(2).all(|w| w[0] == w[1]));
+    assert!(states[3].contains("written while 3's disk was full"));
+}
