@@ -512,18 +512,23 @@ impl<S: Storage> Engine<S> {
         self.reply(id, result);
     }
 
-    fn mark_retry(&mut self, community: &str, peer: DeviceId, delay: Duration) {
+    /// The back-off state of a (community, peer), created due now with `delay`.
+    fn backoff_entry(&mut self, community: &str, peer: DeviceId, delay: Duration) -> &mut Backoff {
         let now = self.now.elapsed;
-        let entry = self
-            .backoff
+        self.backoff
             .entry((community.to_owned(), peer))
             .or_insert(Backoff {
                 next: now,
                 delay,
                 in_flight: false,
-            });
+            })
+    }
+
+    fn mark_retry(&mut self, community: &str, peer: DeviceId, delay: Duration) {
+        let next = self.now.elapsed + delay;
+        let entry = self.backoff_entry(community, peer, delay);
         entry.delay = delay;
-        entry.next = now + delay;
+        entry.next = next;
     }
 
     fn dial_ended(&mut self, community: &str, peer: DeviceId) {
@@ -1206,15 +1211,7 @@ impl<S: Storage> Engine<S> {
     }
 
     fn dial(&mut self, community: &str, peer: DeviceId) {
-        let now = self.now.elapsed;
-        let entry = self
-            .backoff
-            .entry((community.to_owned(), peer))
-            .or_insert(Backoff {
-                next: now,
-                delay: FIRST_RETRY,
-                in_flight: false,
-            });
+        let entry = self.backoff_entry(community, peer, FIRST_RETRY);
         if entry.in_flight {
             return;
         }

@@ -123,6 +123,26 @@ fn invite_and_request(
     }
 }
 
+/// Admits devices `numbers` to the community, each with its own invite.
+fn admit_devices(
+    engine: &mut Engine<MemoryStorage>,
+    community: &str,
+    numbers: std::ops::Range<u8>,
+) {
+    for n in numbers {
+        let (_, peer) = device(n);
+        let request = invite_and_request(engine, community, peer, at(10));
+        engine.handle(
+            Input::JoinAsked {
+                join: u64::from(n),
+                peer,
+                request,
+            },
+            at(20),
+        );
+    }
+}
+
 #[test]
 fn a_founded_community_admits_its_own_device_and_an_idle_engine_sleeps() {
     let mut engine = engine_on(MemoryStorage::new(), 1, true);
@@ -561,18 +581,7 @@ fn a_refused_join_says_why_by_kind() {
 fn a_large_community_is_dialed_up_to_the_mesh_degree_in_this_devices_own_order() {
     let mut engine = engine_on(MemoryStorage::new(), 1, true);
     let community = found(&mut engine);
-    for n in 2..22u8 {
-        let (_, peer) = device(n);
-        let request = invite_and_request(&mut engine, &community, peer, at(10));
-        engine.handle(
-            Input::JoinAsked {
-                join: u64::from(n),
-                peer,
-                request,
-            },
-            at(20),
-        );
-    }
+    admit_devices(&mut engine, &community, 2..22);
     let dialed: Vec<DeviceId> = engine
         .handle(Input::Tick, at(30))
         .into_iter()
@@ -606,18 +615,7 @@ fn a_large_community_is_dialed_up_to_the_mesh_degree_in_this_devices_own_order()
 fn with_its_mesh_full_of_dials_a_device_asks_for_no_early_tick() {
     let mut engine = engine_on(MemoryStorage::new(), 1, true);
     let community = found(&mut engine);
-    for n in 2..22u8 {
-        let (_, peer) = device(n);
-        let request = invite_and_request(&mut engine, &community, peer, at(10));
-        engine.handle(
-            Input::JoinAsked {
-                join: u64::from(n),
-                peer,
-                request,
-            },
-            at(20),
-        );
-    }
+    admit_devices(&mut engine, &community, 2..22);
     engine.handle(Input::Tick, at(30));
     // Eight dials are out and twelve devices wait their turn: the engine wants no tick
     // until something else is due (here, compaction after a quiet spell), not at once.

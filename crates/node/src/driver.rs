@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use commonroom_engine::{
-    Close, ConnId, DeviceId, Engine, EngineConfig, EngineError, Input, JoinFailure, JoinId, Link,
-    Now, Outgoing, Output, Request, RequestId, Response,
+    Close, ConnId, DeviceId, Engine, EngineConfig, EngineError, Event, Input, JoinFailure, JoinId,
+    Link, Now, Outgoing, Output, Request, RequestId, Response,
 };
 use commonroom_model::Timestamp;
 use commonroom_net::dial::{dial_join, dial_sync};
@@ -24,7 +24,6 @@ use tokio::sync::{OwnedSemaphorePermit, broadcast, mpsc, oneshot};
 
 use crate::conn::{self, OUTGOING_QUEUE, PeerShare};
 use crate::error::NodeError;
-use crate::event::Event;
 use crate::handle::NodeConfig;
 
 type Dialed = Result<(Connection, SendStream, RecvStream), NetError>;
@@ -278,7 +277,10 @@ impl Driver {
     fn handle(&mut self, msg: Msg) {
         match msg {
             Msg::Ask { request, reply } => {
-                self.tell_addresses();
+                // Only an invite and a join name this device's addresses.
+                if matches!(request, Request::Invite { .. } | Request::Join { .. }) {
+                    self.tell_addresses();
+                }
                 let request = match request {
                     Request::Join {
                         mut ticket,
@@ -597,9 +599,7 @@ impl Driver {
                 self.gate.set(&community, devices);
             }
             Output::Event(event) => {
-                if let Some(event) = Event::from_engine(event) {
-                    let _ = self.events.send(event);
-                }
+                let _ = self.events.send(event);
             }
         }
         None

@@ -17,7 +17,7 @@ use commonroom_engine::{EngineError, Request, Response};
 
 use crate::driver::{Driver, Msg, endpoint_of};
 use crate::error::NodeError;
-use crate::event::Event;
+use commonroom_engine::Event;
 
 /// How a node is started.
 #[derive(Clone, Debug)]

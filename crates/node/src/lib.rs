@@ -11,16 +11,14 @@
 mod conn;
 mod driver;
 mod error;
-mod event;
 mod found;
 #[cfg(feature = "generate")]
 mod generated;
 mod handle;
 
-pub use commonroom_engine::Traffic;
+pub use commonroom_engine::{DeviceId, Event, Traffic};
 pub use commonroom_net::{NetConfig, RelayChoice};
 pub use error::NodeError;
-pub use event::Event;
 pub use found::{Founded, found_community};
 #[cfg(feature = "generate")]
 pub use generated::install_generated;
