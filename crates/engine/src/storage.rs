@@ -122,7 +122,7 @@ impl CommunityStorage for CommunityStore {
     }
 
     fn pieces(&self) -> usize {
-        self.chunk_count()
+        self.pending_writes()
     }
 
     fn read_local(&self, name: &str) -> Result<Option<String>, StoreError> {

@@ -289,15 +289,15 @@ async fn closed_for_breach(conn: &Connection, limit: Duration) -> bool {
     )
 }
 
-/// The chunk files of a community on disk.
-fn chunk_files(dir: &Path, id: &str) -> usize {
+/// How many bytes of changes a community holds on disk beyond its snapshot (the change
+/// log's records): zero once compacted.
+fn unsnapshotted_bytes(dir: &Path, id: &str) -> u64 {
     std::fs::read_dir(dir.join("communities").join(id))
         .unwrap()
-        .filter(|e| {
-            e.as_ref()
-                .is_ok_and(|e| e.file_name().to_string_lossy().starts_with("chunk-"))
-        })
-        .count()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("log-"))
+        .map(|e| e.metadata().unwrap().len() - commonroom_store::LOG_MAGIC.len() as u64)
+        .sum()
 }
 
 /// Wraps raw `data` as a compressed chunk (type 2) with the given checksum, as a peer can.
@@ -404,7 +404,7 @@ async fn compressed_bombs_and_giant_changes_are_refused_before_they_cost_memory(
         ),
     ];
     drop((big_value, long_text));
-    let chunks_before = chunk_files(da.path(), &scene.id);
+    let stored_before = unsnapshotted_bytes(da.path(), &scene.id);
     for (what, bomb, heads) in bombs {
         let frame = sync_frame(message(heads, vec![bomb.clone()]));
         let mark = heap_mark();
@@ -424,8 +424,8 @@ async fn compressed_bombs_and_giant_changes_are_refused_before_they_cost_memory(
         assert!(rise < 32.0, "{what}: the heap rose {rise:.1} MiB");
     }
     assert_eq!(
-        chunk_files(da.path(), &scene.id),
-        chunks_before,
+        unsnapshotted_bytes(da.path(), &scene.id),
+        stored_before,
         "nothing of the bombs was stored"
     );
     scene.still_serving("compressed bombs").await;
@@ -448,7 +448,7 @@ async fn changes_whose_parents_never_arrive_are_held_asked_for_and_never_saved()
         chunks.push(elsewhere.save_after(&before));
         hashes.push(elsewhere.get_heads()[0]);
     }
-    let chunks_before = chunk_files(da.path(), &scene.id);
+    let stored_before = unsnapshotted_bytes(da.path(), &scene.id);
     let (conn, mut send, mut recv) = scene.connect().await;
     // The second change alone: held, and its parent asked for.
     write_frame(
@@ -482,8 +482,8 @@ async fn changes_whose_parents_never_arrive_are_held_asked_for_and_never_saved()
     println!("1,498 orphan changes: heap rose {rise:.1} MiB");
     assert!(rise < 32.0, "the heap rose {rise:.1} MiB");
     assert_eq!(
-        chunk_files(da.path(), &scene.id),
-        chunks_before,
+        unsnapshotted_bytes(da.path(), &scene.id),
+        stored_before,
         "orphans are not saved"
     );
     assert!(
@@ -498,7 +498,7 @@ async fn changes_whose_parents_never_arrive_are_held_asked_for_and_never_saved()
     .await
     .unwrap();
     eventually("the parent saved", Duration::from_secs(10), || async {
-        chunk_files(da.path(), &scene.id) > chunks_before
+        unsnapshotted_bytes(da.path(), &scene.id) > stored_before
     })
     .await;
     scene.still_serving("orphan changes").await;
@@ -513,7 +513,7 @@ async fn changes_whose_parents_never_arrive_are_held_asked_for_and_never_saved()
     assert!(loaded.doc.get(ROOT, "k0").unwrap().is_some());
     assert!(loaded.doc.get(ROOT, "k1").unwrap().is_some());
     loaded.store.compact(&mut loaded.doc).unwrap();
-    assert_eq!(chunk_files(da.path(), &id), 0, "compaction ran");
+    assert_eq!(unsnapshotted_bytes(da.path(), &id), 0, "compaction ran");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
