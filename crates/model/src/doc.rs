@@ -3,7 +3,7 @@
 use automerge::{
     ActorId, AutoCommit, ChangeHash, ObjId, ObjType, ROOT, ReadDoc, transaction::Transactable,
 };
-use autosurgeon::{hydrate_prop, reconcile_prop};
+use autosurgeon::{Reconcile, hydrate_prop, reconcile_prop};
 
 use crate::entities::{Community, Removal};
 use crate::entity::Entity;
@@ -325,10 +325,19 @@ impl CommunityDoc {
     }
 
     /// Writes one entity under its key (only that entity is reconciled).
+    ///
+    /// A new entity is written as one batch (its map and every field in one splice of the
+    /// document's operations, instead of a seek and a splice per field); an existing one is
+    /// reconciled field by field, so concurrent edits to other fields merge.
     pub(crate) fn put<T: Entity>(&mut self, entity: &T) -> Result<(), DocumentError> {
-        let obj = self.collection_obj(T::KIND.collection())?;
-        let key = entity.entity_id().to_owned();
-        reconcile_prop(&mut self.doc, &obj, key.as_str(), entity)?;
+        let collection = T::KIND.collection();
+        let obj = self.collection_obj(collection)?;
+        let key = entity.entity_id();
+        if self.doc.get(&obj, key)?.is_none() {
+            reconcile_prop(&mut self.doc, ROOT, collection, NewEntry { key, entity })?;
+        } else {
+            reconcile_prop(&mut self.doc, &obj, key, entity)?;
+        }
         Ok(())
     }
 
@@ -435,5 +444,46 @@ impl CommunityDoc {
     /// The changes made after `heads`, in Automerge's incremental format.
     pub fn save_after(&mut self, heads: &[ChangeHash]) -> Vec<u8> {
         self.doc.save_after(heads)
+    }
+}
+
+/// A collection map with one entity to add under `key` (reconciling it reuses the
+/// collection and puts only that entry).
+struct NewEntry<'a, T> {
+    key: &'a str,
+    entity: &'a T,
+}
+
+impl<T: Reconcile> Reconcile for NewEntry<'_, T> {
+    type Key<'k> = autosurgeon::reconcile::NoKey;
+
+    fn reconcile<R: autosurgeon::Reconciler>(&self, mut reconciler: R) -> Result<(), R::Error> {
+        use autosurgeon::reconcile::MapReconciler;
+        let mut map = reconciler.map()?;
+        map.put(self.key, Fresh(self.entity))
+    }
+}
+
+/// An entity known to be absent from its collection: its key never matches what is there,
+/// so autosurgeon creates it in one batch.
+struct Fresh<'a, T>(&'a T);
+
+impl<T: Reconcile> Reconcile for Fresh<'_, T> {
+    type Key<'k> = ();
+
+    fn reconcile<R: autosurgeon::Reconciler>(&self, reconciler: R) -> Result<(), R::Error> {
+        self.0.reconcile(reconciler)
+    }
+
+    fn key(&self) -> autosurgeon::reconcile::LoadKey<Self::Key<'_>> {
+        autosurgeon::reconcile::LoadKey::Found(())
+    }
+
+    fn hydrate_key<'k, D: autosurgeon::ReadDoc>(
+        _doc: &D,
+        _obj: &automerge::ObjId,
+        _prop: autosurgeon::Prop<'_>,
+    ) -> Result<autosurgeon::reconcile::LoadKey<Self::Key<'k>>, autosurgeon::ReconcileError> {
+        Ok(autosurgeon::reconcile::LoadKey::KeyNotFound)
     }
 }
