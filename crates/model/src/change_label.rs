@@ -355,7 +355,7 @@ impl ChangeLabel {
 
     /// Reads the label of an Automerge change, if it carries one.
     pub fn of(change: &automerge::Change) -> Option<Self> {
-        change.message().and_then(|m| Self::decode(m))
+        change.message().and_then(Self::decode)
     }
 }
 

@@ -70,7 +70,8 @@ pub fn role_abilities(view: &crate::view::CommunityView, member: &Member) -> Abi
 /// Who may make a command: the rule [`crate::Command::permission`] gives for every command,
 /// from a match with no catch-all, so a new command cannot compile until it has one.
 ///
-/// Every rule also requires being a member who has not been removed (see [`check`]).
+/// Every rule also requires being a member who has not been removed (checked when a
+/// command is applied, see [`crate::CommunityDoc::apply`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Permission<'a> {
     /// Any member.

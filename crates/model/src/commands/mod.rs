@@ -443,3 +443,279 @@ impl CommunityDoc {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::history::RestoreTarget;
+    use crate::labels::{EventFormat, QuestionKind};
+
+    fn new_member(id: &str) -> NewMember {
+        NewMember {
+            id: MemberId::new(id),
+            name: "Sam".into(),
+            organisation: None,
+            roles: Vec::new(),
+            focus: Vec::new(),
+            contact: None,
+        }
+    }
+
+    /// One of every command, with the operation name earlier builds recorded for it.
+    fn every_command() -> Vec<(Command, &'static str)> {
+        let sam = MemberId::new("sam");
+        let at = Timestamp::from_millis(0);
+        vec![
+            (
+                Command::UpdateCommunity(CommunityPatch::default()),
+                "community.edit",
+            ),
+            (Command::AddMember(new_member("sam")), "member.add"),
+            (
+                Command::ImportMembers(vec![new_member("jo")]),
+                "member.import",
+            ),
+            (
+                Command::EditMember(sam.clone(), MemberPatch::default()),
+                "member.edit",
+            ),
+            (
+                Command::RemoveMember {
+                    id: sam.clone(),
+                    reason: None,
+                },
+                "member.remove",
+            ),
+            (
+                Command::AddEvent(NewEvent {
+                    id: EventId::new("e"),
+                    title: "Hot seat".into(),
+                    format: EventFormat::default(),
+                    start: at,
+                    end: None,
+                    venue: None,
+                    call_link: None,
+                    topic: None,
+                    agenda: String::new(),
+                    facilitator: None,
+                    note_taker: None,
+                }),
+                "event.add",
+            ),
+            (
+                Command::EditEvent(EventId::new("e"), EventPatch::default()),
+                "event.edit",
+            ),
+            (
+                Command::Rsvp {
+                    event: EventId::new("e"),
+                    member: sam.clone(),
+                    answer: None,
+                },
+                "event.rsvp",
+            ),
+            (
+                Command::RecordRound {
+                    event: EventId::new("e"),
+                    round: 1,
+                    groups: Vec::new(),
+                },
+                "event.round",
+            ),
+            (
+                Command::CheckIn {
+                    event: EventId::new("e"),
+                    member: sam.clone(),
+                    present: true,
+                },
+                "event.check-in",
+            ),
+            (
+                Command::AddNote(NewNote {
+                    id: NoteId::new("n"),
+                    text: "hi".into(),
+                    event: None,
+                    theme: None,
+                    position: None,
+                    anonymous: false,
+                }),
+                "note.add",
+            ),
+            (
+                Command::EditNote(NoteId::new("n"), NotePatch::default()),
+                "note.edit",
+            ),
+            (
+                Command::AddResource(NewResource {
+                    id: ResourceId::new("r"),
+                    title: "Guide".into(),
+                    url: None,
+                    description: String::new(),
+                    tags: Vec::new(),
+                    themes: Vec::new(),
+                }),
+                "resource.add",
+            ),
+            (
+                Command::EditResource(ResourceId::new("r"), ResourcePatch::default()),
+                "resource.edit",
+            ),
+            (
+                Command::AddTheme(NewTheme {
+                    id: ThemeId::new("t"),
+                    name: "Care".into(),
+                    description: String::new(),
+                }),
+                "theme.add",
+            ),
+            (
+                Command::EditTheme(ThemeId::new("t"), ThemePatch::default()),
+                "theme.edit",
+            ),
+            (
+                Command::AddAction(NewAction {
+                    id: ActionId::new("a"),
+                    text: "Book a room".into(),
+                    owner: None,
+                    due: None,
+                    event: None,
+                    theme: None,
+                }),
+                "action.add",
+            ),
+            (
+                Command::EditAction(ActionId::new("a"), ActionPatch::default()),
+                "action.edit",
+            ),
+            (
+                Command::AddSurvey(NewSurvey {
+                    id: crate::SurveyId::new("s"),
+                    title: "How was it?".into(),
+                    description: String::new(),
+                    questions: vec![NewQuestion {
+                        text: "Rate it".into(),
+                        kind: QuestionKind::Scale,
+                        options: Vec::new(),
+                    }],
+                }),
+                "survey.add",
+            ),
+            (
+                Command::AnswerSurvey {
+                    survey: crate::SurveyId::new("s"),
+                    member: sam.clone(),
+                    answers: BTreeMap::new(),
+                },
+                "survey.answer",
+            ),
+            (
+                Command::AddStory(NewStory {
+                    id: crate::StoryId::new("st"),
+                    title: "We met".into(),
+                    text: "And it helped".into(),
+                    cycles: Vec::new(),
+                    event: None,
+                    resources: Vec::new(),
+                }),
+                "story.add",
+            ),
+            (
+                Command::CreateInvite {
+                    public_key: "k".into(),
+                    expires_at: at,
+                    for_member: None,
+                },
+                "invite.create",
+            ),
+            (Command::RevokeInvite("k".into()), "invite.revoke"),
+            (
+                Command::Join {
+                    invite: "k".into(),
+                    member: new_member("jo"),
+                    device: "d".into(),
+                    device_label: "laptop".into(),
+                },
+                "member.join",
+            ),
+            (
+                Command::LinkDevice {
+                    member: sam.clone(),
+                    device: "d".into(),
+                    label: "l".into(),
+                },
+                "device.link",
+            ),
+            (
+                Command::UnlinkDevice {
+                    member: sam,
+                    device: "d".into(),
+                },
+                "device.unlink",
+            ),
+            (Command::Delete(EntityKind::Note, "n".into()), "note.delete"),
+            (
+                Command::Delete(EntityKind::Story, "st".into()),
+                "story.delete",
+            ),
+            (
+                Command::Restore(EntityKind::Theme, "t".into()),
+                "theme.restore",
+            ),
+            (
+                Command::RestoreAt {
+                    heads: Vec::new(),
+                    target: RestoreTarget::Entity(EntityKind::Event, "e".into()),
+                },
+                "event.restore",
+            ),
+            (
+                Command::RestoreAt {
+                    heads: Vec::new(),
+                    target: RestoreTarget::Section(EntityKind::Note),
+                },
+                "note.restore",
+            ),
+        ]
+    }
+
+    #[test]
+    fn operation_names_are_those_earlier_builds_recorded() {
+        for (command, name) in every_command() {
+            assert_eq!(command.op_name(), name);
+            assert_eq!(command.op(), Op::parse(name), "{name} reads back as known");
+            assert!(matches!(command.op(), Op::Known(..)));
+        }
+    }
+
+    #[test]
+    fn only_the_restricted_commands_need_more_than_membership() {
+        let sam = MemberId::new("sam");
+        let restricted: Vec<String> = every_command()
+            .into_iter()
+            .filter(|(command, _)| {
+                !matches!(
+                    command.permission(),
+                    Permission::AnyMember | Permission::MemberOrSelfAdding(_)
+                )
+            })
+            .map(|(command, name)| {
+                if let Permission::SelfOrSteward { member, .. } = command.permission() {
+                    assert_eq!(member, &sam, "{name} concerns sam");
+                }
+                name.to_owned()
+            })
+            .collect();
+        assert_eq!(
+            restricted,
+            [
+                "member.remove",
+                "invite.create",
+                "invite.revoke",
+                "device.link",
+                "device.unlink",
+                "note.delete",
+                "note.restore",
+            ]
+        );
+    }
+}
