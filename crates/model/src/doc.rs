@@ -5,6 +5,7 @@ use automerge::{
 };
 use autosurgeon::{Reconcile, hydrate_prop, reconcile_prop};
 
+use crate::change_label::{ChangeLabel, Op, Subject, Verb};
 use crate::entities::{Community, Removal};
 use crate::entity::Entity;
 use crate::error::{DocumentError, EntityKind};
@@ -107,10 +108,9 @@ impl CommunityDoc {
         reconcile_prop(&mut doc, ROOT, "community", community)?;
         doc.commit_with(
             automerge::transaction::CommitOptions::default()
-                .with_message(crate::commands::commit_message(
-                    community.created_by.as_ref(),
-                    "community.create",
-                ))
+                .with_message(
+                    ChangeLabel::new(community.created_by.as_ref(), Op::FOUNDING, "").encode(),
+                )
                 .with_time(community.created_at.millis()),
         );
         Ok(Self { doc })
@@ -194,20 +194,23 @@ impl CommunityDoc {
             return touched;
         }
         for change in changes {
-            let label = crate::history::Label::of(&change);
-            let Some(op) = label.op.as_deref() else {
+            let Some(label) = ChangeLabel::of(&change) else {
                 touched.unknown = true;
                 continue;
             };
-            let Some(collection) = crate::history::Label::collection(op) else {
+            let Some(collection) = label.op.collection() else {
                 touched.unknown = true;
                 continue;
             };
-            if op == "member.remove" {
-                touched.collections.insert("removals".into());
-            }
-            if op == "member.join" {
-                touched.collections.insert("invites".into());
+            match label.op {
+                // A removal is written under its own root key; a join uses up its invite.
+                Op::Known(Subject::Member, Verb::Remove) => {
+                    touched.collections.insert("removals".into());
+                }
+                Op::Known(Subject::Member, Verb::Join) => {
+                    touched.collections.insert("invites".into());
+                }
+                _ => {}
             }
             touched.collections.insert(collection.into());
             if let Some(id) = label.id {

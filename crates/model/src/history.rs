@@ -7,6 +7,7 @@
 use automerge::{Change, ChangeHash, ReadDoc};
 use serde::Serialize;
 
+use crate::change_label::{ChangeLabel, Op, Subject, Verb};
 use crate::doc::CommunityDoc;
 use crate::error::{DocumentError, EntityKind};
 use crate::ids::MemberId;
@@ -44,31 +45,30 @@ pub struct Activity {
 
 impl Activity {
     fn of(change: &Change) -> Self {
-        let label = Label::of(change);
-        let collection = label
-            .op
-            .as_deref()
-            .and_then(Label::collection)
-            .map(str::to_owned);
+        let label = ChangeLabel::of(change);
+        let (by, op, id) = match label {
+            Some(label) => (label.by, Some(label.op), label.id),
+            None => (None, None, None),
+        };
         Self {
             change: change.hash().to_string(),
             at: (change.timestamp() != 0).then(|| Timestamp::from_millis(change.timestamp())),
-            by: label.by.map(MemberId::new),
-            op: label.op,
-            collection,
-            id: label.id,
+            by,
+            collection: op.as_ref().and_then(Op::collection).map(str::to_owned),
+            op: op.map(|op| op.to_string()),
+            id,
             before: change.deps().to_vec(),
         }
     }
 
+    /// What was done, read as an operation (`None` if the change carries no label).
+    pub fn operation(&self) -> Option<Op> {
+        self.op.as_deref().map(Op::parse)
+    }
+
     /// Whether the change created what it names (so there is no earlier state of it).
     pub fn creates(&self) -> bool {
-        self.op.as_deref().is_some_and(|op| {
-            op.ends_with(".add")
-                || op.ends_with(".create")
-                || op.ends_with(".import")
-                || op == "member.join"
-        })
+        self.operation().is_some_and(|op| op.creates())
     }
 }
 
@@ -142,49 +142,6 @@ impl ActivityLog {
     /// Whether the log holds no change.
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
-    }
-}
-
-/// The label a Commonroom change carries in its message: `{"by","op","id"}`.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub(crate) struct Label {
-    pub by: Option<String>,
-    pub op: Option<String>,
-    pub id: Option<String>,
-}
-
-impl Label {
-    /// Reads a change's label; a change without a readable one gives an empty label.
-    pub(crate) fn of(change: &Change) -> Self {
-        let Some(value) = change
-            .message()
-            .and_then(|m| serde_json::from_str::<serde_json::Value>(m).ok())
-        else {
-            return Self::default();
-        };
-        let text = |key: &str| value.get(key).and_then(|v| v.as_str()).map(str::to_owned);
-        Self {
-            by: text("by"),
-            op: text("op"),
-            id: text("id"),
-        }
-    }
-
-    /// The root collection an operation name belongs to (`note.add` → `notes`).
-    pub(crate) fn collection(op: &str) -> Option<&'static str> {
-        Some(match op.split('.').next().unwrap_or_default() {
-            "community" => "community",
-            "member" | "device" => "members",
-            "event" => "events",
-            "note" => "notes",
-            "resource" => "resources",
-            "theme" => "themes",
-            "action" => "actions",
-            "invite" => "invites",
-            "survey" => "surveys",
-            "story" => "stories",
-            _ => return None,
-        })
     }
 }
 
@@ -300,10 +257,10 @@ pub fn describe(view: &crate::view::CommunityView, entry: &Activity) -> String {
         None if entry.op.is_none() => "Someone".to_owned(),
         None => "Commonroom".to_owned(),
     };
-    let Some(op) = entry.op.as_deref() else {
+    let Some(op) = entry.operation() else {
         return format!("{who} made a change without a label (another program, or an older one)");
     };
-    if entry.by.is_none() && op == "note.add" {
+    if entry.by.is_none() && op == Op::Known(Subject::Note, Verb::Add) {
         let title = entry
             .id
             .as_deref()
@@ -311,35 +268,24 @@ pub fn describe(view: &crate::view::CommunityView, entry: &Activity) -> String {
             .unwrap_or_default();
         return format!("Someone added the anonymous note {title}");
     }
-    let (subject, action) = op.split_once('.').unwrap_or((op, ""));
-    let verb = match action {
-        "add" => "added",
-        "edit" => "edited",
-        "delete" => "deleted",
-        "restore" => "restored",
-        "remove" => "removed",
-        "join" => "joined with an invite, as",
-        "rsvp" => "answered the invitation to",
-        "check-in" => "checked someone in at",
-        "round" => "recorded a pairing round at",
-        "answer" => "answered",
-        "import" => "imported",
-        "link" => "linked a device to",
-        "unlink" => "unlinked a device from",
-        "create" => "created",
-        "revoke" => "withdrew",
-        other => other,
+    let (subject, action) = (op.subject_name(), op.verb_name());
+    // A verb from a newer version is shown as written.
+    let verb: &str = match op.verb() {
+        Some(verb) => verb.phrase(),
+        None => action,
     };
-    let what = match (subject, entry.id.as_deref()) {
-        ("community", _) if action == "create" => return format!("{who} started the community"),
-        ("community", _) => "the community's details".to_owned(),
-        ("invite", _) => "an invite".to_owned(),
-        ("member" | "device", Some(id)) => view.member_name(&MemberId::new(id)).to_owned(),
+    let what = match (op.subject(), entry.id.as_deref()) {
+        (Some(Subject::Community), _) if op.verb() == Some(Verb::Create) => {
+            return format!("{who} started the community");
+        }
+        (Some(Subject::Community), _) => "the community's details".to_owned(),
+        (Some(Subject::Invite), _) => "an invite".to_owned(),
+        (Some(Subject::Member | Subject::Device), Some(id)) => {
+            view.member_name(&MemberId::new(id)).to_owned()
+        }
         (_, Some(id)) => format!("the {subject} {}", entity_title(view, subject, id)),
-        (_, None) => match subject {
-            "member" => "members".to_owned(),
-            other => format!("{other}s"),
-        },
+        (Some(Subject::Member), None) => "members".to_owned(),
+        (_, None) => format!("{subject}s"),
     };
     format!("{who} {verb} {what}")
 }
@@ -376,27 +322,30 @@ fn entity_title(view: &crate::view::CommunityView, subject: &str, id: &str) -> S
 ///
 /// Nodes cannot refuse such a change (every replica must converge), so they show it.
 pub fn breaks_rules(view: &crate::view::CommunityView, entry: &Activity) -> Option<&'static str> {
-    let (Some(by), Some(op)) = (&entry.by, entry.op.as_deref()) else {
+    let (Some(by), Some(op)) = (&entry.by, entry.operation()) else {
         return None;
     };
     let Some(member) = view.members.get(by) else {
         return Some("written in the name of someone who is not a member");
     };
-    // Most changes are open to everyone: the roles are only looked at for the few that are not.
-    let restricted = matches!(
-        op,
-        "member.remove" | "invite.create" | "invite.revoke" | "note.delete"
-    ) || (op.ends_with(".restore") && entry.id.is_none());
-    if !restricted {
-        return None;
-    }
-    let can = crate::permissions::role_abilities(view, member);
     let id = entry.id.as_deref();
-    match op {
-        "member.remove" if !can.manage_membership => {
+    // The label says what was done, not the whole command, so only the rules it is enough
+    // to judge are checked (the command-side rules are in `Command::rule`).
+    let rule = match op {
+        Op::Known(Subject::Member, Verb::Remove) => LabelRule::Steward,
+        Op::Known(Subject::Invite, Verb::Create | Verb::Revoke) => LabelRule::InviteMakerOrSteward,
+        Op::Known(Subject::Note, Verb::Delete) => LabelRule::NoteAuthorOrModerator,
+        _ if op.verb() == Some(Verb::Restore) && id.is_none() => LabelRule::Moderator,
+        // Most changes are open to everyone: the roles are only looked at for the few that
+        // are not.
+        _ => return None,
+    };
+    let can = crate::permissions::role_abilities(view, member);
+    match rule {
+        LabelRule::Steward if !can.manage_membership => {
             Some("only facilitators and core group may remove members")
         }
-        "invite.create" | "invite.revoke" if !can.manage_membership => {
+        LabelRule::InviteMakerOrSteward if !can.manage_membership => {
             let own_device_link = id
                 .and_then(|id| view.invites.get(id))
                 .is_some_and(|invite| {
@@ -404,15 +353,30 @@ pub fn breaks_rules(view: &crate::view::CommunityView, entry: &Activity) -> Opti
                 });
             (!own_device_link).then_some("only facilitators and core group may manage invites")
         }
-        "note.delete" if !can.moderate => {
+        LabelRule::NoteAuthorOrModerator if !can.moderate => {
             let own = id
                 .and_then(|id| view.notes.get(&id.into()))
                 .is_some_and(|note| note.author.as_ref() == Some(by));
             (!own).then_some("only a note's author or a moderator may hide it")
         }
-        _ if op.ends_with(".restore") && id.is_none() && !can.moderate => {
+        LabelRule::Moderator if !can.moderate => {
             Some("only facilitators, core group and moderators may restore a whole section")
         }
-        _ => None,
+        LabelRule::Steward
+        | LabelRule::InviteMakerOrSteward
+        | LabelRule::NoteAuthorOrModerator
+        | LabelRule::Moderator => None,
     }
+}
+
+/// The role rules a change label alone is enough to judge.
+enum LabelRule {
+    /// Removing a member: a steward.
+    Steward,
+    /// Making or withdrawing an invite: a steward, or the one it is for or made by.
+    InviteMakerOrSteward,
+    /// Hiding a note: its author or a moderator.
+    NoteAuthorOrModerator,
+    /// Restoring a whole section: a moderator.
+    Moderator,
 }

@@ -1,6 +1,7 @@
 //! The Commonroom community model: domain types, the Automerge schema, validated commands,
 //! queries and exports. No IO: no clock reads outside [`Timestamp::now`], no files, no network.
 
+pub mod change_label;
 pub mod commands;
 pub mod doc;
 pub mod entities;
@@ -22,6 +23,7 @@ pub mod time;
 pub mod view;
 
 pub use automerge;
+pub use change_label::{ChangeLabel, Op};
 pub use commands::{Applied, Command, Ctx};
 pub use doc::{CommunityDoc, SCHEMA_VERSION, Touched};
 pub use error::{CommandError, DocumentError, EntityKind};

@@ -4,7 +4,6 @@
 //! can write any change an admitted device may send (see `SECURITY.md`). What every node
 //! does enforce on what it receives is the gate (removals and unlinked devices).
 
-use crate::commands::Command;
 use crate::doc::CommunityDoc;
 use crate::entities::{Invite, Member, Note};
 use crate::error::{CommandError, EntityKind};
@@ -68,14 +67,77 @@ pub fn role_abilities(view: &crate::view::CommunityView, member: &Member) -> Abi
     }
 }
 
-/// Checks that `by` may apply `command` on `doc` as it stands.
+/// Who may make a command: the rule [`crate::Command::permission`] gives for every command,
+/// from a match with no catch-all, so a new command cannot compile until it has one.
+///
+/// Every rule also requires being a member who has not been removed (checked when a
+/// command is applied, see [`crate::CommunityDoc::apply`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Permission<'a> {
+    /// Any member.
+    AnyMember,
+    /// Any member; and someone not yet in the directory may add this member if it is
+    /// themself (the founder's own first change).
+    MemberOrSelfAdding(&'a MemberId),
+    /// Only a steward (see [`STEWARD_ROLES`]); refused with this message.
+    Steward(&'static str),
+    /// The member it concerns, or a steward.
+    SelfOrSteward {
+        /// The member it concerns.
+        member: &'a MemberId,
+        /// Why anyone else is refused.
+        refused: &'static str,
+    },
+    /// The invite's maker, or a steward.
+    InviteMakerOrSteward {
+        /// The invite's key.
+        invite: &'a str,
+        /// Why anyone else is refused.
+        refused: &'static str,
+    },
+    /// Setting a member's roles: anyone if they stay as they are, otherwise a steward.
+    SameRolesOrSteward {
+        /// The member whose roles are set.
+        member: &'a MemberId,
+        /// The roles asked for.
+        roles: &'a [Role],
+        /// Why a change of roles is refused.
+        refused: &'static str,
+    },
+    /// The note's author, or a moderator (see [`MODERATOR_ROLES`]).
+    NoteAuthorOrModerator {
+        /// The note's id.
+        note: &'a str,
+        /// Why anyone else is refused.
+        refused: &'static str,
+    },
+    /// Only a moderator; refused with this message.
+    Moderator(&'static str),
+}
+
+impl Permission<'_> {
+    /// Whether the rule needs more than membership: a role, or being the one it concerns.
+    fn restricted(&self, by: &MemberId) -> bool {
+        match self {
+            Self::AnyMember | Self::MemberOrSelfAdding(_) => false,
+            Self::SelfOrSteward { member, .. } => *member != by,
+            Self::Steward(_)
+            | Self::InviteMakerOrSteward { .. }
+            | Self::SameRolesOrSteward { .. }
+            | Self::NoteAuthorOrModerator { .. }
+            | Self::Moderator(_) => true,
+        }
+    }
+}
+
+/// Checks that `by` may make a change `permission` rules on `doc` as it stands.
 ///
 /// A removed member may write nothing. Founding (the first member adding themself to an
 /// empty directory) is allowed.
 pub(crate) fn check(
     doc: &CommunityDoc,
     by: Option<&MemberId>,
-    command: &Command,
+    permission: Permission<'_>,
 ) -> Result<(), CommandError> {
     let Some(by) = by else {
         return Ok(());
@@ -87,7 +149,7 @@ pub(crate) fn check(
     }
     if !doc.contains(EntityKind::Member, by.as_str())? {
         // Only the founder's own first change comes from a member not yet in the directory.
-        return if matches!(command, Command::AddMember(new) if &new.id == by) {
+        return if matches!(permission, Permission::MemberOrSelfAdding(added) if added == by) {
             Ok(())
         } else {
             Err(CommandError::NotAllowed(
@@ -95,7 +157,7 @@ pub(crate) fn check(
             ))
         };
     }
-    if !restricted(command, by) {
+    if !permission.restricted(by) {
         // Most changes are open to every member: no need to read who they are.
         return Ok(());
     }
@@ -120,65 +182,48 @@ pub(crate) fn check(
             Err(CommandError::NotAllowed(what))
         }
     };
-    match command {
-        Command::RemoveMember { .. } => {
-            steward("only a facilitator or a core-group member can remove members")
+    let moderator = |what: &'static str| {
+        if can.moderate {
+            Ok(())
+        } else {
+            Err(CommandError::NotAllowed(what))
         }
-        Command::CreateInvite { for_member, .. } => match for_member {
-            Some(member) if member == by => Ok(()),
-            Some(_) => steward(
-                "only a facilitator or a core-group member can link another member's device",
-            ),
-            None => steward("only a facilitator or a core-group member can invite people"),
-        },
-        Command::RevokeInvite(key) => {
-            let own = doc
-                .get::<Invite>(key)?
-                .is_some_and(|invite| invite.created_by.as_ref() == Some(by));
-            if own {
+    };
+    match permission {
+        Permission::AnyMember | Permission::MemberOrSelfAdding(_) => Ok(()),
+        Permission::Steward(refused) => steward(refused),
+        Permission::SelfOrSteward { member, refused } => {
+            if member == by {
                 Ok(())
             } else {
-                steward(
-                    "only a facilitator, a core-group member or its maker can withdraw an invite",
-                )
+                steward(refused)
             }
         }
-        Command::EditMember(id, patch) if patch.roles.is_some() => {
-            let wanted: std::collections::BTreeSet<&Role> = patch.roles.iter().flatten().collect();
-            let current = doc.get::<Member>(id.as_str())?;
+        Permission::InviteMakerOrSteward { invite, refused } => {
+            let own = doc
+                .get::<Invite>(invite)?
+                .is_some_and(|invite| invite.created_by.as_ref() == Some(by));
+            if own { Ok(()) } else { steward(refused) }
+        }
+        Permission::SameRolesOrSteward {
+            member,
+            roles,
+            refused,
+        } => {
+            let wanted: std::collections::BTreeSet<&Role> = roles.iter().collect();
+            let current = doc.get::<Member>(member.as_str())?;
             let unchanged = current.is_some_and(|m| {
                 m.roles.iter().collect::<std::collections::BTreeSet<_>>() == wanted
             });
-            if unchanged {
-                Ok(())
-            } else {
-                steward("only a facilitator or a core-group member can change roles")
-            }
+            if unchanged { Ok(()) } else { steward(refused) }
         }
-        Command::LinkDevice { member, .. } | Command::UnlinkDevice { member, .. }
-            if member != by =>
-        {
-            steward("only a facilitator or a core-group member can change another member's devices")
-        }
-        Command::Delete(EntityKind::Note, id) => {
+        Permission::NoteAuthorOrModerator { note, refused } => {
             let own = doc
-                .get::<Note>(id)?
+                .get::<Note>(note)?
                 .is_some_and(|note| note.author.as_ref() == Some(by));
-            if own || can.moderate {
-                Ok(())
-            } else {
-                Err(CommandError::NotAllowed(
-                    "only the note's author or a moderator can hide a note",
-                ))
-            }
+            if own { Ok(()) } else { moderator(refused) }
         }
-        Command::RestoreAt {
-            target: crate::history::RestoreTarget::Section(_),
-            ..
-        } if !can.moderate => Err(CommandError::NotAllowed(
-            "only a facilitator, a core-group member or a moderator can restore a whole section",
-        )),
-        _ => Ok(()),
+        Permission::Moderator(refused) => moderator(refused),
     }
 }
 
@@ -189,20 +234,4 @@ fn stewards_remain(doc: &CommunityDoc) -> Result<bool, CommandError> {
     Ok(members
         .iter()
         .any(|m| !removals.contains_key(&m.id) && Abilities::of(m.roles.iter()).manage_membership))
-}
-
-/// Whether a command needs more than membership: a role, or being the one it concerns.
-fn restricted(command: &Command, by: &MemberId) -> bool {
-    match command {
-        Command::RemoveMember { .. }
-        | Command::CreateInvite { .. }
-        | Command::RevokeInvite(_)
-        | Command::Delete(EntityKind::Note, _) => true,
-        Command::EditMember(_, patch) => patch.roles.is_some(),
-        Command::LinkDevice { member, .. } | Command::UnlinkDevice { member, .. } => member != by,
-        Command::RestoreAt { target, .. } => {
-            matches!(target, crate::history::RestoreTarget::Section(_))
-        }
-        _ => false,
-    }
 }
