@@ -1,112 +1,81 @@
-//! Carrying out commands directly on a data directory (when no node is running on it).
+//! Carrying out commands on a data directory no node is running on: the node's engine,
+//! in this process ([`commonroom_node::Offline`]), so there is one implementation of
+//! opening, applying, storing and compacting.
 
-use std::collections::HashMap;
+use std::sync::Arc;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use commonroom_model::automerge::ChangeHash;
-use commonroom_model::history::{Activity, ActivityFilter, ActivityLog};
-use commonroom_model::{
-    Applied, Command, CommunityDoc, CommunityId, CommunityView, Ctx, MemberId, Timestamp,
-};
-use commonroom_store::{CommunityStore, DataDir};
+use commonroom_model::history::{Activity, ActivityFilter};
+use commonroom_model::{Applied, Command, CommunityId, CommunityView, MemberId};
+use commonroom_node::{Offline, Request, Response};
+use commonroom_store::DataDir;
 
 use crate::backend::Backend;
 
 /// An open, locked data directory.
 pub struct Local {
-    dir: DataDir,
-    open: HashMap<String, Session>,
-}
-
-/// One community opened for reading and writing.
-struct Session {
-    doc: CommunityDoc,
-    store: CommunityStore,
-    me: Option<MemberId>,
+    engine: Offline,
 }
 
 impl Local {
     /// Carries out commands on a data directory this process holds.
-    pub fn on(dir: DataDir) -> Self {
-        Self {
-            dir,
-            open: HashMap::new(),
-        }
+    pub fn on(dir: DataDir) -> Result<Self> {
+        Ok(Self {
+            engine: Offline::open(dir)?,
+        })
     }
+}
 
-    fn cached_name(&self, id: &str) -> Option<String> {
-        self.dir.read_local(id, "name").ok().flatten()
-    }
-
-    fn session(&mut self, id: &str) -> Result<&mut Session> {
-        if !self.open.contains_key(id) {
-            let loaded = self.dir.open_community(id)?;
-            for problem in &loaded.problems {
-                eprintln!("warning: {problem}; the rest of the community loaded");
-            }
-            let doc = CommunityDoc::from_automerge(loaded.doc)
-                .with_context(|| format!("community {id} cannot be read"))?
-                .with_actor(commonroom_proto::invite::actor_id(
-                    &self.dir.device_secret()?,
-                    id,
-                ));
-            let me = loaded.store.read_local("me")?.map(MemberId::new);
-            if let Ok(community) = doc.community()
-                && self.cached_name(id).as_deref() != Some(community.name.as_str())
-            {
-                loaded.store.write_local("name", &community.name)?;
-            }
-            self.open.insert(
-                id.to_owned(),
-                Session {
-                    doc,
-                    store: loaded.store,
-                    me,
-                },
-            );
-        }
-        self.open.get_mut(id).context("community just opened")
-    }
+/// An answer of another kind than the one asked for (a fault in the engine).
+fn unexpected(response: Response) -> anyhow::Error {
+    anyhow::anyhow!("the engine answered with {response:?}")
 }
 
 impl Backend for Local {
     fn create(&mut self, name: &str, me: &str) -> Result<CommunityId> {
-        let secret = self.dir.device_secret()?;
-        Ok(commonroom_node::found_community(&self.dir, &secret, name, me)?.id)
+        match self.engine.ask(Request::Create {
+            name: name.to_owned(),
+            me: me.to_owned(),
+        })? {
+            Response::Community(id) => Ok(id),
+            other => Err(unexpected(other)),
+        }
     }
 
     fn list(&mut self) -> Result<Vec<(String, String)>> {
-        let mut out = Vec::new();
-        for id in self.dir.community_ids()? {
-            let name = match self.cached_name(&id) {
-                Some(name) => name,
-                None => self.session(&id)?.doc.community()?.name,
-            };
-            out.push((id, name));
+        match self.engine.ask(Request::List)? {
+            Response::List(list) => Ok(list),
+            other => Err(unexpected(other)),
         }
-        Ok(out)
     }
 
     fn view(&mut self, community: &str) -> Result<CommunityView> {
-        Ok(CommunityView::hydrate(&mut self.session(community)?.doc)?)
+        match self.engine.ask(Request::View {
+            community: community.to_owned(),
+        })? {
+            Response::View(view) => Ok(Arc::unwrap_or_clone(view)),
+            other => Err(unexpected(other)),
+        }
     }
 
     fn me(&mut self, community: &str) -> Result<Option<MemberId>> {
-        Ok(self.session(community)?.me.clone())
+        match self.engine.ask(Request::Me {
+            community: community.to_owned(),
+        })? {
+            Response::Me(me) => Ok(me),
+            other => Err(unexpected(other)),
+        }
     }
 
     fn apply(&mut self, community: &str, command: Command) -> Result<Applied> {
-        let session = self.session(community)?;
-        let ctx = Ctx {
-            by: session.me.clone(),
-            now: Timestamp::now(),
-        };
-        let applied = session.doc.apply(&ctx, command)?;
-        session.store.persist(session.doc.automerge_mut())?;
-        if let Ok(c) = session.doc.community() {
-            session.store.write_local("name", &c.name)?;
+        match self.engine.ask(Request::Apply {
+            community: community.to_owned(),
+            command,
+        })? {
+            Response::Applied(applied) => Ok(applied),
+            other => Err(unexpected(other)),
         }
-        Ok(applied)
     }
 
     fn history(
@@ -115,12 +84,23 @@ impl Backend for Local {
         filter: ActivityFilter,
         limit: usize,
     ) -> Result<Vec<Activity>> {
-        Ok(self.session(community)?.doc.activity(&filter, limit))
+        match self.engine.ask(Request::History {
+            community: community.to_owned(),
+            filter,
+            limit,
+        })? {
+            Response::History(history) => Ok(history),
+            other => Err(unexpected(other)),
+        }
     }
 
     fn point_before(&mut self, community: &str, change: &str) -> Result<Vec<ChangeHash>> {
-        let mut log = ActivityLog::default();
-        log.catch_up(&mut self.session(community)?.doc);
-        Ok(log.find(change)?.1)
+        match self.engine.ask(Request::PointBefore {
+            community: community.to_owned(),
+            change: change.to_owned(),
+        })? {
+            Response::Heads(heads) => Ok(heads),
+            other => Err(unexpected(other)),
+        }
     }
 }

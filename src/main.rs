@@ -4,10 +4,12 @@ mod backend;
 mod claim;
 mod cli;
 mod control;
+mod host;
 mod local;
 mod membership;
 mod network;
 mod node_backend;
+mod route;
 mod run;
 mod surveys;
 mod window;
@@ -43,11 +45,22 @@ fn main() -> ExitCode {
         .init();
     match real_main(cli) {
         Ok(code) => code,
+        Err(error) if reader_went_away(&error) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {}", one_line(&error));
             ExitCode::FAILURE
         }
     }
+}
+
+/// Whether the output's reader closed early (as `commonroom history | head` does): not a
+/// failure of the command.
+fn reader_went_away(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 /// An error and its causes on one line.
@@ -76,22 +89,19 @@ fn real_main(cli: cli::Cli) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let args: Vec<String> = std::env::args().skip(1).collect();
-    match claim::for_command(&data_dir, &args)? {
-        claim::Claim::Forwarded(code) => {
+    match route::route(&data_dir, &command, &args)? {
+        route::Route::Forwarded(code) => {
             return Ok(if code == 0 {
                 ExitCode::SUCCESS
             } else {
                 ExitCode::from(code.clamp(1, 255) as u8)
             });
         }
-        claim::Claim::Mine(dir) => {
-            if network::needs_node(&command) {
-                network::one_shot(dir, command, &cli.net)?;
-            } else {
-                let mut local = local::Local::on(dir);
-                let mut out = std::io::stdout();
-                run::run(&mut local, command, &mut out)?;
-            }
+        route::Route::WithNetwork(dir) => network::one_shot(dir, command, &cli.net)?,
+        route::Route::Here(dir) => {
+            let mut local = local::Local::on(dir)?;
+            let mut out = std::io::stdout();
+            run::run(&mut local, command, &mut out)?;
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -27,20 +27,6 @@ pub fn net_config(args: &NetArgs) -> NetConfig {
     }
 }
 
-/// Whether a command needs a node (and not just the data directory).
-pub fn needs_node(command: &Command) -> bool {
-    matches!(
-        command,
-        Command::Invite { .. }
-            | Command::Device {
-                action: crate::cli::DeviceAction::Link { .. }
-            }
-            | Command::Join { .. }
-            | Command::Sync { .. }
-            | Command::Peers { .. }
-    )
-}
-
 /// Carries out any command except `serve` on a running node; blocking (call from a blocking thread).
 pub fn dispatch(
     node: &NodeHandle,
@@ -147,8 +133,7 @@ pub fn one_shot(data: DataDir, command: Command, net: &NetArgs) -> Result<()> {
         },
     };
     let connect_to_peers = matches!(command, Command::Join { .. } | Command::Sync { .. });
-    let invite =
-        needs_node(&command) && matches!(command, Command::Invite { .. } | Command::Device { .. });
+    let invite = matches!(command, Command::Invite { .. } | Command::Device { .. });
     let runtime = tokio::runtime::Runtime::new()?;
     let config = NodeConfig {
         data_dir: data.root().to_path_buf(),
@@ -181,26 +166,14 @@ pub fn one_shot(data: DataDir, command: Command, net: &NetArgs) -> Result<()> {
     result
 }
 
-/// `serve`: runs a node until interrupted, with the control socket for other commands.
+/// `serve`: hosts a node until interrupted, with the control socket for other commands.
 pub fn serve(data_dir: &Path, args: &NetArgs) -> Result<()> {
-    let data = crate::claim::for_node(data_dir)?;
-    let runtime = tokio::runtime::Runtime::new()?;
-    runtime.block_on(async {
-        let config = NodeConfig {
-            data_dir: data_dir.to_path_buf(),
-            net: net_config(args),
-            connect_to_peers: true,
-        };
-        let node = Node::start_on(config, data).await?;
-        let control = crate::control::serve(data_dir, node.handle(), Handle::current())?;
-        println!("ready {}", node.handle().endpoint_id());
-        std::io::stdout().flush()?;
-        wait_for_shutdown_signal().await;
-        control.abort();
-        crate::control::remove_socket(data_dir);
-        node.shutdown().await;
-        Ok(())
-    })
+    let host = crate::host::Host::start(data_dir, args)?;
+    println!("ready {}", host.node().endpoint_id());
+    std::io::stdout().flush()?;
+    host.runtime().block_on(wait_for_shutdown_signal());
+    host.stop();
+    Ok(())
 }
 
 async fn wait_for_shutdown_signal() {

@@ -165,7 +165,7 @@ pub(crate) fn device_of(endpoint: EndpointId) -> DeviceId {
 }
 
 /// A fresh seed for the ids the engine makes.
-fn seed() -> u64 {
+pub(crate) fn seed() -> u64 {
     let mut bytes = [0u8; 8];
     let _ = getrandom::fill(&mut bytes);
     u64::from_le_bytes(bytes)

@@ -32,6 +32,9 @@ pub enum NodeError {
     /// The node has stopped.
     #[error("the Commonroom node has stopped")]
     Stopped,
+    /// The request needs the network, and was asked of the engine without one.
+    #[error("this needs the network; it is carried out by a running node")]
+    NeedsNetwork,
     /// A request the engine turned down, by kind (a join refused, an inviter unreachable...).
     #[error(transparent)]
     Engine(commonroom_engine::EngineError),

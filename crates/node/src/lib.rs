@@ -15,11 +15,14 @@ mod found;
 #[cfg(feature = "generate")]
 mod generated;
 mod handle;
+mod offline;
 
 pub use commonroom_engine::{DeviceId, Event, Traffic};
+pub use commonroom_engine::{Request, Response};
 pub use commonroom_net::{NetConfig, RelayChoice};
 pub use error::NodeError;
 pub use found::{Founded, found_community};
 #[cfg(feature = "generate")]
 pub use generated::install_generated;
 pub use handle::{Node, NodeConfig, NodeHandle, PeerInfo, SyncReport};
+pub use offline::Offline;

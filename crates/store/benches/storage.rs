@@ -196,7 +196,7 @@ fn main() {
     let (small_durable, small_memory) = (small.durable, small.memory);
     let (big_durable, big_memory) = (big.durable, big.memory);
     println!(
-        "note add, durable (apply + commit + chunk write + fsync): at 100 notes {:.2} ms, at 10,000 notes {:.2} ms (median of {edits}, interleaved): ratio {:.2} (target <= 1.5)",
+        "note add, durable (apply + commit + log append + fdatasync): at 100 notes {:.2} ms, at 10,000 notes {:.2} ms (median of {edits}, interleaved): ratio {:.2} (target <= 1.5)",
         ms(median(small_durable.clone())),
         ms(median(big_durable.clone())),
         median(big_durable.clone()).as_secs_f64() / median(small_durable.clone()).as_secs_f64()
