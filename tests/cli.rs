@@ -419,34 +419,32 @@ fn a_locked_data_directory_is_refused_clearly() {
 }
 
 #[test]
-fn a_damaged_chunk_is_reported_by_name_and_the_rest_loads() {
+fn a_damaged_record_is_reported_by_name_and_the_rest_loads() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
     let id = ok(d, &["create", "Damage CoP", "--me", "Alex"]);
     ok(d, &["note", "add", "damage", "--text", "one"]);
     ok(d, &["note", "add", "damage", "--text", "two"]);
     let dir = d.join("communities").join(&id);
-    let mut chunks: Vec<_> = std::fs::read_dir(&dir)
+    let logs: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()
         .flatten()
         .map(|e| e.path())
-        .filter(|p| {
-            p.file_name()
-                .unwrap()
-                .to_string_lossy()
-                .starts_with("chunk-")
-        })
+        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with("log-"))
         .collect();
-    chunks.sort();
-    let last = chunks.last().unwrap();
-    let bytes = std::fs::read(last).unwrap();
-    std::fs::write(last, &bytes[..bytes.len() / 2]).unwrap();
+    let [log] = logs.as_slice() else {
+        panic!("one change log: {logs:?}")
+    };
+    // A bit flipped inside the last write's record (the note "two").
+    let mut bytes = std::fs::read(log).unwrap();
+    let inside_last = bytes.len() - 10;
+    bytes[inside_last] ^= 0x20;
+    std::fs::write(log, &bytes).unwrap();
     let out = commonroom(d, &["show", "damage", "--json"]);
     assert!(out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains(last.file_name().unwrap().to_str().unwrap())
-            && stderr.contains("truncated"),
+        stderr.contains(log.file_name().unwrap().to_str().unwrap()) && stderr.contains("checksum"),
         "{stderr}"
     );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();

@@ -84,10 +84,12 @@ async fn a_change_that_cannot_be_saved_is_refused_and_never_shown_or_sent() {
     until_note(&hb, &id, "saved before", WAIT).await;
     let heads_before = ha.view(id.clone()).await.unwrap().heads.clone();
 
-    // The disk fills up: the next note is refused, clearly, and not kept.
+    // The disk fills up: the next note is refused, clearly, and not kept. (Notes are long
+    // enough not to fit in what is left of the change log's last allocated page.)
     let filler = fill(root.path());
+    let never_saved = long_text("never saved");
     let error = ha
-        .apply(id.clone(), note("never saved"))
+        .apply(id.clone(), note(&never_saved))
         .await
         .unwrap_err()
         .to_string();
@@ -97,7 +99,7 @@ async fn a_change_that_cannot_be_saved_is_refused_and_never_shown_or_sent() {
     );
     let view = ha.view(id.clone()).await.unwrap();
     assert_eq!(view.heads, heads_before, "the unsaved change is not kept");
-    assert!(!note_texts(&ha, &id).await.contains(&"never saved".into()));
+    assert!(!note_texts(&ha, &id).await.contains(&never_saved));
     let leftovers: Vec<_> = walk(&da)
         .into_iter()
         .filter(|p| {
@@ -112,9 +114,8 @@ async fn a_change_that_cannot_be_saved_is_refused_and_never_shown_or_sent() {
     // A note from the peer cannot be saved here either: it is not kept, and the window is
     // told why.
     let mut events = ha.subscribe();
-    hb.apply(id.clone(), note("from Sam while full"))
-        .await
-        .unwrap();
+    let from_sam = long_text("from Sam while full");
+    hb.apply(id.clone(), note(&from_sam)).await.unwrap();
     let said = tokio::time::timeout(WAIT, async {
         loop {
             match events.recv().await {
@@ -135,8 +136,8 @@ async fn a_change_that_cannot_be_saved_is_refused_and_never_shown_or_sent() {
     ha.apply(id.clone(), note("saved after")).await.unwrap();
     until_note(&hb, &id, "saved after", WAIT).await;
     ha.sync_now(id.clone(), WAIT).await.unwrap();
-    until_note(&ha, &id, "from Sam while full", WAIT).await;
-    let kept = ["from Sam while full", "saved after", "saved before"];
+    until_note(&ha, &id, &from_sam, WAIT).await;
+    let kept = [from_sam.as_str(), "saved after", "saved before"];
     assert_eq!(note_texts(&hb, &id).await, kept);
 
     // A restart finds exactly what was acknowledged.
@@ -147,6 +148,21 @@ async fn a_change_that_cannot_be_saved_is_refused_and_never_shown_or_sent() {
     a.shutdown().await;
     b.shutdown().await;
     drop(disk);
+}
+
+/// `prefix` followed by 9,000 letters that do not compress, so that the change is larger
+/// than any slack left in an allocated page of the change log.
+fn long_text(prefix: &str) -> String {
+    let mut state: u64 = prefix.len() as u64 ^ 0x9e37_79b9_7f4a_7c15;
+    let letters: String = (0..9_000)
+        .map(|_| {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            char::from(b'a' + ((state >> 33) % 26) as u8)
+        })
+        .collect();
+    format!("{prefix} {letters}")
 }
 
 /// Every file below `dir` (bounded depth: the data directory is shallow).

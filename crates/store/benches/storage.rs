@@ -55,6 +55,8 @@ struct Writer {
     by: Option<MemberId>,
     durable: Vec<Duration>,
     memory: Vec<Duration>,
+    /// Bytes of each kept write's change.
+    change_sizes: Vec<usize>,
     _dir: tempfile::TempDir,
 }
 
@@ -82,18 +84,22 @@ impl Writer {
             by,
             durable: Vec::new(),
             memory: Vec::new(),
+            change_sizes: Vec::new(),
             _dir: dir,
         }
     }
 
     /// Adds note `n` durably; keeps its timings unless it is a warm-up write.
     fn add(&mut self, n: usize, keep: bool) {
+        let before = self.doc.automerge_mut().get_heads();
         let start = Instant::now();
         add_note(&mut self.doc, n, &self.by);
         let mid = Instant::now();
         self.store.persist(self.doc.automerge_mut()).unwrap();
         let end = Instant::now();
         if keep {
+            let size = self.doc.automerge_mut().save_after(&before).len();
+            self.change_sizes.push(size);
             self.memory.push(mid - start);
             self.durable.push(end - start);
         }
@@ -194,7 +200,7 @@ fn main() {
     };
     let (small, big) = paired_edit_samples(&small, &spec, edits);
     let (small_durable, small_memory) = (small.durable, small.memory);
-    let (big_durable, big_memory) = (big.durable, big.memory);
+    let (big_durable, big_memory) = (big.durable.clone(), big.memory.clone());
     println!(
         "note add, durable (apply + commit + log append + fdatasync): at 100 notes {:.2} ms, at 10,000 notes {:.2} ms (median of {edits}, interleaved): ratio {:.2} (target <= 1.5)",
         ms(median(small_durable.clone())),
@@ -212,4 +218,46 @@ fn main() {
         ms(median(big_memory.clone())),
         median(big_memory).as_secs_f64() / median(small_memory).as_secs_f64()
     );
+
+    // The durable write alone: one record appended to the change log with one fdatasync,
+    // against the earlier pattern (temporary file, fsync, rename, directory fsync) for the
+    // same bytes, interleaved.
+    let (log_writes, file_writes) = write_patterns(&big.change_sizes);
+    println!(
+        "durable write of one note's change: log append {:.3} ms vs temporary file + fsync + rename + directory fsync {:.3} ms (median of {}, interleaved): ratio {:.2}",
+        ms(median(log_writes.clone())),
+        ms(median(file_writes.clone())),
+        log_writes.len(),
+        median(log_writes).as_secs_f64() / median(file_writes).as_secs_f64()
+    );
+}
+
+/// Times durable writes of payloads of `sizes` bytes through the store's change log and
+/// through the per-file pattern it replaced.
+fn write_patterns(sizes: &[usize]) -> (Vec<Duration>, Vec<Duration>) {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let data = DataDir::open(dir.path()).unwrap();
+    let mut doc = AutoCommit::new();
+    let mut store = data.create_community("writes", &mut doc).unwrap();
+    store.set_compact_after(usize::MAX);
+    let files = dir.path().join("files");
+    std::fs::create_dir(&files).unwrap();
+    let (mut log, mut file) = (Vec::new(), Vec::new());
+    for (n, size) in sizes.iter().enumerate() {
+        let payload = vec![7u8; *size];
+        let t = Instant::now();
+        store.persist_received(&payload, &mut doc).unwrap();
+        log.push(t.elapsed());
+        let t = Instant::now();
+        let tmp = files.join(".tmp");
+        let mut f = std::fs::File::create(&tmp).unwrap();
+        f.write_all(&payload).unwrap();
+        f.sync_all().unwrap();
+        drop(f);
+        std::fs::rename(&tmp, files.join(format!("chunk-{n}"))).unwrap();
+        std::fs::File::open(&files).unwrap().sync_all().unwrap();
+        file.push(t.elapsed());
+    }
+    (log, file)
 }
