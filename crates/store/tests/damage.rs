@@ -127,6 +127,38 @@ fn notes(doc: &mut AutoCommit) -> Vec<String> {
     view.notes.keys().map(|k| k.to_string()).collect()
 }
 
+/// Loads the community, which must report exactly one problem: `damaged` by name, for
+/// `expected_reason`, set aside in `quarantine/`; everything written before the damage
+/// (notes s0..s2, c0, c1) is there.
+fn load_reporting_one(
+    data: &DataDir,
+    dir: &Path,
+    damaged: &Path,
+    expected_reason: &str,
+) -> commonroom_store::Loaded {
+    let mut loaded = data.open_community(ID).expect("the rest loads");
+    assert_eq!(loaded.problems.len(), 1, "{:?}", loaded.problems);
+    let problem = &loaded.problems[0];
+    assert_eq!(problem.path, damaged, "the problem names the damaged file");
+    assert!(
+        problem.reason.contains(expected_reason),
+        "reason: {}",
+        problem.reason
+    );
+    let message = problem.to_string();
+    assert!(
+        message.contains(damaged.file_name().unwrap().to_str().unwrap()),
+        "{message}"
+    );
+    let moved = problem.moved_to.as_ref().unwrap();
+    assert!(moved.exists() && moved.starts_with(community_dir(dir).join("quarantine")));
+    let seen = notes(&mut loaded.doc);
+    for id in ["s0", "s1", "s2", "c0", "c1"] {
+        assert!(seen.contains(&id.to_string()), "{id} lost");
+    }
+    loaded
+}
+
 fn check_damaged_chunk(damage: impl Fn(&Path), expected_reason: &str) {
     let tmp = tempfile::tempdir().unwrap();
     let mut original = setup(tmp.path(), Layout::Chunks);
@@ -136,29 +168,9 @@ fn check_damaged_chunk(damage: impl Fn(&Path), expected_reason: &str) {
     damage(&victim);
 
     let data = DataDir::open(tmp.path()).unwrap();
-    let mut loaded = data.open_community(ID).expect("the rest loads");
-    assert_eq!(loaded.problems.len(), 1);
-    let problem = &loaded.problems[0];
-    assert_eq!(problem.path, victim, "the problem names the damaged file");
-    assert!(
-        problem.reason.contains(expected_reason),
-        "reason: {}",
-        problem.reason
-    );
-    let message = problem.to_string();
-    assert!(
-        message.contains(victim.file_name().unwrap().to_str().unwrap()),
-        "{message}"
-    );
-    let moved = problem.moved_to.as_ref().unwrap();
-    assert!(moved.exists() && moved.starts_with(community_dir(tmp.path()).join("quarantine")));
+    let mut loaded = load_reporting_one(&data, tmp.path(), &victim, expected_reason);
     assert!(!victim.exists(), "set aside");
-
-    // Everything before the damaged chunk is readable; the other chunks are kept, not lost.
-    let seen = notes(&mut loaded.doc);
-    for id in ["s0", "s1", "s2", "c0", "c1"] {
-        assert!(seen.contains(&id.to_string()), "{id} lost");
-    }
+    // The other chunks are kept, not lost.
     assert_eq!(
         files(tmp.path(), "chunk-").len(),
         4,
@@ -227,28 +239,8 @@ fn check_damaged_record(damage: impl Fn(&mut Vec<u8>, Range<usize>), expected_re
     fs::write(&log, &bytes).unwrap();
 
     let data = DataDir::open(tmp.path()).unwrap();
-    let mut loaded = data.open_community(ID).expect("the rest loads");
-    assert_eq!(loaded.problems.len(), 1, "{:?}", loaded.problems);
-    let problem = &loaded.problems[0];
-    assert_eq!(problem.path, log, "the problem names the damaged log");
-    assert!(
-        problem.reason.contains(expected_reason),
-        "reason: {}",
-        problem.reason
-    );
-    let message = problem.to_string();
-    assert!(
-        message.contains(log.file_name().unwrap().to_str().unwrap()),
-        "{message}"
-    );
-    let moved = problem.moved_to.as_ref().unwrap();
-    assert!(moved.exists() && moved.starts_with(community_dir(tmp.path()).join("quarantine")));
+    let mut loaded = load_reporting_one(&data, tmp.path(), &log, expected_reason);
     assert_eq!(records(&log).len(), 4, "the damaged record is set aside");
-
-    let seen = notes(&mut loaded.doc);
-    for id in ["s0", "s1", "s2", "c0", "c1"] {
-        assert!(seen.contains(&id.to_string()), "{id} lost");
-    }
     // Changes after the gap wait for their missing dependency; compaction must not drop them.
     loaded.store.compact(&mut loaded.doc).unwrap();
     assert_eq!(
