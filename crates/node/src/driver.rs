@@ -106,6 +106,8 @@ pub(crate) struct Driver {
     /// The addresses last told to the engine.
     told: (Vec<std::net::SocketAddr>, Option<String>),
     last_tick: Instant,
+    /// Free memory to give back after a large read.
+    give_back: crate::memory::GiveBack,
     tx: mpsc::Sender<Msg>,
     events: broadcast::Sender<Event>,
 }
@@ -204,6 +206,7 @@ impl Driver {
             next_id: 1,
             told: (Vec::new(), None),
             last_tick: started,
+            give_back: crate::memory::GiveBack::default(),
             tx,
             events,
         };
@@ -245,8 +248,9 @@ impl Driver {
                 .engine
                 .next_tick()
                 .map(|due| (self.started + due).max(self.last_tick + MIN_TICK_GAP));
+            let give_back = self.give_back.wake_at();
             let sleep = async {
-                match wake {
+                match wake.into_iter().chain(give_back).min() {
                     Some(at) => tokio::time::sleep_until(at.into()).await,
                     None => std::future::pending().await,
                 }
@@ -258,10 +262,14 @@ impl Driver {
                 },
                 Some(conn) = inbound.recv() => self.inbound(conn),
                 () = sleep => {
-                    self.last_tick = Instant::now();
-                    self.feed(Input::Tick);
+                    let now = Instant::now();
+                    if wake.is_some_and(|at| at <= now) {
+                        self.last_tick = now;
+                        self.feed(Input::Tick);
+                    }
                 }
             }
+            self.give_back.maybe_now(Instant::now());
         }
         // Every connection finishes; the stores are durable already.
         self.feed(Input::Shutdown);
@@ -500,6 +508,12 @@ impl Driver {
     fn carry_out_one(&mut self, output: Output) -> Option<Input> {
         match output {
             Output::Reply { id, result } => {
+                if matches!(
+                    result,
+                    Ok(Response::View(_) | Response::History(_) | Response::Heads(_))
+                ) {
+                    self.give_back.after_large_read();
+                }
                 if let Some(reply) = self.pending.remove(&id) {
                     reply(result);
                 }

@@ -15,6 +15,7 @@ mod found;
 #[cfg(feature = "generate")]
 mod generated;
 mod handle;
+mod memory;
 mod offline;
 
 pub use commonroom_engine::{DeviceId, Event, Traffic};
