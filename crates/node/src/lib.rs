@@ -17,7 +17,7 @@ mod generated;
 mod handle;
 mod offline;
 
-pub use commonroom_engine::{DeviceId, Event, Traffic};
+pub use commonroom_engine::{DeviceId, EngineError, Event, Traffic};
 pub use commonroom_engine::{Request, Response};
 pub use commonroom_net::{NetConfig, RelayChoice};
 pub use error::NodeError;
