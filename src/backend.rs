@@ -15,31 +15,32 @@ pub trait Backend {
     /// Creates a community with `me` as founder; returns its id.
     fn create(&mut self, name: &str, me: &str) -> Result<CommunityId>;
     /// Ids and names of the communities.
-    fn list(&mut self) -> Result<Vec<(String, String)>>;
+    fn list(&mut self) -> Result<Vec<(CommunityId, String)>>;
     /// A whole-community snapshot.
-    fn view(&mut self, community: &str) -> Result<CommunityView>;
+    fn view(&mut self, community: &CommunityId) -> Result<CommunityView>;
     /// The member this device acts as.
-    fn me(&mut self, community: &str) -> Result<Option<MemberId>>;
+    fn me(&mut self, community: &CommunityId) -> Result<Option<MemberId>>;
     /// Applies a command; returns once it is durable.
-    fn apply(&mut self, community: &str, command: Command) -> Result<Applied>;
+    fn apply(&mut self, community: &CommunityId, command: Command) -> Result<Applied>;
     /// The activity feed, newest first.
     fn history(
         &mut self,
-        community: &str,
+        community: &CommunityId,
         filter: ActivityFilter,
         limit: usize,
     ) -> Result<Vec<Activity>>;
     /// The point just before a change given by a prefix of its hash.
-    fn point_before(&mut self, community: &str, change: &str) -> Result<Vec<ChangeHash>>;
+    fn point_before(&mut self, community: &CommunityId, change: &str) -> Result<Vec<ChangeHash>>;
 
-    /// Finds a community by id or by a unique, case-insensitive prefix of its name.
-    fn resolve(&mut self, query: &str) -> Result<String> {
+    /// Finds a community by id or by a unique, case-insensitive prefix of its name: where
+    /// what the user typed becomes a [`CommunityId`].
+    fn resolve(&mut self, query: &str) -> Result<CommunityId> {
         let communities = self.list()?;
-        if let Some((id, _)) = communities.iter().find(|(id, _)| id == query) {
+        if let Some((id, _)) = communities.iter().find(|(id, _)| id.as_str() == query) {
             return Ok(id.clone());
         }
         let wanted = query.trim().to_lowercase();
-        let matches: Vec<&(String, String)> = communities
+        let matches: Vec<&(CommunityId, String)> = communities
             .iter()
             .filter(|(_, name)| name.to_lowercase().starts_with(&wanted))
             .collect();
@@ -64,7 +65,7 @@ pub trait Backend {
 pub struct Target<'a> {
     backend: RefCell<&'a mut dyn Backend>,
     /// The community id.
-    pub id: String,
+    pub id: CommunityId,
     view: OnceCell<CommunityView>,
 }
 

@@ -43,34 +43,34 @@ impl Backend for Local {
         }
     }
 
-    fn list(&mut self) -> Result<Vec<(String, String)>> {
+    fn list(&mut self) -> Result<Vec<(CommunityId, String)>> {
         match self.engine.ask(Request::List)? {
             Response::List(list) => Ok(list),
             other => Err(unexpected(other)),
         }
     }
 
-    fn view(&mut self, community: &str) -> Result<CommunityView> {
+    fn view(&mut self, community: &CommunityId) -> Result<CommunityView> {
         match self.engine.ask(Request::View {
-            community: community.to_owned(),
+            community: community.clone(),
         })? {
             Response::View(view) => Ok(Arc::unwrap_or_clone(view)),
             other => Err(unexpected(other)),
         }
     }
 
-    fn me(&mut self, community: &str) -> Result<Option<MemberId>> {
+    fn me(&mut self, community: &CommunityId) -> Result<Option<MemberId>> {
         match self.engine.ask(Request::Me {
-            community: community.to_owned(),
+            community: community.clone(),
         })? {
             Response::Me(me) => Ok(me),
             other => Err(unexpected(other)),
         }
     }
 
-    fn apply(&mut self, community: &str, command: Command) -> Result<Applied> {
+    fn apply(&mut self, community: &CommunityId, command: Command) -> Result<Applied> {
         match self.engine.ask(Request::Apply {
-            community: community.to_owned(),
+            community: community.clone(),
             command,
         })? {
             Response::Applied(applied) => Ok(applied),
@@ -80,12 +80,12 @@ impl Backend for Local {
 
     fn history(
         &mut self,
-        community: &str,
+        community: &CommunityId,
         filter: ActivityFilter,
         limit: usize,
     ) -> Result<Vec<Activity>> {
         match self.engine.ask(Request::History {
-            community: community.to_owned(),
+            community: community.clone(),
             filter,
             limit,
         })? {
@@ -94,9 +94,9 @@ impl Backend for Local {
         }
     }
 
-    fn point_before(&mut self, community: &str, change: &str) -> Result<Vec<ChangeHash>> {
+    fn point_before(&mut self, community: &CommunityId, change: &str) -> Result<Vec<ChangeHash>> {
         match self.engine.ask(Request::PointBefore {
-            community: community.to_owned(),
+            community: community.clone(),
             change: change.to_owned(),
         })? {
             Response::Heads(heads) => Ok(heads),

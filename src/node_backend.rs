@@ -29,42 +29,39 @@ impl Backend for NodeBackend {
             .block_on(self.node.create(name.to_owned(), me.to_owned()))?)
     }
 
-    fn list(&mut self) -> Result<Vec<(String, String)>> {
+    fn list(&mut self) -> Result<Vec<(CommunityId, String)>> {
         Ok(self.runtime.block_on(self.node.list())?)
     }
 
-    fn view(&mut self, community: &str) -> Result<CommunityView> {
-        let view = self
-            .runtime
-            .block_on(self.node.view(community.to_owned()))?;
+    fn view(&mut self, community: &CommunityId) -> Result<CommunityView> {
+        let view = self.runtime.block_on(self.node.view(community.clone()))?;
         Ok(std::sync::Arc::unwrap_or_clone(view))
     }
 
-    fn me(&mut self, community: &str) -> Result<Option<MemberId>> {
-        Ok(self.runtime.block_on(self.node.me(community.to_owned()))?)
+    fn me(&mut self, community: &CommunityId) -> Result<Option<MemberId>> {
+        Ok(self.runtime.block_on(self.node.me(community.clone()))?)
     }
 
-    fn apply(&mut self, community: &str, command: Command) -> Result<Applied> {
+    fn apply(&mut self, community: &CommunityId, command: Command) -> Result<Applied> {
         Ok(self
             .runtime
-            .block_on(self.node.apply(community.to_owned(), command))?)
+            .block_on(self.node.apply(community.clone(), command))?)
     }
 
     fn history(
         &mut self,
-        community: &str,
+        community: &CommunityId,
         filter: ActivityFilter,
         limit: usize,
     ) -> Result<Vec<Activity>> {
         Ok(self
             .runtime
-            .block_on(self.node.history(community.to_owned(), filter, limit))?)
+            .block_on(self.node.history(community.clone(), filter, limit))?)
     }
 
-    fn point_before(&mut self, community: &str, change: &str) -> Result<Vec<ChangeHash>> {
-        Ok(self.runtime.block_on(
-            self.node
-                .point_before(community.to_owned(), change.to_owned()),
-        )?)
+    fn point_before(&mut self, community: &CommunityId, change: &str) -> Result<Vec<ChangeHash>> {
+        Ok(self
+            .runtime
+            .block_on(self.node.point_before(community.clone(), change.to_owned()))?)
     }
 }

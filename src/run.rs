@@ -35,7 +35,7 @@ pub fn run(
             let id = local.create(&name, &me)?;
             if let Some(domain) = domain {
                 local.apply(
-                    id.as_str(),
+                    &id,
                     Command::UpdateCommunity(CommunityPatch {
                         domain: Some(domain),
                         ..Default::default()
@@ -47,10 +47,10 @@ pub fn run(
         C::Sample { me } => {
             let id = local.create(commonroom_model::sample::SAMPLE_NAME, &me)?;
             let founder = local
-                .me(id.as_str())?
+                .me(&id)?
                 .ok_or_else(|| anyhow!("the new community has no member for this device"))?;
             for command in commonroom_model::sample::sample_commands(&founder, Timestamp::now()) {
-                local.apply(id.as_str(), command)?;
+                local.apply(&id, command)?;
             }
             writeln!(out, "{id}")?;
         }

@@ -73,7 +73,7 @@ pub struct EngineConfig {
 
 /// One live sync connection.
 struct Live {
-    community: String,
+    community: CommunityId,
     peer: DeviceId,
     /// The peer's first message has been looked at (for the snapshot shortcut).
     first_seen: bool,
@@ -92,7 +92,7 @@ struct Backoff {
 /// A request answered later.
 struct Waiter {
     request: RequestId,
-    community: String,
+    community: CommunityId,
     deadline: Duration,
 }
 
@@ -126,15 +126,15 @@ pub struct Engine<S: Storage> {
     device: DeviceId,
     secret: [u8; 32],
     connect_to_peers: bool,
-    communities: BTreeMap<String, Open<S::Community>>,
+    communities: BTreeMap<CommunityId, Open<S::Community>>,
     live: BTreeMap<ConnId, Live>,
     /// Live connections counted per community and peer (kept with `live`).
-    linked: BTreeMap<String, BTreeMap<DeviceId, usize>>,
+    linked: BTreeMap<CommunityId, BTreeMap<DeviceId, usize>>,
     /// Ranks dial candidates: each device prefers its own random subset of the others.
     mesh_key: u64,
-    backoff: BTreeMap<(String, DeviceId), Backoff>,
+    backoff: BTreeMap<(CommunityId, DeviceId), Backoff>,
     /// What each community's gate admits, as last given to the driver.
-    gates: BTreeMap<String, BTreeSet<DeviceId>>,
+    gates: BTreeMap<CommunityId, BTreeSet<DeviceId>>,
     sync_waiters: Vec<Waiter>,
     join_waiters: Vec<Waiter>,
     /// How peers reach this device, as the driver last said.
@@ -196,20 +196,18 @@ impl<S: Storage> Engine<S> {
     }
 
     /// The communities open, by id.
-    pub fn community_ids(&self) -> impl Iterator<Item = &str> {
-        self.communities.keys().map(String::as_str)
+    pub fn community_ids(&self) -> impl Iterator<Item = &CommunityId> {
+        self.communities.keys()
     }
 
     /// A community's document (for tests and the simulator to compare states).
-    pub fn document(&mut self, community: &str) -> Option<&mut CommunityDoc> {
+    pub fn document(&mut self, community: &CommunityId) -> Option<&mut CommunityDoc> {
         self.communities.get_mut(community).map(|o| &mut o.doc)
     }
 
     /// Live connections, as (connection, community, peer).
-    pub fn connections(&self) -> impl Iterator<Item = (ConnId, &str, DeviceId)> {
-        self.live
-            .iter()
-            .map(|(id, l)| (*id, l.community.as_str(), l.peer))
+    pub fn connections(&self) -> impl Iterator<Item = (ConnId, &CommunityId, DeviceId)> {
+        self.live.iter().map(|(id, l)| (*id, &l.community, l.peer))
     }
 
     /// Outputs waiting since the last call (those of [`Engine::new`]).
@@ -322,7 +320,7 @@ impl<S: Storage> Engine<S> {
         self.out.push(Output::Reply { id, result });
     }
 
-    fn load(&mut self, id: &str) -> Result<(), EngineError> {
+    fn load(&mut self, id: &CommunityId) -> Result<(), EngineError> {
         let opened = self.storage.open(id)?;
         for problem in &opened.problems {
             tracing::warn!("{problem}; the rest of the community loaded");
@@ -346,11 +344,11 @@ impl<S: Storage> Engine<S> {
     }
 
     /// This device's stable actor id in a community.
-    fn actor_for(&self, community: &str) -> [u8; 16] {
-        commonroom_proto::invite::actor_id(&self.secret, community)
+    fn actor_for(&self, community: &CommunityId) -> [u8; 16] {
+        commonroom_proto::invite::actor_id(&self.secret, community.as_str())
     }
 
-    fn refresh_gate(&mut self, community: &str) {
+    fn refresh_gate(&mut self, community: &CommunityId) {
         let Some(open) = self.communities.get_mut(community) else {
             return;
         };
@@ -375,22 +373,22 @@ impl<S: Storage> Engine<S> {
         let revoked: Vec<ConnId> = self
             .live
             .iter()
-            .filter(|(_, l)| l.community == community && ready && !admitted.contains(&l.peer))
+            .filter(|(_, l)| l.community == *community && ready && !admitted.contains(&l.peer))
             .map(|(id, _)| *id)
             .collect();
         for id in revoked {
             tracing::info!(
-                community,
+                community = community.as_str(),
                 "closing the connection of a device that is no longer admitted"
             );
             self.let_go(id, Close::Finish);
         }
         if self.gates.get(community) != Some(&admitted) {
             self.out.push(Output::Gate {
-                community: community.to_owned(),
+                community: community.clone(),
                 devices: admitted.iter().copied().collect(),
             });
-            self.gates.insert(community.to_owned(), admitted);
+            self.gates.insert(community.clone(), admitted);
         }
     }
 
@@ -424,7 +422,7 @@ impl<S: Storage> Engine<S> {
     }
 
     /// Distinct peers connected for a community.
-    fn linked_peers(&self, community: &str) -> usize {
+    fn linked_peers(&self, community: &CommunityId) -> usize {
         self.linked.get(community).map_or(0, BTreeMap::len)
     }
 
@@ -513,10 +511,15 @@ impl<S: Storage> Engine<S> {
     }
 
     /// The back-off state of a (community, peer), created due now with `delay`.
-    fn backoff_entry(&mut self, community: &str, peer: DeviceId, delay: Duration) -> &mut Backoff {
+    fn backoff_entry(
+        &mut self,
+        community: &CommunityId,
+        peer: DeviceId,
+        delay: Duration,
+    ) -> &mut Backoff {
         let now = self.now.elapsed;
         self.backoff
-            .entry((community.to_owned(), peer))
+            .entry((community.clone(), peer))
             .or_insert(Backoff {
                 next: now,
                 delay,
@@ -524,29 +527,29 @@ impl<S: Storage> Engine<S> {
             })
     }
 
-    fn mark_retry(&mut self, community: &str, peer: DeviceId, delay: Duration) {
+    fn mark_retry(&mut self, community: &CommunityId, peer: DeviceId, delay: Duration) {
         let next = self.now.elapsed + delay;
         let entry = self.backoff_entry(community, peer, delay);
         entry.delay = delay;
         entry.next = next;
     }
 
-    fn dial_ended(&mut self, community: &str, peer: DeviceId) {
-        if let Some(b) = self.backoff.get_mut(&(community.to_owned(), peer)) {
+    fn dial_ended(&mut self, community: &CommunityId, peer: DeviceId) {
+        if let Some(b) = self.backoff.get_mut(&(community.clone(), peer)) {
             b.in_flight = false;
         }
     }
 
-    fn open(&mut self, community: &str) -> Result<&mut Open<S::Community>, EngineError> {
+    fn open(&mut self, community: &CommunityId) -> Result<&mut Open<S::Community>, EngineError> {
         self.communities
             .get_mut(community)
-            .ok_or_else(|| EngineError::UnknownCommunity(community.to_owned()))
+            .ok_or_else(|| EngineError::UnknownCommunity(community.clone()))
     }
 
-    fn ready(&mut self, community: &str) -> Result<&mut Open<S::Community>, EngineError> {
+    fn ready(&mut self, community: &CommunityId) -> Result<&mut Open<S::Community>, EngineError> {
         let open = self.open(community)?;
         if !open.ready {
-            return Err(EngineError::NotYetSynced(community.to_owned()));
+            return Err(EngineError::NotYetSynced(community.clone()));
         }
         Ok(open)
     }
@@ -571,16 +574,16 @@ impl<S: Storage> Engine<S> {
             KnownPeers::default(),
             self.now.elapsed,
         );
-        self.communities.insert(id.to_string(), open);
-        self.refresh_gate(id.as_str());
+        self.communities.insert(id.clone(), open);
+        self.refresh_gate(&id);
         self.event(Event::CommunityAdded {
-            community: id.to_string(),
+            community: id.clone(),
         });
         Ok(id)
     }
 
     /// Applies a local command: durable, then offered to every connected peer.
-    fn apply(&mut self, community: &str, command: Command) -> Result<Applied, EngineError> {
+    fn apply(&mut self, community: &CommunityId, command: Command) -> Result<Applied, EngineError> {
         let now = self.now;
         let open = self.ready(community)?;
         let ctx = Ctx {
@@ -605,7 +608,7 @@ impl<S: Storage> Engine<S> {
     /// After a durable change: refresh the gate if needed, tell observers, push to peers.
     fn after_change(
         &mut self,
-        community: &str,
+        community: &CommunityId,
         before: &[ChangeHash],
         new_changes: usize,
         remote: bool,
@@ -630,7 +633,7 @@ impl<S: Storage> Engine<S> {
         open.gate_stale = true;
         let membership = touched.membership();
         self.event(Event::Changed {
-            community: community.to_owned(),
+            community: community.clone(),
             touched,
             remote,
         });
@@ -643,7 +646,7 @@ impl<S: Storage> Engine<S> {
     }
 
     /// Offers what each connected peer of `community` is missing.
-    fn push(&mut self, community: &str) {
+    fn push(&mut self, community: &CommunityId) {
         let Some(open) = self.communities.get_mut(community) else {
             return;
         };
@@ -651,7 +654,7 @@ impl<S: Storage> Engine<S> {
         for (id, live) in self
             .live
             .iter_mut()
-            .filter(|(_, l)| l.community == community)
+            .filter(|(_, l)| l.community == *community)
         {
             let generated = std::panic::catch_unwind(AssertUnwindSafe(|| {
                 live.session.generate(open.doc.automerge_mut())
@@ -687,7 +690,7 @@ impl<S: Storage> Engine<S> {
         let (community, peer) = (live.community.clone(), live.peer);
         let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| handle(self)));
         if let Err(panic) = outcome {
-            tracing::error!(peer = %peer.short(), community, panic = %panic_text(&panic), "a peer's message failed inside Automerge; closing its connection");
+            tracing::error!(peer = %peer.short(), community = community.as_str(), panic = %panic_text(&panic), "a peer's message failed inside Automerge; closing its connection");
             self.let_go(conn, Close::Breach);
             self.reload(&community);
         }
@@ -695,11 +698,11 @@ impl<S: Storage> Engine<S> {
 
     /// Reads a community again from storage after a failure left its document in doubt;
     /// its connections are let go (they reconnect and sync from what is stored).
-    fn reload(&mut self, community: &str) {
+    fn reload(&mut self, community: &CommunityId) {
         let ids: Vec<ConnId> = self
             .live
             .iter()
-            .filter(|(_, l)| l.community == community)
+            .filter(|(_, l)| l.community == *community)
             .map(|(id, _)| *id)
             .collect();
         for id in ids {
@@ -707,12 +710,12 @@ impl<S: Storage> Engine<S> {
         }
         self.communities.remove(community);
         if let Err(error) = self.load(community) {
-            tracing::error!(community, %error, "the community could not be read again after a failure");
+            tracing::error!(community = community.as_str(), %error, "the community could not be read again after a failure");
             // Gone from this device until the next start: no gate, no dials, no timers.
             self.gates.remove(community);
             self.backoff.retain(|(c, _), _| c != community);
             self.out.push(Output::Gate {
-                community: community.to_owned(),
+                community: community.clone(),
                 devices: Vec::new(),
             });
         }
@@ -791,7 +794,7 @@ impl<S: Storage> Engine<S> {
     /// is what is stored (the peer sends them again on the next connection), and says so.
     fn drop_unsaved(
         &mut self,
-        community: &str,
+        community: &CommunityId,
         before: &[ChangeHash],
         error: &commonroom_store::StoreError,
     ) {
@@ -799,7 +802,7 @@ impl<S: Storage> Engine<S> {
             open.forget_unsaved(before);
         }
         self.event(Event::SaveFailed {
-            community: community.to_owned(),
+            community: community.clone(),
             error: error.to_string(),
         });
     }
@@ -952,7 +955,8 @@ impl<S: Storage> Engine<S> {
 
     fn admit(&mut self, peer: DeviceId, request: &JoinRequest) -> Result<MemberId, String> {
         const UNKNOWN: &str = "this invite is not valid here (forged, or for another community)";
-        let community = request.community.clone();
+        // The community as the joiner named it: an id from the wire, checked below.
+        let community = CommunityId::from(request.community.as_str());
         let member = MemberId::new(self.ids.id(self.now.wall));
         let now = self.now;
         let open = self.communities.get_mut(&community).ok_or(UNKNOWN)?;
@@ -964,7 +968,7 @@ impl<S: Storage> Engine<S> {
             .ok_or(UNKNOWN)?;
         verify_join(
             &request.invite,
-            &community,
+            community.as_str(),
             peer.as_bytes(),
             &request.signature,
         )
@@ -1002,7 +1006,7 @@ impl<S: Storage> Engine<S> {
         }
         open.last_change = now.elapsed;
         self.after_change(&community, &before, 1, false);
-        tracing::info!(community, member = %member, "a new member joined with an invite");
+        tracing::info!(community = community.as_str(), member = %member, "a new member joined with an invite");
         Ok(member)
     }
 
@@ -1010,7 +1014,7 @@ impl<S: Storage> Engine<S> {
     /// another device of this device's member.
     fn invite(
         &mut self,
-        community: &str,
+        community: &CommunityId,
         valid_for: Duration,
         for_me: bool,
         secret: [u8; 32],
@@ -1038,7 +1042,7 @@ impl<S: Storage> Engine<S> {
             },
         )?;
         Ok(Ticket {
-            community: community.to_owned(),
+            community: community.to_string(),
             inviter: *self.device.as_bytes(),
             addrs: self.direct.clone(),
             relay: self.relay.clone(),
@@ -1053,7 +1057,10 @@ impl<S: Storage> Engine<S> {
         name: String,
         focus: Vec<String>,
     ) -> Result<(), EngineError> {
-        if self.communities.contains_key(&ticket.community) {
+        if self
+            .communities
+            .contains_key(&CommunityId::from(ticket.community.as_str()))
+        {
             return Err(EngineError::AlreadyMember);
         }
         let inviter = DeviceId(ticket.inviter);
@@ -1110,11 +1117,13 @@ impl<S: Storage> Engine<S> {
                 ..Default::default()
             },
         );
+        // The community the ticket names (the edge where its text becomes an id).
+        let community = CommunityId::from(ticket.community.as_str());
         // Who this device is and whom to ask for the community are stored with it, in one
         // step: a join cut short never leaves a community that knows no peer to sync with.
-        let mut doc = CommunityDoc::awaiting_sync().with_actor(self.actor_for(&ticket.community));
+        let mut doc = CommunityDoc::awaiting_sync().with_actor(self.actor_for(&community));
         let store = match self.storage.create(
-            &ticket.community,
+            &community,
             doc.automerge_mut(),
             &[("me", &joined.member), ("peers", &peers.to_text())],
         ) {
@@ -1124,7 +1133,6 @@ impl<S: Storage> Engine<S> {
                 return;
             }
         };
-        let community = ticket.community.clone();
         let open = Open::new(
             doc,
             store,
@@ -1147,7 +1155,7 @@ impl<S: Storage> Engine<S> {
 
     /// Devices to dial for a community: those its gate admits (which, while the community
     /// has not arrived, are the devices remembered and the peers known), other than this one.
-    fn dial_candidates(&self, community: &str) -> Vec<DeviceId> {
+    fn dial_candidates(&self, community: &CommunityId) -> Vec<DeviceId> {
         if !self.communities.contains_key(community) {
             return Vec::new();
         }
@@ -1163,7 +1171,7 @@ impl<S: Storage> Engine<S> {
             .unwrap_or_default()
     }
 
-    fn is_connected(&self, community: &str, peer: &DeviceId) -> bool {
+    fn is_connected(&self, community: &CommunityId, peer: &DeviceId) -> bool {
         self.linked
             .get(community)
             .is_some_and(|peers| peers.contains_key(peer))
@@ -1171,10 +1179,10 @@ impl<S: Storage> Engine<S> {
 
     /// How many more peers a community may dial now: the mesh degree, less the peers
     /// connected and the dials under way to peers not connected.
-    fn dial_room(&self, community: &str) -> usize {
+    fn dial_room(&self, community: &CommunityId) -> usize {
         let in_flight = self
             .backoff
-            .range((community.to_owned(), DeviceId([0; 32]))..)
+            .range((community.clone(), DeviceId([0; 32]))..)
             .take_while(|((c, _), _)| c == community)
             .filter(|((_, peer), b)| b.in_flight && !self.is_connected(community, peer))
             .count();
@@ -1183,7 +1191,7 @@ impl<S: Storage> Engine<S> {
 
     /// Dials the devices of a community that are due: up to [`MESH_DEGREE`] peers in the
     /// order this device prefers, or (`force`, a sync asked for) every one not connected.
-    fn dial_community(&mut self, community: &str, force: bool) {
+    fn dial_community(&mut self, community: &CommunityId, force: bool) {
         let now = self.now.elapsed;
         let mut candidates = self.dial_candidates(community);
         let mut room = if force {
@@ -1201,7 +1209,7 @@ impl<S: Storage> Engine<S> {
             }
             let due = self
                 .backoff
-                .get(&(community.to_owned(), peer))
+                .get(&(community.clone(), peer))
                 .is_none_or(|b| !b.in_flight && (force || b.next <= now));
             if due {
                 self.dial(community, peer);
@@ -1210,14 +1218,14 @@ impl<S: Storage> Engine<S> {
         }
     }
 
-    fn dial(&mut self, community: &str, peer: DeviceId) {
+    fn dial(&mut self, community: &CommunityId, peer: DeviceId) {
         let entry = self.backoff_entry(community, peer, FIRST_RETRY);
         if entry.in_flight {
             return;
         }
         entry.in_flight = true;
         self.out.push(Output::Dial {
-            community: community.to_owned(),
+            community: community.clone(),
             peer,
         });
     }
@@ -1228,7 +1236,7 @@ impl<S: Storage> Engine<S> {
             open.housekeeping(now, false);
         }
         // Backstop for mislabelled changes: recompute the gate a while after a change.
-        let stale: Vec<String> = self
+        let stale: Vec<CommunityId> = self
             .communities
             .iter()
             .filter(|(_, o)| o.ready && o.gate_stale && now >= o.gate_checked + GATE_RECHECK)
@@ -1240,7 +1248,7 @@ impl<S: Storage> Engine<S> {
         if !self.connect_to_peers {
             return;
         }
-        let ids: Vec<String> = self.communities.keys().cloned().collect();
+        let ids: Vec<CommunityId> = self.communities.keys().cloned().collect();
         for community in ids {
             self.dial_community(&community, false);
         }
@@ -1286,7 +1294,7 @@ impl<S: Storage> Engine<S> {
                 .values()
                 .any(|l| l.community == waiter.community && l.reported_in_sync);
             if ready && in_sync {
-                let id = CommunityId::new(waiter.community.clone());
+                let id = waiter.community.clone();
                 self.reply(waiter.request, Ok(Response::Community(id)));
             } else if now >= waiter.deadline {
                 self.reply(waiter.request, Err(EngineError::NotArrived));
@@ -1296,12 +1304,12 @@ impl<S: Storage> Engine<S> {
         }
     }
 
-    fn peers(&mut self, community: &str) -> Result<Vec<PeerInfo>, EngineError> {
+    fn peers(&mut self, community: &CommunityId) -> Result<Vec<PeerInfo>, EngineError> {
         let mut ids: BTreeSet<DeviceId> = self.dial_candidates(community).into_iter().collect();
         let open = self
             .communities
             .get(community)
-            .ok_or_else(|| EngineError::UnknownCommunity(community.to_owned()))?;
+            .ok_or_else(|| EngineError::UnknownCommunity(community.clone()))?;
         ids.extend(
             open.peers
                 .peers
@@ -1333,7 +1341,7 @@ impl<S: Storage> Engine<S> {
             for live in self
                 .live
                 .values()
-                .filter(|l| l.community == community && l.peer == device)
+                .filter(|l| l.community == *community && l.peer == device)
             {
                 online = true;
                 traffic.messages_out += live.session.messages_out;

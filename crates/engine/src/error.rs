@@ -17,12 +17,12 @@ pub enum EngineError {
     Invite(#[from] commonroom_proto::InviteError),
     /// No community with this id is open here.
     #[error("no community {0} on this device")]
-    UnknownCommunity(String),
+    UnknownCommunity(commonroom_model::CommunityId),
     /// The community has not arrived from its peers yet.
     #[error(
         "community {0} has not been received from its members yet; connect to a member and sync"
     )]
-    NotYetSynced(String),
+    NotYetSynced(commonroom_model::CommunityId),
     /// Joining a community this device is already in.
     #[error("this device is already in that community")]
     AlreadyMember,

@@ -53,7 +53,7 @@ pub fn found_community<S: Storage>(
     )?;
     let name = doc.community()?.name;
     let store = storage.create(
-        id.as_str(),
+        &id,
         doc.automerge_mut(),
         &[("me", founder.as_str()), ("name", &name)],
     )?;

@@ -45,7 +45,7 @@ pub enum Input {
     /// A dial the engine asked for ([`Output::Dial`]) failed.
     DialFailed {
         /// The community.
-        community: String,
+        community: CommunityId,
         /// The device that could not be reached.
         peer: DeviceId,
     },
@@ -104,7 +104,7 @@ pub enum Input {
 #[derive(Clone, Debug)]
 pub struct Link {
     /// The community.
-    pub community: String,
+    pub community: CommunityId,
     /// The peer's device.
     pub peer: DeviceId,
     /// We dialed (and so open the exchange).
@@ -141,24 +141,24 @@ pub enum Request {
     /// Apply a command as this device's member; answered once it is durable.
     Apply {
         /// The community.
-        community: String,
+        community: CommunityId,
         /// The command.
         command: Command,
     },
     /// The whole community, kept current from each change.
     View {
         /// The community.
-        community: String,
+        community: CommunityId,
     },
     /// The member this device acts as.
     Me {
         /// The community.
-        community: String,
+        community: CommunityId,
     },
     /// The activity feed.
     History {
         /// The community.
-        community: String,
+        community: CommunityId,
         /// Which activities.
         filter: ActivityFilter,
         /// At most this many.
@@ -167,14 +167,14 @@ pub enum Request {
     /// The heads just before a change (for restoring to it).
     PointBefore {
         /// The community.
-        community: String,
+        community: CommunityId,
         /// The change, by its hash or a prefix of it.
         change: String,
     },
     /// Record an invite and make its ticket.
     Invite {
         /// The community.
-        community: String,
+        community: CommunityId,
         /// How long it stays valid.
         valid_for: Duration,
         /// A device-link invite for this device's own member.
@@ -194,14 +194,14 @@ pub enum Request {
     /// Connect to every member device now and answer when in sync with all reached.
     SyncNow {
         /// The community.
-        community: String,
+        community: CommunityId,
         /// Give up waiting after this long.
         timeout: Duration,
     },
     /// Known peer devices of a community.
     Peers {
         /// The community.
-        community: String,
+        community: CommunityId,
     },
 }
 
@@ -211,7 +211,7 @@ pub enum Response {
     /// A community created or joined.
     Community(CommunityId),
     /// Ids and names.
-    List(Vec<(String, String)>),
+    List(Vec<(CommunityId, String)>),
     /// A command applied.
     Applied(Applied),
     /// The whole community.
@@ -320,7 +320,7 @@ pub enum Output {
     /// or [`Input::DialFailed`].
     Dial {
         /// The community.
-        community: String,
+        community: CommunityId,
         /// The device.
         peer: DeviceId,
     },
@@ -355,7 +355,7 @@ pub enum Output {
     /// The devices admitted to a community's sync changed: the acceptor's gate.
     Gate {
         /// The community.
-        community: String,
+        community: CommunityId,
         /// Every device the gate lets in.
         devices: Vec<DeviceId>,
     },
@@ -369,28 +369,28 @@ pub enum Event {
     /// A peer connected for a community.
     PeerOnline {
         /// The community.
-        community: String,
+        community: CommunityId,
         /// The peer's device.
         peer: DeviceId,
     },
     /// A peer's connection closed.
     PeerOffline {
         /// The community.
-        community: String,
+        community: CommunityId,
         /// The peer's device.
         peer: DeviceId,
     },
     /// This device and a peer have the same state of a community.
     Synced {
         /// The community.
-        community: String,
+        community: CommunityId,
         /// The peer's device.
         peer: DeviceId,
     },
     /// A community changed (locally or from a peer) and the change is durable.
     Changed {
         /// The community.
-        community: String,
+        community: CommunityId,
         /// What the change touched.
         touched: Touched,
         /// Whether it came from a peer.
@@ -399,13 +399,13 @@ pub enum Event {
     /// A community was added to this device (created or joined).
     CommunityAdded {
         /// The community.
-        community: String,
+        community: CommunityId,
     },
     /// Changes from a peer could not be saved (a full disk), so they were not kept; the
     /// peer sends them again once the connection is back.
     SaveFailed {
         /// The community.
-        community: String,
+        community: CommunityId,
         /// Why, in words.
         error: String,
     },

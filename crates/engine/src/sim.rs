@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
 use std::time::Duration;
 
 use commonroom_model::commands::{NewMember, NewNote};
-use commonroom_model::{Command, MemberId, NoteId, Role, Timestamp};
+use commonroom_model::{Command, CommunityId, MemberId, NoteId, Role, Timestamp};
 use commonroom_proto::checked::{self, CheckedMessage};
 use commonroom_proto::frame::JoinReply;
 use commonroom_proto::{Frame, Ticket};
@@ -115,7 +115,7 @@ pub struct SimPeer {
     pub device: DeviceId,
     secret: [u8; 32],
     /// What its gate admits, per community.
-    gates: BTreeMap<String, BTreeSet<DeviceId>>,
+    gates: BTreeMap<CommunityId, BTreeSet<DeviceId>>,
     /// Which side of the current partition it is on.
     pub side: u32,
     /// When its next tick is scheduled (to avoid scheduling the same tick twice).
@@ -453,7 +453,7 @@ impl Sim {
     /// `None` if they never agreed.
     pub fn run_until_converged(
         &mut self,
-        community: &str,
+        community: &CommunityId,
         every: Duration,
         limit: Duration,
     ) -> Option<Duration> {
@@ -469,7 +469,7 @@ impl Sim {
     }
 
     /// Whether every device that is up has the same heads for `community`.
-    pub fn converged(&mut self, community: &str) -> bool {
+    pub fn converged(&mut self, community: &CommunityId) -> bool {
         let mut heads = None;
         for peer in &mut self.peers {
             let Some(engine) = &mut peer.engine else {
@@ -490,7 +490,7 @@ impl Sim {
     }
 
     /// Every up device's whole document state as JSON, for comparing.
-    pub fn states(&mut self, community: &str) -> Vec<String> {
+    pub fn states(&mut self, community: &CommunityId) -> Vec<String> {
         self.peers
             .iter_mut()
             .filter_map(|p| p.engine.as_mut())
@@ -561,7 +561,7 @@ impl Sim {
         self.peers[to].engine.is_some() && self.peers[from].side == self.peers[to].side
     }
 
-    fn dial(&mut self, from: usize, community: &str, to_device: DeviceId) {
+    fn dial(&mut self, from: usize, community: &CommunityId, to_device: DeviceId) {
         let to = self.peers.iter().position(|p| p.device == to_device);
         if let Some(to) = to {
             *self.traffic.dials_to.entry(to).or_default() += 1;
@@ -576,7 +576,7 @@ impl Sim {
         let (Some(to), true) = (to, admitted) else {
             let at = self.clock + self.net.dial_timeout;
             let failed = Input::DialFailed {
-                community: community.to_owned(),
+                community: community.clone(),
                 peer: to_device,
             };
             self.schedule(at, from, Happening::Input(failed));
@@ -603,7 +603,7 @@ impl Sim {
             self.ends.insert((from, mine), end(from, theirs, to));
             self.ends.insert((to, theirs), end(to, mine, from));
             let link = |peer: usize, initiator| Link {
-                community: community.to_owned(),
+                community: community.clone(),
                 peer: self.peers[peer].device,
                 initiator,
                 addrs: Vec::new(),
@@ -677,7 +677,7 @@ impl Sim {
     }
 
     /// Founds a community on device 0; returns its id.
-    fn found_on_first(&mut self, limit: Duration) -> Result<String, SimError> {
+    fn found_on_first(&mut self, limit: Duration) -> Result<CommunityId, SimError> {
         let created = self.ask_and_wait(
             0,
             Request::Create {
@@ -687,14 +687,14 @@ impl Sim {
             limit,
         )?;
         match created {
-            Response::Community(id) => Ok(id.to_string()),
+            Response::Community(id) => Ok(id),
             _ => Err(SimError::Unexpected(0)),
         }
     }
 
     /// Founds a community on device 0 and has every other device join it with its own
     /// invite from device 0; returns the community's id.
-    pub fn found_and_join_all(&mut self, limit: Duration) -> Result<String, SimError> {
+    pub fn found_and_join_all(&mut self, limit: Duration) -> Result<CommunityId, SimError> {
         let community = self.found_on_first(limit)?;
         for peer in 1..self.peers.len() {
             let mut secret = [0u8; 32];
@@ -734,7 +734,7 @@ impl Sim {
     /// synced it once (as if each had joined earlier): written on device 0 (a member and a
     /// device link per device), then copied into every device's storage before it starts.
     /// Returns the community's id.
-    pub fn community_of_all(&mut self, limit: Duration) -> Result<String, SimError> {
+    pub fn community_of_all(&mut self, limit: Duration) -> Result<CommunityId, SimError> {
         let community = self.found_on_first(limit)?;
         let mut members = vec![None];
         for peer in 1..self.peers.len() {
@@ -784,7 +784,7 @@ impl Sim {
     }
 
     /// Has a device add a note (a local edit), answered once durable.
-    pub fn add_note(&mut self, peer: usize, community: &str, text: &str) -> RequestId {
+    pub fn add_note(&mut self, peer: usize, community: &CommunityId, text: &str) -> RequestId {
         let millis = self.now().wall.millis() as u64;
         let id = NoteId::new(commonroom_model::ids::newest_first_id(
             millis,
@@ -793,7 +793,7 @@ impl Sim {
         self.ask(
             peer,
             Request::Apply {
-                community: community.to_owned(),
+                community: community.clone(),
                 command: Command::AddNote(NewNote {
                     id,
                     text: text.to_owned(),
@@ -816,7 +816,7 @@ impl Sim {
     }
 
     /// The member a device acts as.
-    pub fn member_of(&mut self, peer: usize, community: &str) -> Option<MemberId> {
+    pub fn member_of(&mut self, peer: usize, community: &CommunityId) -> Option<MemberId> {
         let engine = self.peers[peer].engine.as_mut()?;
         let device = engine.device().to_string();
         engine.document(community)?.member_of_device(&device)

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use automerge::{AutoCommit, ChangeHash};
+use commonroom_model::CommunityId;
 use commonroom_store::{CommunityStore, DataDir, StoreError};
 
 /// A community read back from storage.
@@ -26,16 +27,16 @@ pub trait Storage {
     type Community: CommunityStorage;
 
     /// The ids of the communities stored.
-    fn community_ids(&self) -> Result<Vec<String>, StoreError>;
+    fn community_ids(&self) -> Result<Vec<CommunityId>, StoreError>;
 
     /// Reads a community back.
-    fn open(&self, id: &str) -> Result<Opened<Self::Community>, StoreError>;
+    fn open(&self, id: &CommunityId) -> Result<Opened<Self::Community>, StoreError>;
 
     /// Stores a new community whole (document and local settings) in one step: it appears
     /// complete or not at all.
     fn create(
         &self,
-        id: &str,
+        id: &CommunityId,
         doc: &mut AutoCommit,
         locals: &[(&str, &str)],
     ) -> Result<Self::Community, StoreError>;
@@ -72,12 +73,15 @@ pub trait CommunityStorage {
 impl Storage for DataDir {
     type Community = CommunityStore;
 
-    fn community_ids(&self) -> Result<Vec<String>, StoreError> {
-        DataDir::community_ids(self)
+    fn community_ids(&self) -> Result<Vec<CommunityId>, StoreError> {
+        Ok(DataDir::community_ids(self)?
+            .into_iter()
+            .map(CommunityId::from)
+            .collect())
     }
 
-    fn open(&self, id: &str) -> Result<Opened<CommunityStore>, StoreError> {
-        let loaded = self.open_community(id)?;
+    fn open(&self, id: &CommunityId) -> Result<Opened<CommunityStore>, StoreError> {
+        let loaded = self.open_community(id.as_str())?;
         let mut store = loaded.store;
         // A running node compacts when a community is quiet, off the path of live edits.
         store.set_compact_on_persist(false);
@@ -90,11 +94,11 @@ impl Storage for DataDir {
 
     fn create(
         &self,
-        id: &str,
+        id: &CommunityId,
         doc: &mut AutoCommit,
         locals: &[(&str, &str)],
     ) -> Result<CommunityStore, StoreError> {
-        let mut store = self.create_community_with(id, doc, locals)?;
+        let mut store = self.create_community_with(id.as_str(), doc, locals)?;
         store.set_compact_on_persist(false);
         Ok(store)
     }
@@ -151,7 +155,7 @@ pub struct MemoryStorage {
 
 #[derive(Debug, Default)]
 struct MemoryInner {
-    communities: BTreeMap<String, Kept>,
+    communities: BTreeMap<CommunityId, Kept>,
     failing: bool,
 }
 
@@ -167,7 +171,7 @@ impl MemoryStorage {
     }
 
     /// Total bytes stored for a community (snapshot and chunks).
-    pub fn stored_bytes(&self, id: &str) -> usize {
+    pub fn stored_bytes(&self, id: &CommunityId) -> usize {
         self.lock().communities.get(id).map_or(0, |k| {
             k.snapshot.len() + k.chunks.iter().map(Vec::len).sum::<usize>()
         })
@@ -193,17 +197,17 @@ fn disk_full(id: &str) -> StoreError {
 impl Storage for MemoryStorage {
     type Community = MemoryCommunity;
 
-    fn community_ids(&self) -> Result<Vec<String>, StoreError> {
+    fn community_ids(&self) -> Result<Vec<CommunityId>, StoreError> {
         Ok(self.lock().communities.keys().cloned().collect())
     }
 
-    fn open(&self, id: &str) -> Result<Opened<MemoryCommunity>, StoreError> {
+    fn open(&self, id: &CommunityId) -> Result<Opened<MemoryCommunity>, StoreError> {
         let kept = self
             .lock()
             .communities
             .get(id)
             .cloned()
-            .ok_or_else(|| StoreError::UnknownCommunity(id.to_owned()))?;
+            .ok_or_else(|| StoreError::UnknownCommunity(id.to_string()))?;
         let corrupt = |reason: automerge::AutomergeError| StoreError::Corrupt {
             path: format!("memory/{id}").into(),
             reason: reason.to_string(),
@@ -215,7 +219,7 @@ impl Storage for MemoryStorage {
         let saved_heads = doc.get_heads();
         Ok(Opened {
             store: MemoryCommunity {
-                id: id.to_owned(),
+                id: id.clone(),
                 storage: self.clone(),
                 saved_heads,
             },
@@ -226,16 +230,16 @@ impl Storage for MemoryStorage {
 
     fn create(
         &self,
-        id: &str,
+        id: &CommunityId,
         doc: &mut AutoCommit,
         locals: &[(&str, &str)],
     ) -> Result<MemoryCommunity, StoreError> {
         let mut inner = self.lock();
         if inner.failing {
-            return Err(disk_full(id));
+            return Err(disk_full(id.as_str()));
         }
         if inner.communities.contains_key(id) {
-            return Err(StoreError::CommunityExists(id.to_owned()));
+            return Err(StoreError::CommunityExists(id.to_string()));
         }
         let kept = Kept {
             snapshot: doc.save(),
@@ -245,9 +249,9 @@ impl Storage for MemoryStorage {
                 .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
                 .collect(),
         };
-        inner.communities.insert(id.to_owned(), kept);
+        inner.communities.insert(id.clone(), kept);
         Ok(MemoryCommunity {
-            id: id.to_owned(),
+            id: id.clone(),
             storage: self.clone(),
             saved_heads: doc.get_heads(),
         })
@@ -257,7 +261,7 @@ impl Storage for MemoryStorage {
 /// One community in [`MemoryStorage`].
 #[derive(Debug)]
 pub struct MemoryCommunity {
-    id: String,
+    id: CommunityId,
     storage: MemoryStorage,
     saved_heads: Vec<ChangeHash>,
 }
@@ -269,7 +273,7 @@ impl MemoryCommunity {
     fn write(&mut self, f: impl FnOnce(&mut Kept)) -> Result<(), StoreError> {
         let mut inner = self.storage.lock();
         if inner.failing {
-            return Err(disk_full(&self.id));
+            return Err(disk_full(self.id.as_str()));
         }
         let kept = inner.communities.entry(self.id.clone()).or_default();
         f(kept);

@@ -9,7 +9,7 @@ use commonroom_engine::{
     MAX_RETRY, MemoryStorage, Now, Outgoing, Output, Request, Response,
 };
 use commonroom_model::commands::NewNote;
-use commonroom_model::{Command, MemberId, NoteId, Timestamp};
+use commonroom_model::{Command, CommunityId, MemberId, NoteId, Timestamp};
 use commonroom_proto::checked::CheckedMessage;
 use commonroom_proto::frame::JoinRequest;
 use commonroom_proto::{Frame, InviteKey, PROTOCOL_VERSION, SyncSession, Ticket};
@@ -50,7 +50,7 @@ fn reply(outputs: &[Output]) -> Option<&Result<Response, EngineError>> {
 }
 
 /// Founds a community on `engine`; returns its id.
-fn found(engine: &mut Engine<MemoryStorage>) -> String {
+fn found(engine: &mut Engine<MemoryStorage>) -> CommunityId {
     let out = engine.handle(
         Input::Request {
             id: 1,
@@ -62,14 +62,14 @@ fn found(engine: &mut Engine<MemoryStorage>) -> String {
         at(0),
     );
     match reply(&out) {
-        Some(Ok(Response::Community(id))) => id.to_string(),
+        Some(Ok(Response::Community(id))) => id.clone(),
         other => panic!("no community: {other:?}"),
     }
 }
 
-fn note(community: &str, text: &str, n: u128) -> Request {
+fn note(community: &CommunityId, text: &str, n: u128) -> Request {
     Request::Apply {
-        community: community.to_owned(),
+        community: community.clone(),
         command: Command::AddNote(NewNote {
             id: NoteId::new(commonroom_model::ids::newest_first_id(1_780_000_000_000, n)),
             text: text.into(),
@@ -91,7 +91,7 @@ fn gate_of(outputs: &[Output]) -> Option<Vec<DeviceId>> {
 /// An invite on `engine`'s community, and the join request a device `joiner` sends with it.
 fn invite_and_request(
     engine: &mut Engine<MemoryStorage>,
-    community: &str,
+    community: &CommunityId,
     joiner: DeviceId,
     now: Now,
 ) -> JoinRequest {
@@ -101,7 +101,7 @@ fn invite_and_request(
         Input::Request {
             id: 7,
             request: Request::Invite {
-                community: community.to_owned(),
+                community: community.clone(),
                 valid_for: Duration::from_secs(3600),
                 for_me: false,
                 secret,
@@ -113,9 +113,9 @@ fn invite_and_request(
     let key = InviteKey::from_secret(&secret);
     JoinRequest {
         version: PROTOCOL_VERSION,
-        community: community.to_owned(),
+        community: community.to_string(),
         invite: key.public_hex(),
-        signature: key.sign_join(community, joiner.as_bytes()),
+        signature: key.sign_join(community.as_str(), joiner.as_bytes()),
         name: "Bea".into(),
         focus: Vec::new(),
         addrs: Vec::new(),
@@ -126,7 +126,7 @@ fn invite_and_request(
 /// Admits devices `numbers` to the community, each with its own invite.
 fn admit_devices(
     engine: &mut Engine<MemoryStorage>,
-    community: &str,
+    community: &CommunityId,
     numbers: std::ops::Range<u8>,
 ) {
     for n in numbers {
@@ -174,7 +174,8 @@ fn a_joiner_with_a_valid_proof_is_admitted_and_a_forged_one_is_refused() {
     let request = invite_and_request(&mut engine, &community, joiner, at(10));
 
     let mut forged = request.clone();
-    forged.signature = InviteKey::from_secret(&[9; 32]).sign_join(&community, joiner.as_bytes());
+    forged.signature =
+        InviteKey::from_secret(&[9; 32]).sign_join(community.as_str(), joiner.as_bytes());
     let out = engine.handle(
         Input::JoinAsked {
             join: 1,

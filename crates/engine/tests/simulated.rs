@@ -129,7 +129,7 @@ fn a_removal_is_enforced_by_every_device_that_has_seen_it() {
         assert!(seen, "device {peer} has seen the removal");
         let connected = engine
             .connections()
-            .any(|(_, c, p)| c == community && p == removed_device);
+            .any(|(_, c, p)| *c == community && p == removed_device);
         assert!(
             !connected,
             "device {peer} keeps no connection with the removed device"

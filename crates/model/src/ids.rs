@@ -15,7 +15,7 @@ use std::fmt;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use autosurgeon::{Hydrate, HydrateError, Reconcile, Reconciler};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The largest time a ULID can hold (48 bits of milliseconds).
 const ULID_MAX_MILLIS: u64 = (1 << 48) - 1;
@@ -44,7 +44,7 @@ fn rand_bits() -> u128 {
 macro_rules! id_type {
     ($(#[$meta:meta])* $name:ident) => {
         $(#[$meta])*
-        #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+        #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
         #[serde(transparent)]
         pub struct $name(String);
 

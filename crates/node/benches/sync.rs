@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use commonroom_model::automerge::{self, AutoCommit};
 use commonroom_model::commands::NewNote;
 use commonroom_model::generate::{Spec, generate};
-use commonroom_model::{Command, CommunityDoc, Ctx, NoteId, Timestamp};
+use commonroom_model::{Command, CommunityDoc, CommunityId, Ctx, NoteId, Timestamp};
 use commonroom_node::{Event, Node, NodeConfig, NodeHandle};
 
 const CHILD: &str = "COMMONROOM_BENCH_INVITER_DIR";
@@ -188,8 +188,8 @@ fn in_process_edit_bytes(doc: &mut CommunityDoc) -> (u64, u64, Duration) {
     (bytes, msgs, percentile(&mut times, 0.5))
 }
 
-async fn traffic(handle: &NodeHandle, community: &str) -> (u64, u64) {
-    let peers = handle.peers(community.to_owned()).await.unwrap();
+async fn traffic(handle: &NodeHandle, community: &CommunityId) -> (u64, u64) {
+    let peers = handle.peers(community.clone()).await.unwrap();
     let t = peers
         .iter()
         .find(|p| p.online)

@@ -10,7 +10,7 @@ use commonroom_engine::{
     Close, ConnId, DeviceId, Engine, EngineConfig, EngineError, Event, Input, JoinFailure, JoinId,
     Link, Now, Outgoing, Output, Request, RequestId, Response,
 };
-use commonroom_model::Timestamp;
+use commonroom_model::{CommunityId, Timestamp};
 use commonroom_net::dial::{dial_join, dial_sync};
 use commonroom_net::handlers::refuse;
 use commonroom_net::{Bound, Gate, Inbound, NetError};
@@ -67,7 +67,7 @@ pub(crate) enum Msg {
         id: ConnId,
     },
     Dialed {
-        community: String,
+        community: CommunityId,
         peer: DeviceId,
         result: Box<Dialed>,
     },
@@ -466,7 +466,8 @@ impl Driver {
                 recv,
             } => {
                 let link = Link {
-                    community,
+                    // The community a peer asked for, as it named it (the gate admitted it).
+                    community: CommunityId::from(community),
                     peer: device_of(peer),
                     initiator: false,
                     addrs: peer_addrs,
@@ -551,7 +552,8 @@ impl Driver {
                 tokio::spawn(async move {
                     let own = bound.direct_addrs();
                     let result =
-                        dial_sync(&bound, EndpointAddr::new(endpoint), &community, own).await;
+                        dial_sync(&bound, EndpointAddr::new(endpoint), community.as_str(), own)
+                            .await;
                     let _ = tx
                         .send(Msg::Dialed {
                             community,
@@ -610,7 +612,7 @@ impl Driver {
             }
             Output::Gate { community, devices } => {
                 let devices = devices.into_iter().filter_map(endpoint_of).collect();
-                self.gate.set(&community, devices);
+                self.gate.set(community.as_str(), devices);
             }
             Output::Event(event) => {
                 let _ = self.events.send(event);

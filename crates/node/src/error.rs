@@ -1,31 +1,20 @@
 //! Errors a node reports to its callers.
 
-/// Why a node request failed.
+use commonroom_engine::EngineError;
+
+/// Why a node request failed: the node's own reasons, or the engine's by kind.
+///
+/// Callers match on the variant (and on [`NodeError::Engine`]'s [`EngineError`]), never on
+/// the words.
 #[derive(Debug, thiserror::Error)]
 pub enum NodeError {
-    /// Storage failed.
+    /// The engine turned the request down or failed it (storage, a refused command, an
+    /// unknown or not yet synced community, a refused join...), by kind.
     #[error(transparent)]
-    Store(#[from] commonroom_store::StoreError),
-    /// A command was refused.
-    #[error(transparent)]
-    Command(#[from] commonroom_model::CommandError),
-    /// The document could not be read.
-    #[error(transparent)]
-    Document(Box<commonroom_model::DocumentError>),
+    Engine(#[from] EngineError),
     /// Networking failed.
     #[error(transparent)]
     Net(#[from] commonroom_net::NetError),
-    /// An invite ticket is unusable.
-    #[error(transparent)]
-    Invite(#[from] commonroom_proto::InviteError),
-    /// No community with this id is open on this node.
-    #[error("no community {0} on this device")]
-    UnknownCommunity(String),
-    /// The community has not arrived from its peers yet.
-    #[error(
-        "community {0} has not been received from its members yet; connect to a member and sync"
-    )]
-    NotYetSynced(String),
     /// The request needs something this device does not have.
     #[error("{0}")]
     Unavailable(String),
@@ -35,29 +24,38 @@ pub enum NodeError {
     /// The request needs the network, and was asked of the engine without one.
     #[error("this needs the network; it is carried out by a running node")]
     NeedsNetwork,
-    /// A request the engine turned down, by kind (a join refused, an inviter unreachable...).
-    #[error(transparent)]
-    Engine(commonroom_engine::EngineError),
 }
 
-impl From<commonroom_engine::EngineError> for NodeError {
-    fn from(error: commonroom_engine::EngineError) -> Self {
-        use commonroom_engine::EngineError as E;
-        match error {
-            E::Store(e) => Self::Store(e),
-            E::Command(e) => Self::Command(e),
-            E::Document(e) => Self::Document(e),
-            E::Invite(e) => Self::Invite(e),
-            E::UnknownCommunity(id) => Self::UnknownCommunity(id),
-            E::NotYetSynced(id) => Self::NotYetSynced(id),
-            E::Stopped => Self::Stopped,
-            other => Self::Engine(other),
+impl NodeError {
+    /// The engine's reason, if the engine failed the request.
+    pub fn engine(&self) -> Option<&EngineError> {
+        match self {
+            Self::Engine(error) => Some(error),
+            _ => None,
         }
+    }
+}
+
+impl From<commonroom_store::StoreError> for NodeError {
+    fn from(error: commonroom_store::StoreError) -> Self {
+        Self::Engine(EngineError::Store(error))
+    }
+}
+
+impl From<commonroom_model::CommandError> for NodeError {
+    fn from(error: commonroom_model::CommandError) -> Self {
+        Self::Engine(EngineError::Command(error))
     }
 }
 
 impl From<commonroom_model::DocumentError> for NodeError {
     fn from(error: commonroom_model::DocumentError) -> Self {
-        Self::Document(Box::new(error))
+        Self::Engine(EngineError::from(error))
+    }
+}
+
+impl From<commonroom_proto::InviteError> for NodeError {
+    fn from(error: commonroom_proto::InviteError) -> Self {
+        Self::Engine(EngineError::Invite(error))
     }
 }

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use commonroom_model::generate::{Spec, generate};
-use commonroom_model::{Command, Ctx, Timestamp};
+use commonroom_model::{Command, CommunityId, Ctx, Timestamp};
 use commonroom_store::DataDir;
 
 /// Writes the community `spec` generates into `dir`, with its founder as this device's
@@ -16,7 +16,7 @@ use commonroom_store::DataDir;
     clippy::unwrap_used,
     reason = "benchmark and test support on fresh directories"
 )]
-pub fn install_generated(dir: &Path, spec: &Spec) -> String {
+pub fn install_generated(dir: &Path, spec: &Spec) -> CommunityId {
     let mut doc = generate(spec).with_fresh_actor();
     let data = DataDir::open(dir).unwrap();
     let device = commonroom_proto::invite::public_key_of(&data.device_secret().unwrap());
@@ -33,8 +33,10 @@ pub fn install_generated(dir: &Path, spec: &Spec) -> String {
         },
     )
     .unwrap();
-    let id = doc.id().unwrap().to_string();
-    let store = data.create_community(&id, doc.automerge_mut()).unwrap();
+    let id = doc.id().unwrap();
+    let store = data
+        .create_community(id.as_str(), doc.automerge_mut())
+        .unwrap();
     store.write_local("me", founder.as_str()).unwrap();
     id
 }

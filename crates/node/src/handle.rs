@@ -212,7 +212,7 @@ impl NodeHandle {
     }
 
     /// Ids and names of the communities on this device.
-    pub async fn list(&self) -> Result<Vec<(String, String)>, NodeError> {
+    pub async fn list(&self) -> Result<Vec<(CommunityId, String)>, NodeError> {
         self.ask(Request::List, |r| match r {
             Response::List(list) => Some(list),
             _ => None,
@@ -221,7 +221,11 @@ impl NodeHandle {
     }
 
     /// Applies a command as this device's member; returns once it is durable (and offered to peers).
-    pub async fn apply(&self, community: String, command: Command) -> Result<Applied, NodeError> {
+    pub async fn apply(
+        &self,
+        community: CommunityId,
+        command: Command,
+    ) -> Result<Applied, NodeError> {
         self.ask(Request::Apply { community, command }, |r| match r {
             Response::Applied(applied) => Some(applied),
             _ => None,
@@ -231,7 +235,7 @@ impl NodeHandle {
 
     /// A snapshot of a whole community. The node keeps it current as changes arrive, so
     /// asking again after an [`Event::Changed`] is cheap (the first ask reads everything).
-    pub async fn view(&self, community: String) -> Result<Arc<CommunityView>, NodeError> {
+    pub async fn view(&self, community: CommunityId) -> Result<Arc<CommunityView>, NodeError> {
         self.ask(Request::View { community }, |r| match r {
             Response::View(view) => Some(view),
             _ => None,
@@ -240,7 +244,7 @@ impl NodeHandle {
     }
 
     /// The member this device acts as in a community.
-    pub async fn me(&self, community: String) -> Result<Option<MemberId>, NodeError> {
+    pub async fn me(&self, community: CommunityId) -> Result<Option<MemberId>, NodeError> {
         self.ask(Request::Me { community }, |r| match r {
             Response::Me(me) => Some(me),
             _ => None,
@@ -251,7 +255,7 @@ impl NodeHandle {
     /// The community's activity feed (newest first, at most `limit` changes).
     pub async fn history(
         &self,
-        community: String,
+        community: CommunityId,
         filter: ActivityFilter,
         limit: usize,
     ) -> Result<Vec<Activity>, NodeError> {
@@ -271,7 +275,7 @@ impl NodeHandle {
     /// hex digits): what [`Command::RestoreAt`] restores to.
     pub async fn point_before(
         &self,
-        community: String,
+        community: CommunityId,
         change: String,
     ) -> Result<Vec<ChangeHash>, NodeError> {
         self.ask(Request::PointBefore { community, change }, |r| match r {
@@ -284,7 +288,7 @@ impl NodeHandle {
     /// Records a new invite (valid for `valid_for`) and returns its ticket.
     pub async fn invite(
         &self,
-        community: String,
+        community: CommunityId,
         valid_for: Duration,
     ) -> Result<Ticket, NodeError> {
         self.ticket(community, valid_for, false).await
@@ -294,7 +298,7 @@ impl NodeHandle {
     /// device's member joins with it and acts as the same member.
     pub async fn link_device_ticket(
         &self,
-        community: String,
+        community: CommunityId,
         valid_for: Duration,
     ) -> Result<Ticket, NodeError> {
         self.ticket(community, valid_for, true).await
@@ -302,7 +306,7 @@ impl NodeHandle {
 
     async fn ticket(
         &self,
-        community: String,
+        community: CommunityId,
         valid_for: Duration,
         for_me: bool,
     ) -> Result<Ticket, NodeError> {
@@ -344,7 +348,7 @@ impl NodeHandle {
     /// Connects to every member device it can and syncs, until in sync or `timeout`.
     pub async fn sync_now(
         &self,
-        community: String,
+        community: CommunityId,
         timeout: Duration,
     ) -> Result<SyncReport, NodeError> {
         let report = self
@@ -360,7 +364,7 @@ impl NodeHandle {
     }
 
     /// Known peers of a community, online or not.
-    pub async fn peers(&self, community: String) -> Result<Vec<PeerInfo>, NodeError> {
+    pub async fn peers(&self, community: CommunityId) -> Result<Vec<PeerInfo>, NodeError> {
         let peers = self
             .ask(Request::Peers { community }, |r| match r {
                 Response::Peers(peers) => Some(peers),

@@ -18,13 +18,14 @@ use std::sync::atomic::{AtomicIsize, Ordering};
 use std::time::{Duration, Instant};
 
 use common::{addr_of, eventually, invite_and_join, note, note_texts, stranger, until_note};
+use commonroom_model::CommunityId;
 use commonroom_model::automerge::sync::{ChunkList, Message, MessageVersion};
 use commonroom_model::automerge::transaction::Transactable;
 use commonroom_model::automerge::{AutoCommit, ChangeHash, ROOT, ReadDoc};
 use commonroom_net::close;
 use commonroom_net::dial::dial_sync;
 use commonroom_net::framed::{read_frame, write_frame};
-use commonroom_node::{NodeError, NodeHandle};
+use commonroom_node::{EngineError, NodeError, NodeHandle};
 use commonroom_proto::{ALPN_JOIN, ALPN_SYNC, Frame};
 use iroh::endpoint::{Connection, RecvStream, SendStream};
 
@@ -146,11 +147,11 @@ impl NodeRuntime {
     async fn with_raw_device(
         &self,
         dir: &Path,
-        community: Option<String>,
+        community: Option<CommunityId>,
         seed: u8,
     ) -> (
         commonroom_node::Node,
-        String,
+        CommunityId,
         Vec<std::net::SocketAddr>,
         commonroom_net::Bound,
     ) {
@@ -183,7 +184,7 @@ struct Scene {
     runtime: NodeRuntime,
     a: commonroom_node::Node,
     b: commonroom_node::Node,
-    id: String,
+    id: CommunityId,
     addrs: Vec<std::net::SocketAddr>,
     device: commonroom_net::Bound,
 }
@@ -194,7 +195,12 @@ impl Scene {
     }
 
     /// As [`Scene::new`], with a community already installed in `da`.
-    async fn with_community(da: &Path, db: &Path, community: Option<String>, seed: u8) -> Self {
+    async fn with_community(
+        da: &Path,
+        db: &Path,
+        community: Option<CommunityId>,
+        seed: u8,
+    ) -> Self {
         let runtime = NodeRuntime::new();
         let (a, id, addrs, device) = runtime.with_raw_device(da, community, seed).await;
         let b = runtime.node(db).await;
@@ -229,7 +235,7 @@ impl Scene {
         dial_sync(
             &self.device,
             addr_of(self.ha().endpoint_id(), &self.addrs),
-            &self.id,
+            self.id.as_str(),
             vec![],
         )
         .await
@@ -404,7 +410,7 @@ async fn compressed_bombs_and_giant_changes_are_refused_before_they_cost_memory(
         ),
     ];
     drop((big_value, long_text));
-    let stored_before = unsnapshotted_bytes(da.path(), &scene.id);
+    let stored_before = unsnapshotted_bytes(da.path(), scene.id.as_str());
     for (what, bomb, heads) in bombs {
         let frame = sync_frame(message(heads, vec![bomb.clone()]));
         let mark = heap_mark();
@@ -424,7 +430,7 @@ async fn compressed_bombs_and_giant_changes_are_refused_before_they_cost_memory(
         assert!(rise < 32.0, "{what}: the heap rose {rise:.1} MiB");
     }
     assert_eq!(
-        unsnapshotted_bytes(da.path(), &scene.id),
+        unsnapshotted_bytes(da.path(), scene.id.as_str()),
         stored_before,
         "nothing of the bombs was stored"
     );
@@ -448,7 +454,7 @@ async fn changes_whose_parents_never_arrive_are_held_asked_for_and_never_saved()
         chunks.push(elsewhere.save_after(&before));
         hashes.push(elsewhere.get_heads()[0]);
     }
-    let stored_before = unsnapshotted_bytes(da.path(), &scene.id);
+    let stored_before = unsnapshotted_bytes(da.path(), scene.id.as_str());
     let (conn, mut send, mut recv) = scene.connect().await;
     // The second change alone: held, and its parent asked for.
     write_frame(
@@ -482,7 +488,7 @@ async fn changes_whose_parents_never_arrive_are_held_asked_for_and_never_saved()
     println!("1,498 orphan changes: heap rose {rise:.1} MiB");
     assert!(rise < 32.0, "the heap rose {rise:.1} MiB");
     assert_eq!(
-        unsnapshotted_bytes(da.path(), &scene.id),
+        unsnapshotted_bytes(da.path(), scene.id.as_str()),
         stored_before,
         "orphans are not saved"
     );
@@ -498,7 +504,7 @@ async fn changes_whose_parents_never_arrive_are_held_asked_for_and_never_saved()
     .await
     .unwrap();
     eventually("the parent saved", Duration::from_secs(10), || async {
-        unsnapshotted_bytes(da.path(), &scene.id) > stored_before
+        unsnapshotted_bytes(da.path(), scene.id.as_str()) > stored_before
     })
     .await;
     scene.still_serving("orphan changes").await;
@@ -508,12 +514,16 @@ async fn changes_whose_parents_never_arrive_are_held_asked_for_and_never_saved()
     // On disk: no change waits for a parent (compaction is never held up), and the parent
     // with the first orphan held is there.
     let data = commonroom_store::DataDir::open(da.path()).unwrap();
-    let mut loaded = data.open_community(&id).unwrap();
+    let mut loaded = data.open_community(id.as_str()).unwrap();
     assert!(loaded.doc.get_missing_deps(&[]).is_empty());
     assert!(loaded.doc.get(ROOT, "k0").unwrap().is_some());
     assert!(loaded.doc.get(ROOT, "k1").unwrap().is_some());
     loaded.store.compact(&mut loaded.doc).unwrap();
-    assert_eq!(unsnapshotted_bytes(da.path(), &id), 0, "compaction ran");
+    assert_eq!(
+        unsnapshotted_bytes(da.path(), id.as_str()),
+        0,
+        "compaction ran"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -573,7 +583,7 @@ async fn a_member_naming_thousands_of_addresses_leaves_the_node_at_most_eight_to
     let (conn, _send, _recv) = dial_sync(
         &scene.device,
         addr_of(scene.ha().endpoint_id(), &scene.addrs),
-        &scene.id,
+        scene.id.as_str(),
         named,
     )
     .await
@@ -698,7 +708,7 @@ async fn a_member_cannot_pin_memory_with_connections_stalled_frames_or_repeated_
     let mark = heap_mark();
     let mut hoarders = Vec::new();
     for _ in 0..150 {
-        let (conn, mut send, recv) = dial_sync(device, target.clone(), &id, vec![])
+        let (conn, mut send, recv) = dial_sync(device, target.clone(), id.as_str(), vec![])
             .await
             .unwrap();
         write_frame(&mut send, &Frame::Sync(nothing.clone()))
@@ -720,7 +730,7 @@ async fn a_member_cannot_pin_memory_with_connections_stalled_frames_or_repeated_
     let mark = heap_mark();
     let mut stalled = Vec::new();
     for _ in 0..8 {
-        let (conn, mut send, recv) = dial_sync(device, target.clone(), &id, vec![])
+        let (conn, mut send, recv) = dial_sync(device, target.clone(), id.as_str(), vec![])
             .await
             .unwrap();
         send.write_all(&[0x04, 0x00, 0x00, 0x00, 4]).await.unwrap();
@@ -739,7 +749,7 @@ async fn a_member_cannot_pin_memory_with_connections_stalled_frames_or_repeated_
 
     // "I have nothing", again and again, on one connection: the node answers the first
     // with the snapshot and the second in full, then lets the connection go.
-    let (conn, mut send, mut recv) = dial_sync(device, target.clone(), &id, vec![])
+    let (conn, mut send, mut recv) = dial_sync(device, target.clone(), id.as_str(), vec![])
         .await
         .unwrap();
     let drain = tokio::spawn(async move { while let Ok(Some(_)) = read_frame(&mut recv).await {} });
@@ -849,7 +859,7 @@ async fn a_founder_whose_copy_and_peer_list_were_damaged_gets_the_community_back
     b.shutdown().await;
 
     // The founder's snapshot and known-peer list are damaged on disk.
-    let dir = da.path().join("communities").join(&id);
+    let dir = da.path().join("communities").join(id.as_str());
     let mut damaged = 0;
     for entry in std::fs::read_dir(&dir).unwrap() {
         let path = entry.unwrap().path();
@@ -873,9 +883,9 @@ async fn a_founder_whose_copy_and_peer_list_were_damaged_gets_the_community_back
     assert!(
         matches!(
             refused,
-            Err(NodeError::Store(
+            Err(NodeError::Engine(EngineError::Store(
                 commonroom_store::StoreError::MissingDeviceKey(_)
-            ))
+            )))
         ),
         "a missing key is refused"
     );

@@ -56,7 +56,7 @@ async fn members_who_know_only_the_relay_join_and_sync_through_it() {
     let ticket = commonroom_proto::Ticket::decode(&ticket.encode()).unwrap();
 
     let joined = hb.join(ticket, "Sam".into(), vec![]).await.unwrap();
-    assert_eq!(joined.to_string(), id);
+    assert_eq!(joined, id);
 
     // Live both ways, and each remembers the other's relay for next time.
     ha.apply(id.clone(), note("Posted from Alex's kitchen"))

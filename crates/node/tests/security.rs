@@ -9,7 +9,7 @@ use common::{
     addr_of, eventually, found, invite_and_join, node, node_with_raw_member_device, note,
     note_texts, stranger,
 };
-use commonroom_model::Command;
+use commonroom_model::{Command, CommunityId};
 use commonroom_net::NetError;
 use commonroom_net::dial::dial_sync;
 use commonroom_proto::{ALPN_SYNC, Ticket};
@@ -24,7 +24,7 @@ async fn a_stranger_gets_no_document_data() {
     let addrs = ha.addrs().await.unwrap();
 
     let s = stranger(99).await;
-    let err = dial_sync(&s, addr_of(ha.endpoint_id(), &addrs), &id, vec![])
+    let err = dial_sync(&s, addr_of(ha.endpoint_id(), &addrs), id.as_str(), vec![])
         .await
         .unwrap_err();
     assert!(
@@ -51,7 +51,7 @@ async fn a_stranger_gets_no_document_data() {
     let (mut send, mut recv) = conn.open_bi().await.unwrap();
     let hello = commonroom_proto::Frame::Hello(commonroom_proto::frame::Hello {
         version: 1,
-        community: id.clone(),
+        community: id.to_string(),
         addrs: vec![],
         relay: None,
     });
@@ -184,10 +184,14 @@ async fn garbage_truncated_and_huge_frames_are_cut_off_and_the_node_serves_on() 
         vec![0, 0, 0, 8, 4, 1, 2, 3, 4, 5, 6, 7, 8],
         vec![0xFF, 0xFF, 0xFF, 0xF0, 4],
     ] {
-        let (conn, mut send, _recv) =
-            dial_sync(&rogue, addr_of(ha.endpoint_id(), &addrs), &id, vec![])
-                .await
-                .unwrap();
+        let (conn, mut send, _recv) = dial_sync(
+            &rogue,
+            addr_of(ha.endpoint_id(), &addrs),
+            id.as_str(),
+            vec![],
+        )
+        .await
+        .unwrap();
         send.write_all(&bytes).await.unwrap();
         let closed = tokio::time::timeout(Duration::from_secs(15), conn.closed()).await;
         assert!(closed.is_ok(), "closed after a bad sync frame");
@@ -247,7 +251,7 @@ async fn a_crowd_of_strangers_cannot_starve_members() {
     let (conn, _send, _recv) = dial_sync(
         &member_device,
         addr_of(ha.endpoint_id(), &addrs),
-        &id,
+        id.as_str(),
         vec![],
     )
     .await
@@ -360,7 +364,7 @@ async fn a_removed_member_is_cut_off_by_every_node_that_saw_the_removal() {
 async fn propagation_latencies(
     ha: &commonroom_node::NodeHandle,
     hb: &commonroom_node::NodeHandle,
-    id: &str,
+    id: &CommunityId,
     edits: usize,
 ) -> Vec<Duration> {
     let mut events = hb.subscribe();
@@ -417,7 +421,7 @@ async fn a_stranger_hammering_the_node_leaves_it_responsive_to_members() {
             attempts.push(tokio::spawn(async move {
                 tokio::time::timeout(
                     Duration::from_secs(15),
-                    dial_sync(&attacker, target, &community, vec![]),
+                    dial_sync(&attacker, target, community.as_str(), vec![]),
                 )
                 .await
             }));
@@ -449,9 +453,9 @@ async fn a_stranger_hammering_the_node_leaves_it_responsive_to_members() {
 }
 
 /// Messages the node has taken in from the one connected peer.
-async fn messages_in(handle: &commonroom_node::NodeHandle, id: &str) -> u64 {
+async fn messages_in(handle: &commonroom_node::NodeHandle, id: &CommunityId) -> u64 {
     handle
-        .peers(id.to_owned())
+        .peers(id.clone())
         .await
         .unwrap()
         .iter()
@@ -471,10 +475,14 @@ async fn a_member_flooding_frames_is_paced_to_its_budget() {
     let da = tempfile::tempdir().unwrap();
     let (a, id, addrs, device) = node_with_raw_member_device(da.path(), "Flooded CoP", 201).await;
     let ha = a.handle();
-    let (conn, mut send, mut recv) =
-        dial_sync(&device, addr_of(ha.endpoint_id(), &addrs), &id, vec![])
-            .await
-            .unwrap();
+    let (conn, mut send, mut recv) = dial_sync(
+        &device,
+        addr_of(ha.endpoint_id(), &addrs),
+        id.as_str(),
+        vec![],
+    )
+    .await
+    .unwrap();
     // Read whatever the node answers, so its side never stalls on us.
     let drain = tokio::spawn(async move {
         while let Ok(Some(_)) = commonroom_net::framed::read_frame(&mut recv).await {}

@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use commonroom_model::Timestamp;
+use commonroom_model::{CommunityId, Timestamp};
 use egui::{Key, KeyboardShortcut, Modifiers, Ui};
 use serde::{Deserialize, Serialize};
 
@@ -22,7 +22,7 @@ const PREFS_KEY: &str = "commonroom-prefs";
 #[serde(default)]
 pub struct Prefs {
     /// The community shown last.
-    pub current: Option<String>,
+    pub current: Option<CommunityId>,
     /// The screen shown last.
     pub tab: Tab,
     /// Dark, light, or follow the system.
@@ -49,7 +49,7 @@ pub struct CommonroomApp {
     prefs: Prefs,
     screens: Screens,
     /// Communities whose snapshot, member and peers were asked for.
-    loaded: HashSet<String>,
+    loaded: HashSet<CommunityId>,
     /// Show the "start or join" page even though communities exist.
     adding: bool,
     /// The search dialog is open.
@@ -108,16 +108,16 @@ impl CommonroomApp {
     }
 
     /// The community shown, if any.
-    pub fn current(&self) -> Option<&str> {
+    pub fn current(&self) -> Option<&CommunityId> {
         self.prefs
             .current
-            .as_deref()
+            .as_ref()
             .filter(|id| self.data.communities.contains_key(*id))
     }
 
     /// Shows a community and a screen.
-    pub fn show(&mut self, community: &str, tab: Tab) {
-        self.prefs.current = Some(community.to_owned());
+    pub fn show(&mut self, community: &CommunityId, tab: Tab) {
+        self.prefs.current = Some(community.clone());
         self.prefs.tab = tab;
         self.adding = false;
     }
@@ -133,14 +133,14 @@ impl CommonroomApp {
         }
         self.absorb();
         self.shortcuts(ui);
-        let current = self.current().map(str::to_owned);
-        self.data.tick(current.as_deref(), &self.bridge);
+        let current = self.current().cloned();
+        self.data.tick(current.as_ref(), &self.bridge);
         ui.ctx()
             .request_repaint_after(std::time::Duration::from_secs(5));
 
-        egui::Panel::top("top_bar").show(ui, |ui| self.top_bar_ui(ui, current.as_deref()));
+        egui::Panel::top("top_bar").show(ui, |ui| self.top_bar_ui(ui, current.as_ref()));
         egui::Panel::bottom("status_bar").show(ui, |ui| {
-            crate::screens::status::status_ui(ui, &self.data, current.as_deref())
+            crate::screens::status::status_ui(ui, &self.data, current.as_ref())
         });
         let Some(id) = current.filter(|_| !self.adding) else {
             egui::CentralPanel::default_margins().show(ui, |ui| {
@@ -266,7 +266,7 @@ impl CommonroomApp {
         {
             self.prefs.current = Some(first);
         }
-        if let Some(id) = self.current().map(str::to_owned)
+        if let Some(id) = self.current().cloned()
             && self.loaded.insert(id.clone())
         {
             self.data.load(&id, &self.bridge);
@@ -303,7 +303,7 @@ impl CommonroomApp {
     }
 
     fn open_invite(&mut self) {
-        if let Some(id) = self.current().map(str::to_owned) {
+        if let Some(id) = self.current().cloned() {
             self.data.tickets.remove(&id);
             if self.may_invite(&id) {
                 self.bridge.invite(&id, self.invite_days);
@@ -313,7 +313,7 @@ impl CommonroomApp {
     }
 
     /// Whether this device's member may invite people (the dialog explains if not).
-    fn may_invite(&self, id: &str) -> bool {
+    fn may_invite(&self, id: &CommunityId) -> bool {
         let Some(state) = self.data.communities.get(id) else {
             return false;
         };
@@ -323,7 +323,7 @@ impl CommonroomApp {
         commonroom_model::permissions::abilities(view, me).manage_membership
     }
 
-    fn top_bar_ui(&mut self, ui: &mut Ui, current: Option<&str>) {
+    fn top_bar_ui(&mut self, ui: &mut Ui, current: Option<&CommunityId>) {
         ui.horizontal(|ui| {
             ui.heading("Commonroom");
             ui.separator();
@@ -335,7 +335,7 @@ impl CommonroomApp {
                     .get(current)
                     .map(|c| c.name.clone())
                     .unwrap_or_default();
-                let mut chosen = current.to_owned();
+                let mut chosen = current.clone();
                 egui::ComboBox::from_id_salt("community_switcher")
                     .selected_text(name)
                     .width(260.0)
@@ -346,7 +346,7 @@ impl CommonroomApp {
                     })
                     .response
                     .labelled_by(label.id);
-                if chosen != current {
+                if chosen != *current {
                     self.show(&chosen, self.prefs.tab);
                 }
                 if ui

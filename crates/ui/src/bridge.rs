@@ -9,7 +9,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use commonroom_model::history::{Activity, ActivityFilter};
-use commonroom_model::{Applied, CommunityView, MemberId};
+use commonroom_model::{Applied, CommunityId, CommunityView, MemberId};
 use commonroom_node::{Event, NodeHandle, PeerInfo};
 use tokio::sync::{broadcast, mpsc};
 
@@ -29,20 +29,20 @@ pub const HISTORY_LIMIT: usize = 500;
 #[derive(Debug)]
 pub enum Update {
     /// The communities on this device (id, name).
-    Communities(Vec<(String, String)>),
+    Communities(Vec<(CommunityId, String)>),
     /// A fresh snapshot of a community.
     View(
-        String,
+        CommunityId,
         Result<Arc<CommunityView>, crate::state::ViewProblem>,
     ),
     /// Which member this device is in a community.
-    Me(String, Option<MemberId>),
+    Me(CommunityId, Option<MemberId>),
     /// The known peers of a community.
-    Peers(String, Vec<PeerInfo>),
+    Peers(CommunityId, Vec<PeerInfo>),
     /// A command finished (the string names what was done, for messages).
     Applied {
         /// The community.
-        community: String,
+        community: CommunityId,
         /// What was asked, in words.
         what: String,
         /// The outcome.
@@ -51,13 +51,13 @@ pub enum Update {
         draft: Option<crate::here::Draft>,
     },
     /// A community was started, joined or filled with the sample (its id), or why not.
-    Opened(Result<String, String>),
+    Opened(Result<CommunityId, String>),
     /// An invite ticket for a community, or why none could be made.
-    Invite(String, Result<String, String>),
+    Invite(CommunityId, Result<String, String>),
     /// A device-link ticket for this device's member in a community, as text.
-    LinkTicket(String, Result<String, String>),
+    LinkTicket(CommunityId, Result<String, String>),
     /// A community's activity feed, newest first.
-    History(String, Result<Vec<Activity>, String>),
+    History(CommunityId, Result<Vec<Activity>, String>),
     /// Something happened in the node.
     Node(Event),
     /// Events were dropped because the window fell behind: re-read everything.
@@ -162,8 +162,8 @@ impl Bridge {
     }
 
     /// Asks for a community's snapshot and this device's member in it.
-    pub fn view(&self, community: &str) {
-        let community = community.to_owned();
+    pub fn view(&self, community: &CommunityId) {
+        let community = community.clone();
         self.spawn(|node| async move {
             let view = node
                 .view(community.clone())
@@ -174,8 +174,8 @@ impl Bridge {
     }
 
     /// Asks which member this device is in a community.
-    pub fn me(&self, community: &str) {
-        let community = community.to_owned();
+    pub fn me(&self, community: &CommunityId) {
+        let community = community.clone();
         self.spawn(|node| async move {
             let me = node.me(community.clone()).await.ok().flatten();
             Update::Me(community, me)
@@ -183,8 +183,8 @@ impl Bridge {
     }
 
     /// Asks for a community's known peers.
-    pub fn peers(&self, community: &str) {
-        let community = community.to_owned();
+    pub fn peers(&self, community: &CommunityId) {
+        let community = community.clone();
         self.spawn(|node| async move {
             let peers = node.peers(community.clone()).await.unwrap_or_default();
             Update::Peers(community, peers)
@@ -192,8 +192,8 @@ impl Bridge {
     }
 
     /// Applies a command (`what` describes it in words for the status line).
-    pub fn apply(&self, community: &str, outgoing: crate::here::Outgoing) {
-        let community = community.to_owned();
+    pub fn apply(&self, community: &CommunityId, outgoing: crate::here::Outgoing) {
+        let community = community.clone();
         let crate::here::Outgoing {
             what,
             command,
@@ -216,12 +216,7 @@ impl Bridge {
     /// Starts a community with this device's member as founder.
     pub fn create(&self, name: String, me: String) {
         self.spawn(|node| async move {
-            Update::Opened(
-                node.create(name, me)
-                    .await
-                    .map(|id| id.to_string())
-                    .map_err(|e| e.to_string()),
-            )
+            Update::Opened(node.create(name, me).await.map_err(|e| e.to_string()))
         });
     }
 
@@ -230,7 +225,7 @@ impl Bridge {
         self.spawn(|node| async move {
             let name = commonroom_model::sample::SAMPLE_NAME.to_owned();
             let result = async {
-                let id = node.create(name, me).await?.to_string();
+                let id = node.create(name, me).await?;
                 if let Some(founder) = node.me(id.clone()).await? {
                     let now = commonroom_model::Timestamp::now();
                     for command in commonroom_model::sample::sample_commands(&founder, now) {
@@ -253,7 +248,6 @@ impl Bridge {
                 Ok(ticket) => node
                     .join(ticket, me, Vec::new())
                     .await
-                    .map(|id| id.to_string())
                     .map_err(|e| e.to_string()),
             };
             Update::Opened(result)
@@ -261,8 +255,8 @@ impl Bridge {
     }
 
     /// Makes an invite ticket for a community, valid for `days`.
-    pub fn invite(&self, community: &str, days: u64) {
-        let community = community.to_owned();
+    pub fn invite(&self, community: &CommunityId, days: u64) {
+        let community = community.clone();
         let valid_for = Duration::from_secs(days.max(1) * 24 * 60 * 60);
         self.spawn(|node| async move {
             let ticket = node
@@ -275,8 +269,8 @@ impl Bridge {
     }
 
     /// Asks for a device-link ticket for this device's member.
-    pub fn link_ticket(&self, community: &str) {
-        let community = community.to_owned();
+    pub fn link_ticket(&self, community: &CommunityId) {
+        let community = community.clone();
         self.spawn(|node| async move {
             let ticket = node
                 .link_device_ticket(community.clone(), LINK_VALID_FOR)
@@ -288,8 +282,8 @@ impl Bridge {
     }
 
     /// Asks for the newest [`HISTORY_LIMIT`] changes that pass `filter`.
-    pub fn history(&self, community: &str, filter: ActivityFilter) {
-        let community = community.to_owned();
+    pub fn history(&self, community: &CommunityId, filter: ActivityFilter) {
+        let community = community.clone();
         self.spawn(|node| async move {
             let entries = node
                 .history(community.clone(), filter, HISTORY_LIMIT)

@@ -4,7 +4,7 @@
 use commonroom_model::entities::Removal;
 use commonroom_model::history::{Activity, ActivityFilter};
 use commonroom_model::permissions::Abilities;
-use commonroom_model::{Command, CommunityView, MemberId, Timestamp};
+use commonroom_model::{Command, CommunityId, CommunityView, MemberId, Timestamp};
 
 use crate::tabs::Tab;
 
@@ -46,7 +46,7 @@ pub struct Outgoing {
 /// A screen's view of the world for one frame.
 pub struct Here<'a> {
     /// The community's id.
-    pub id: &'a str,
+    pub id: &'a CommunityId,
     /// Its latest snapshot.
     pub view: &'a CommunityView,
     /// The member this device is, if known.
@@ -74,7 +74,7 @@ pub struct Here<'a> {
 impl<'a> Here<'a> {
     /// A frame's view of `view`.
     pub fn new(
-        id: &'a str,
+        id: &'a CommunityId,
         view: &'a CommunityView,
         me: Option<&'a MemberId>,
         now: Timestamp,

@@ -6,7 +6,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use commonroom_model::history::Activity;
-use commonroom_model::{CommunityView, MemberId};
+use commonroom_model::{CommunityId, CommunityView, MemberId};
+use commonroom_node::EngineError;
 use commonroom_node::{Event, PeerInfo};
 
 use crate::bridge::{Bridge, Update};
@@ -54,7 +55,7 @@ pub enum ViewProblem {
 impl From<commonroom_node::NodeError> for ViewProblem {
     fn from(error: commonroom_node::NodeError) -> Self {
         match error {
-            commonroom_node::NodeError::NotYetSynced(_) => Self::NotArrived,
+            commonroom_node::NodeError::Engine(EngineError::NotYetSynced(_)) => Self::NotArrived,
             other => Self::Failed(other.to_string()),
         }
     }
@@ -73,7 +74,7 @@ pub enum Notice {
 #[derive(Default)]
 pub struct Data {
     /// Communities on this device by id.
-    pub communities: BTreeMap<String, CommunityState>,
+    pub communities: BTreeMap<CommunityId, CommunityState>,
     /// The communities list has arrived at least once.
     pub listed: bool,
     /// Commands sent and not yet durable.
@@ -81,17 +82,17 @@ pub struct Data {
     /// The last message to show.
     pub notice: Option<(Notice, Instant)>,
     /// Invite tickets made in this session, by community.
-    pub tickets: BTreeMap<String, Result<String, String>>,
+    pub tickets: BTreeMap<CommunityId, Result<String, String>>,
     /// Device-link tickets made in this session, by community.
-    pub link_tickets: BTreeMap<String, Result<String, String>>,
+    pub link_tickets: BTreeMap<CommunityId, Result<String, String>>,
     /// The last activity feed read, by community.
-    pub history: BTreeMap<String, Result<Vec<Activity>, String>>,
+    pub history: BTreeMap<CommunityId, Result<Vec<Activity>, String>>,
     /// A start, join or sample is under way.
     pub opening: bool,
     /// The outcome of the last start, join or sample.
-    pub opened: Option<Result<String, String>>,
+    pub opened: Option<Result<CommunityId, String>>,
     /// Typed text of failed changes, by community, until its screen takes it back.
-    pub returned: BTreeMap<String, Vec<crate::here::Draft>>,
+    pub returned: BTreeMap<CommunityId, Vec<crate::here::Draft>>,
 }
 
 impl Data {
@@ -167,7 +168,7 @@ impl Data {
             Update::Node(event) => self.on_event(event, bridge),
             Update::Lagged => {
                 bridge.list();
-                let ids: Vec<String> = self.communities.keys().cloned().collect();
+                let ids: Vec<CommunityId> = self.communities.keys().cloned().collect();
                 for id in ids {
                     self.refresh(&id, bridge);
                 }
@@ -208,15 +209,15 @@ impl Data {
     }
 
     /// Asks for everything about a community the window is about to show.
-    pub fn load(&mut self, id: &str, bridge: &Bridge) {
+    pub fn load(&mut self, id: &CommunityId, bridge: &Bridge) {
         bridge.me(id);
         bridge.peers(id);
         self.refresh(id, bridge);
     }
 
     /// Asks for a new snapshot, unless one is already on its way (then asks once more after).
-    pub fn refresh(&mut self, id: &str, bridge: &Bridge) {
-        let state = self.communities.entry(id.to_owned()).or_default();
+    pub fn refresh(&mut self, id: &CommunityId, bridge: &Bridge) {
+        let state = self.communities.entry(id.clone()).or_default();
         if state.view_requested {
             state.view_stale = true;
         } else {
@@ -226,7 +227,7 @@ impl Data {
     }
 
     /// Re-reads the peers of the shown community when their times have aged.
-    pub fn tick(&mut self, shown: Option<&str>, bridge: &Bridge) {
+    pub fn tick(&mut self, shown: Option<&CommunityId>, bridge: &Bridge) {
         let Some(id) = shown else { return };
         if let Some(state) = self.communities.get_mut(id)
             && state
@@ -239,7 +240,12 @@ impl Data {
     }
 
     /// Sends a command and counts it as pending until it is durable.
-    pub fn apply(&mut self, bridge: &Bridge, community: &str, outgoing: crate::here::Outgoing) {
+    pub fn apply(
+        &mut self,
+        bridge: &Bridge,
+        community: &CommunityId,
+        outgoing: crate::here::Outgoing,
+    ) {
         self.pending_writes += 1;
         bridge.apply(community, outgoing);
     }

@@ -208,7 +208,7 @@ fn the_sample_community_opens_and_communities_switch() {
     wait_for(&mut app, "the second community", |h| {
         shows(h, "Second circle") && shows(h, "Welcome, Jo.")
     });
-    assert_ne!(app.state().current().unwrap(), sample);
+    assert_ne!(app.state().current().unwrap(), &sample);
     app.get_by_role_and_label(egui::accesskit::Role::ComboBox, "Community")
         .click();
     app.step();
@@ -218,7 +218,7 @@ fn the_sample_community_opens_and_communities_switch() {
         .unwrap()
         .click();
     wait_for(&mut app, "the switch back", |h| {
-        h.state().current() == Some(sample.as_str())
+        h.state().current() == Some(&sample)
     });
 }
 
@@ -341,7 +341,7 @@ fn joining_when_the_inviter_is_gone_says_so_and_keeps_nothing() {
             .await
             .unwrap();
         handle
-            .invite(id.to_string(), std::time::Duration::from_secs(3600))
+            .invite(id, std::time::Duration::from_secs(3600))
             .await
             .unwrap()
             .encode()

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use commonroom_model::commands::NewNote;
-use commonroom_model::{Command, NoteId};
+use commonroom_model::{Command, CommunityId, NoteId};
 use commonroom_net::NetConfig;
 use commonroom_node::{Node, NodeConfig, NodeHandle};
 use iroh::{EndpointAddr, TransportAddr};
@@ -30,7 +30,7 @@ pub async fn node_with_raw_member_device(
     seed: u8,
 ) -> (
     Node,
-    String,
+    CommunityId,
     Vec<std::net::SocketAddr>,
     commonroom_net::Bound,
 ) {
@@ -68,8 +68,8 @@ pub fn note(text: &str) -> Command {
     })
 }
 
-pub async fn note_texts(handle: &NodeHandle, community: &str) -> Vec<String> {
-    let view = handle.view(community.to_owned()).await.unwrap();
+pub async fn note_texts(handle: &NodeHandle, community: &CommunityId) -> Vec<String> {
+    let view = handle.view(community.clone()).await.unwrap();
     let mut texts: Vec<String> = view
         .notes
         .values()
@@ -81,16 +81,12 @@ pub async fn note_texts(handle: &NodeHandle, community: &str) -> Vec<String> {
 }
 
 /// Starts a community called `name` on `handle`, with Alex as its founder; returns its id.
-pub async fn found(handle: &NodeHandle, name: &str) -> String {
-    handle
-        .create(name.into(), "Alex".into())
-        .await
-        .unwrap()
-        .to_string()
+pub async fn found(handle: &NodeHandle, name: &str) -> CommunityId {
+    handle.create(name.into(), "Alex".into()).await.unwrap()
 }
 
 /// Waits (bounded) until `handle` shows a note reading `text` in `community`.
-pub async fn until_note(handle: &NodeHandle, community: &str, text: &str, limit: Duration) {
+pub async fn until_note(handle: &NodeHandle, community: &CommunityId, text: &str, limit: Duration) {
     eventually(&format!("the note {text:?}"), limit, || async {
         note_texts(handle, community)
             .await
@@ -117,14 +113,14 @@ where
 }
 
 /// Founder node `a` invites; node `b` joins. Returns the community id.
-pub async fn invite_and_join(a: &NodeHandle, b: &NodeHandle, community: &str, name: &str) {
+pub async fn invite_and_join(a: &NodeHandle, b: &NodeHandle, community: &CommunityId, name: &str) {
     let ticket = a
-        .invite(community.to_owned(), Duration::from_secs(3600))
+        .invite(community.clone(), Duration::from_secs(3600))
         .await
         .unwrap();
     let joined = b
         .join(ticket, name.to_owned(), vec!["housing".into()])
         .await
         .unwrap();
-    assert_eq!(joined.as_str(), community);
+    assert_eq!(&joined, community);
 }

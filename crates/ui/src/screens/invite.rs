@@ -11,7 +11,7 @@ pub const VALIDITY_CHOICES: [u64; 4] = [1, 7, 14, 30];
 /// (the person chose another validity in `days`).
 pub fn invite_ui(
     ctx: &Context,
-    community: &str,
+    community: &commonroom_model::CommunityId,
     here: &mut Here<'_>,
     ticket: Option<&Result<String, String>>,
     days: &mut u64,

@@ -23,7 +23,7 @@ pub fn ago(millis: i64) -> String {
 }
 
 /// Draws the status bar for the shown community.
-pub fn status_ui(ui: &mut Ui, data: &Data, current: Option<&str>) {
+pub fn status_ui(ui: &mut Ui, data: &Data, current: Option<&commonroom_model::CommunityId>) {
     ui.horizontal(|ui| {
         if let Some(state) = current.and_then(|id| data.communities.get(id)) {
             let online = state.online_peers();
