@@ -107,9 +107,16 @@ fn node_child(dir: &str, id: &str) {
         .await
         .unwrap();
         assert_eq!(lines.trim(), "read");
-        let view = handle.view(id.to_owned()).await.unwrap();
+        let view = handle
+            .view(commonroom_model::CommunityId::new(id))
+            .await
+            .unwrap();
         let history = handle
-            .history(id.to_owned(), ActivityFilter::default(), 200)
+            .history(
+                commonroom_model::CommunityId::new(id),
+                ActivityFilter::default(),
+                200,
+            )
             .await
             .unwrap();
         std::hint::black_box((view.notes.len(), history.len()));
@@ -145,7 +152,7 @@ fn main() {
     let snapshot = dir.path().join("automerge.am");
     {
         let data = commonroom_store::DataDir::open(dir.path()).unwrap();
-        let mut loaded = data.open_community(&id).unwrap();
+        let mut loaded = data.open_community(id.as_str()).unwrap();
         std::fs::write(&snapshot, loaded.doc.save()).unwrap();
     }
     let exe = std::env::current_exe().unwrap();
