@@ -11,7 +11,6 @@
 mod conn;
 mod driver;
 mod error;
-mod found;
 #[cfg(feature = "generate")]
 mod generated;
 mod handle;
@@ -22,7 +21,6 @@ pub use commonroom_engine::{DeviceId, EngineError, Event, Traffic};
 pub use commonroom_engine::{Request, Response};
 pub use commonroom_net::{NetConfig, RelayChoice};
 pub use error::NodeError;
-pub use found::{Founded, found_community};
 #[cfg(feature = "generate")]
 pub use generated::install_generated;
 pub use handle::{Node, NodeConfig, NodeHandle, PeerInfo, SyncReport};

@@ -159,6 +159,14 @@ fn load_reporting_one(
     loaded
 }
 
+/// Reading the directory again finds no problem and all eight notes.
+fn reloads_whole(dir: &Path) {
+    let data = DataDir::open(dir).unwrap();
+    let mut again = data.open_community(ID).unwrap();
+    assert!(again.problems.is_empty());
+    assert_eq!(notes(&mut again.doc).len(), 8);
+}
+
 fn check_damaged_chunk(damage: impl Fn(&Path), expected_reason: &str) {
     let tmp = tempfile::tempdir().unwrap();
     let mut original = setup(tmp.path(), Layout::Chunks);
@@ -195,10 +203,7 @@ fn check_damaged_chunk(damage: impl Fn(&Path), expected_reason: &str) {
     );
     drop(loaded);
     drop(data);
-    let data = DataDir::open(tmp.path()).unwrap();
-    let mut again = data.open_community(ID).unwrap();
-    assert!(again.problems.is_empty());
-    assert_eq!(notes(&mut again.doc).len(), 8);
+    reloads_whole(tmp.path());
 }
 
 #[test]
@@ -266,10 +271,7 @@ fn check_damaged_record(damage: impl Fn(&mut Vec<u8>, Range<usize>), expected_re
     );
     drop(loaded);
     drop(data);
-    let data = DataDir::open(tmp.path()).unwrap();
-    let mut again = data.open_community(ID).unwrap();
-    assert!(again.problems.is_empty());
-    assert_eq!(notes(&mut again.doc).len(), 8);
+    reloads_whole(tmp.path());
 }
 
 #[test]
