@@ -31,6 +31,8 @@ use crate::peers::{KnownPeer, KnownPeers};
 use crate::storage::{CommunityStorage, Storage};
 use crate::time::Now;
 
+mod reach;
+
 /// Bytes per change assumed when a message's size hints at how many changes it carries.
 const LABEL_BYTES_PER_CHANGE: usize = 256;
 
@@ -79,6 +81,10 @@ struct Live {
     first_seen: bool,
     session: SyncSession,
     reported_in_sync: bool,
+    /// The peer takes member address books (its hello said so, or it sent one).
+    shares_addresses: bool,
+    /// This device's address book went to the peer; changes follow it.
+    book_sent: bool,
 }
 
 /// Reconnection state for one (community, peer).
@@ -255,9 +261,14 @@ impl<S: Storage> Engine<S> {
                 ticket,
                 result,
             } => self.join_answered(request, ticket, result),
+            Input::PeerAddresses { conn, devices } => self.peer_addresses(conn, devices),
             Input::Addresses { direct, relay } => {
+                let changed = direct != self.direct || relay != self.relay;
                 self.direct = direct;
                 self.relay = relay;
+                if changed {
+                    self.own_addresses_changed();
+                }
             }
             Input::Tick => self.tick(),
             Input::Shutdown => {
@@ -870,6 +881,7 @@ impl<S: Storage> Engine<S> {
                 peer: live.peer,
             };
             self.event(event);
+            self.offer_book(conn);
         } else if !in_sync {
             live.reported_in_sync = false;
         }
@@ -882,6 +894,7 @@ impl<S: Storage> Engine<S> {
             initiator,
             addrs,
             relay,
+            shares_addresses,
         } = link;
         if initiator {
             self.dial_ended(&community, peer);
@@ -896,12 +909,10 @@ impl<S: Storage> Engine<S> {
             return;
         };
         let entry = open.peers.peers.entry(peer.to_string()).or_default();
-        if !addrs.is_empty() {
-            entry.addrs = addrs;
-        }
-        if relay.is_some() {
-            entry.relay = relay;
-        }
+        // The peer's hello is its own word; having dialed, only the path the connection took
+        // is known, which is kept when nothing better is (the peer's book says more).
+        let first_hand = !initiator || !entry.reachable();
+        let changed = first_hand && entry.hear(addrs, relay, wall);
         entry.last_seen = Some(wall);
         open.peers_dirty = true;
 
@@ -935,8 +946,16 @@ impl<S: Storage> Engine<S> {
                 first_seen: false,
                 session,
                 reported_in_sync: false,
+                shares_addresses,
+                book_sent: false,
             },
         );
+        if changed
+            && self.vouched_for(&community, &peer)
+            && let Some(entry) = self.entry_for(&community, peer)
+        {
+            self.pass_on(&community, &[entry], Some(conn), Some(peer));
+        }
         self.event(Event::PeerOnline { community, peer });
     }
 

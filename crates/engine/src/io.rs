@@ -87,6 +87,16 @@ pub enum Input {
         /// The inviter's answer.
         result: Result<JoinReply, JoinFailure>,
     },
+    /// A member told how to reach member devices ([`Frame::Addresses`]); the driver kept
+    /// only usable addresses and relays.
+    ///
+    /// [`Frame::Addresses`]: commonroom_proto::Frame::Addresses
+    PeerAddresses {
+        /// The connection it came on.
+        conn: ConnId,
+        /// What it said.
+        devices: Vec<commonroom_proto::frame::DeviceAddress>,
+    },
     /// How peers can reach this device now (its direct addresses and home relay).
     Addresses {
         /// Direct addresses.
@@ -113,6 +123,9 @@ pub struct Link {
     pub addrs: Vec<SocketAddr>,
     /// The peer's home relay, as understood by the driver.
     pub relay: Option<String>,
+    /// The peer said (in its hello) that it takes the member address book; only the side
+    /// that accepted can know this at the start.
+    pub shares_addresses: bool,
 }
 
 /// Why a join this device asked for did not get an answer.

@@ -5,11 +5,14 @@
 //! What it models of the real network: a connection is an ordered, reliable stream (as a
 //! QUIC stream is), so "loss" is a connection that breaks mid-way and "duplication" is two
 //! connections between the same pair (both dialed at once); a dial reaches only a device that
-//! is up, on the same side of every partition, and admitted by its gate; every message
-//! passes the same limits check as on a real connection.
+//! is up, on the same side of every partition, and admitted by its gate, and only if the
+//! dialer's transport was told the device's address (from a ticket, a connection, or a
+//! member's address book: nobody finds anybody by id alone); every message passes the same
+//! limits check as on a real connection.
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use commonroom_model::commands::{NewMember, NewNote};
@@ -120,6 +123,10 @@ pub struct SimPeer {
     pub side: u32,
     /// When its next tick is scheduled (to avoid scheduling the same tick twice).
     tick_at: Option<Duration>,
+    /// Where it can be reached.
+    pub addr: SocketAddr,
+    /// The addresses its transport was told (forgotten when it stops, as a process's are).
+    known: BTreeMap<DeviceId, Vec<SocketAddr>>,
 }
 
 /// Counts of what crossed the simulated network.
@@ -137,6 +144,10 @@ pub struct Traffic {
     pub snapshots: u64,
     /// Dials asked for, by the device dialed.
     pub dials_to: BTreeMap<usize, u64>,
+    /// Dials that failed because the dialer knew no address for the device.
+    pub dials_without_address: u64,
+    /// Member address-book frames delivered.
+    pub address_frames: u64,
 }
 
 /// The simulated world.
@@ -186,7 +197,7 @@ impl Sim {
     pub fn new(n: usize, seed: u64, net: NetModel) -> Self {
         let mut rng = SimRng::new(seed);
         let peers = (0..n)
-            .map(|_| {
+            .map(|i| {
                 let mut secret = [0u8; 32];
                 for chunk in secret.chunks_mut(8) {
                     chunk.copy_from_slice(&rng.next_u64().to_le_bytes());
@@ -200,6 +211,8 @@ impl Sim {
                     gates: BTreeMap::new(),
                     side: 0,
                     tick_at: None,
+                    addr: SocketAddr::from(([10, (i >> 8) as u8, i as u8, 1], 7000)),
+                    known: BTreeMap::new(),
                 }
             })
             .collect();
@@ -258,7 +271,15 @@ impl Sim {
                 self.peers[peer].engine = Some(engine);
                 self.peers[peer].tick_at = None;
                 self.carry_out(peer, outputs);
-                self.schedule_tick(peer);
+                // As the driver does: the engine hears how it is reached.
+                let direct = vec![self.peers[peer].addr];
+                self.deliver(
+                    peer,
+                    Input::Addresses {
+                        direct,
+                        relay: None,
+                    },
+                );
             }
             Err(error) => tracing::error!(peer, %error, "a simulated device could not start"),
         }
@@ -269,6 +290,7 @@ impl Sim {
     pub fn stop(&mut self, peer: usize) {
         self.peers[peer].engine = None;
         self.peers[peer].gates.clear();
+        self.peers[peer].known.clear();
         let mine: Vec<(usize, ConnId)> = self
             .ends
             .keys()
@@ -424,6 +446,11 @@ impl Sim {
                         let bytes = bytes.as_ref().clone();
                         (bytes.len(), Input::Snapshot { conn, bytes })
                     }
+                    Outgoing::Frame(Frame::Addresses(devices)) => {
+                        self.traffic.address_frames += 1;
+                        self.deliver(peer, Input::PeerAddresses { conn, devices });
+                        return true;
+                    }
                     Outgoing::Frame(_) => return self.breach(peer, conn),
                 };
                 self.traffic.messages += 1;
@@ -547,7 +574,16 @@ impl Sim {
                     ticket,
                     join,
                 } => self.join(peer, request, inviter, ticket, join),
-                Output::JoinAnswer { .. } | Output::Learn { .. } | Output::Event(_) => {}
+                Output::Learn {
+                    peer: device,
+                    addrs,
+                    ..
+                } => {
+                    if !addrs.is_empty() {
+                        self.peers[peer].known.insert(device, addrs);
+                    }
+                }
+                Output::JoinAnswer { .. } | Output::Event(_) => {}
                 Output::Gate { community, devices } => {
                     self.peers[peer]
                         .gates
@@ -566,8 +602,18 @@ impl Sim {
         if let Some(to) = to {
             *self.traffic.dials_to.entry(to).or_default() += 1;
         }
+        let addressed = to.is_some_and(|to| {
+            self.peers[from]
+                .known
+                .get(&to_device)
+                .is_some_and(|addrs| addrs.contains(&self.peers[to].addr))
+        });
+        if !addressed {
+            self.traffic.dials_without_address += 1;
+        }
         let admitted = to.is_some_and(|to| {
-            self.reachable(from, to)
+            addressed
+                && self.reachable(from, to)
                 && self.peers[to]
                     .gates
                     .get(community)
@@ -602,12 +648,15 @@ impl Sim {
             };
             self.ends.insert((from, mine), end(from, theirs, to));
             self.ends.insert((to, theirs), end(to, mine, from));
+            // The acceptor hears the dialer's addresses in its hello; the dialer knows the
+            // path it took.
             let link = |peer: usize, initiator| Link {
                 community: community.clone(),
                 peer: self.peers[peer].device,
                 initiator,
-                addrs: Vec::new(),
+                addrs: vec![self.peers[peer].addr],
                 relay: None,
+                shares_addresses: !initiator,
             };
             let accepted = Input::Connected {
                 conn: theirs,
@@ -762,6 +811,16 @@ impl Sim {
             let doc = engine.document(&community).ok_or(SimError::Unexpected(0))?;
             doc.save()
         };
+        // Each joined through device 0, so each knows how to reach it, and only it.
+        let mut through_first = crate::peers::KnownPeers::default();
+        through_first.peers.insert(
+            self.peers[0].device.to_string(),
+            crate::peers::KnownPeer {
+                addrs: vec![self.peers[0].addr],
+                ..Default::default()
+            },
+        );
+        let through_first = through_first.to_text();
         for (peer, member) in members.into_iter().enumerate().skip(1) {
             let Some(member) = member else { continue };
             let mut doc =
@@ -771,7 +830,11 @@ impl Sim {
                 &storage,
                 &community,
                 &mut doc,
-                &[("me", member.as_str()), ("name", "Simulated circle")],
+                &[
+                    ("me", member.as_str()),
+                    ("name", "Simulated circle"),
+                    ("peers", &through_first),
+                ],
             )
             .map_err(|e| SimError::Refused {
                 peer,

@@ -302,6 +302,7 @@ fn a_new_member_gets_the_whole_community_in_one_snapshot() {
         initiator: false,
         addrs: Vec::new(),
         relay: None,
+        shares_addresses: false,
     };
     engine.handle(Input::Connected { conn: 1, link }, at(200));
     let opening = SyncSession::new()
@@ -335,6 +336,7 @@ fn a_change_is_offered_to_every_connected_peer_of_its_community() {
             initiator: true,
             addrs: Vec::new(),
             relay: None,
+            shares_addresses: false,
         };
         let out = engine.handle(Input::Connected { conn, link }, at(10));
         assert!(
@@ -370,6 +372,7 @@ fn a_third_connection_from_one_device_lets_the_oldest_go() {
         initiator: false,
         addrs: Vec::new(),
         relay: None,
+        shares_addresses: false,
     };
     engine.handle(
         Input::Connected {
@@ -622,4 +625,223 @@ fn with_its_mesh_full_of_dials_a_device_asks_for_no_early_tick() {
     // until something else is due (here, compaction after a quiet spell), not at once.
     let next = engine.next_tick().expect("compaction is due later");
     assert!(next >= Duration::from_millis(20 + 2_000), "{next:?}");
+}
+
+/// Adds a member with `device` linked on `engine`'s community; returns the member.
+fn add_member_device(
+    engine: &mut Engine<MemoryStorage>,
+    community: &CommunityId,
+    name: &str,
+    device: DeviceId,
+    n: u128,
+) -> MemberId {
+    let member = MemberId::new(commonroom_model::ids::newest_first_id(T0 as u64, n));
+    let commands = [
+        Command::AddMember(commonroom_model::commands::NewMember {
+            id: member.clone(),
+            name: name.into(),
+            organisation: None,
+            roles: vec![commonroom_model::Role::Member],
+            focus: Vec::new(),
+            contact: None,
+        }),
+        Command::LinkDevice {
+            member: member.clone(),
+            device: device.to_string(),
+            label: format!("{name}'s laptop"),
+        },
+    ];
+    for command in commands {
+        let out = engine.handle(
+            Input::Request {
+                id: 50,
+                request: Request::Apply {
+                    community: community.clone(),
+                    command,
+                },
+            },
+            at(5),
+        );
+        assert!(matches!(reply(&out), Some(Ok(_))), "{out:?}");
+    }
+    member
+}
+
+/// Frames the engine sends on `conn`.
+fn sent_on(outputs: &[Output], conn: u64) -> Vec<Frame> {
+    outputs
+        .iter()
+        .filter_map(|o| match o {
+            Output::Send {
+                conn: c,
+                frame: Outgoing::Frame(frame),
+            } if *c == conn => Some(frame.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Plays a peer holding `peer_doc` on `conn` until neither side has more to say; returns
+/// everything the engine decided meanwhile.
+fn sync_as_peer(
+    engine: &mut Engine<MemoryStorage>,
+    conn: u64,
+    peer_doc: &mut AutoCommit,
+    now: u64,
+) -> Vec<Output> {
+    let mut session = SyncSession::new();
+    let mut all = Vec::new();
+    for _ in 0..20 {
+        let Some(bytes) = session.generate(peer_doc) else {
+            break;
+        };
+        let message = CheckedMessage::check(bytes).expect("a real message");
+        let out = engine.handle(Input::Message { conn, message }, at(now));
+        for frame in sent_on(&out, conn) {
+            if let Frame::Sync(bytes) = frame {
+                session
+                    .receive(peer_doc, &bytes)
+                    .expect("the engine's message applies");
+            }
+        }
+        all.extend(out);
+    }
+    all
+}
+
+fn books(frames: &[Frame]) -> Vec<commonroom_proto::frame::DeviceAddress> {
+    frames
+        .iter()
+        .filter_map(|f| match f {
+            Frame::Addresses(devices) => Some(devices.clone()),
+            _ => None,
+        })
+        .flatten()
+        .collect()
+}
+
+#[test]
+fn the_address_book_names_only_member_devices_and_goes_only_to_members_who_take_it() {
+    let mut engine = engine_on(MemoryStorage::new(), 1, false);
+    let community = found(&mut engine);
+    engine.handle(
+        Input::Addresses {
+            direct: vec!["10.0.0.1:7000".parse().unwrap()],
+            relay: None,
+        },
+        at(1),
+    );
+    let (b, c, d) = (device(2).1, device(3).1, device(4).1);
+    add_member_device(&mut engine, &community, "Bea", b, 2);
+    add_member_device(&mut engine, &community, "Cai", c, 3);
+    let removed = add_member_device(&mut engine, &community, "Dee", d, 4);
+    let stranger = device(9).1;
+    // C and D were met (C as an older node that takes no book); then D is removed.
+    for (conn, peer, port) in [(3, c, 7003), (4, d, 7004)] {
+        let link = Link {
+            community: community.clone(),
+            peer,
+            initiator: false,
+            addrs: vec![format!("10.0.0.{conn}:{port}").parse().unwrap()],
+            relay: None,
+            shares_addresses: false,
+        };
+        engine.handle(Input::Connected { conn, link }, at(10));
+    }
+    engine.handle(
+        Input::Request {
+            id: 60,
+            request: Request::Apply {
+                community: community.clone(),
+                command: Command::RemoveMember {
+                    id: removed,
+                    reason: None,
+                },
+            },
+        },
+        at(20),
+    );
+
+    // B connects and takes books: nothing until their first sync is done.
+    let link = Link {
+        community: community.clone(),
+        peer: b,
+        initiator: false,
+        addrs: vec!["10.0.0.2:7002".parse().unwrap()],
+        relay: None,
+        shares_addresses: true,
+    };
+    let out = engine.handle(Input::Connected { conn: 2, link }, at(30));
+    assert!(
+        books(&sent_on(&out, 2)).is_empty(),
+        "no book before the sync"
+    );
+    let mut peer_doc = AutoCommit::load(&engine.document(&community).unwrap().save()).unwrap();
+    let out = sync_as_peer(&mut engine, 2, &mut peer_doc, 40);
+    let book = books(&sent_on(&out, 2));
+    let named: Vec<&str> = book.iter().map(|d| d.device.as_str()).collect();
+    assert!(
+        named.contains(&device(1).1.to_string().as_str()),
+        "itself: {named:?}"
+    );
+    assert!(
+        named.contains(&c.to_string().as_str()),
+        "a member's device: {named:?}"
+    );
+    assert!(!named.contains(&b.to_string().as_str()), "not B to itself");
+    assert!(
+        !named.contains(&d.to_string().as_str()),
+        "not a removed member's device"
+    );
+    let cai = book.iter().find(|e| e.device == c.to_string()).unwrap();
+    assert_eq!(cai.addrs, ["10.0.0.3:7003".parse().unwrap()]);
+    assert_eq!(cai.seen, T0 + 10, "when C itself said so");
+
+    // B tells of C's new address (newer), of a stranger, and of the removed device.
+    let word = |device: DeviceId, port: u16, seen: i64| commonroom_proto::frame::DeviceAddress {
+        device: device.to_string(),
+        addrs: vec![std::net::SocketAddr::from(([10, 9, 9, 9], port))],
+        relay: None,
+        seen,
+    };
+    let out = engine.handle(
+        Input::PeerAddresses {
+            conn: 2,
+            devices: vec![
+                word(c, 8003, T0 + 35),
+                word(stranger, 8009, T0 + 35),
+                word(d, 8004, T0 + 35),
+                // An old word about C changes nothing.
+                word(c, 8103, T0 + 5),
+            ],
+        },
+        at(50),
+    );
+    let learned: Vec<(DeviceId, Vec<std::net::SocketAddr>)> = out
+        .iter()
+        .filter_map(|o| match o {
+            Output::Learn { peer, addrs, .. } => Some((*peer, addrs.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(learned, [(c, vec!["10.9.9.9:8003".parse().unwrap()])]);
+    // C takes no books (an older node), so hears nothing; nothing goes back to B.
+    assert!(books(&sent_on(&out, 3)).is_empty());
+    assert!(books(&sent_on(&out, 2)).is_empty());
+    // And `peers` reports what was heard.
+    let out = engine.handle(
+        Input::Request {
+            id: 61,
+            request: Request::Peers {
+                community: community.clone(),
+            },
+        },
+        at(60),
+    );
+    let Some(Ok(Response::Peers(peers))) = reply(&out) else {
+        panic!("peers: {out:?}");
+    };
+    let cai = peers.iter().find(|p| p.device == c).unwrap();
+    assert_eq!(cai.addrs, ["10.9.9.9:8003".parse().unwrap()]);
+    assert!(peers.iter().all(|p| p.device != stranger));
 }

@@ -146,12 +146,14 @@ fn the_members_of_a_larger_community_reach_each_other_when_the_founder_leaves() 
     let community = sim
         .community_of_all(Duration::from_secs(120))
         .expect("everyone is in");
-    assert!(
-        sim.run_until_converged(&community, Duration::from_secs(1), Duration::from_secs(60))
-            .is_some()
-    );
-    // Each device keeps a bounded mesh, not a connection to everyone.
-    for peer in &sim.peers {
+    // Each member knows only the founder's address (its ticket). A while online together
+    // lets the members' address books spread.
+    let until = sim.clock() + Duration::from_secs(30);
+    sim.run_until(until);
+    assert!(sim.traffic.address_frames > 0);
+    // Each device keeps a bounded mesh, not a connection to everyone (the founder, whom
+    // everyone reached first, apart).
+    for peer in &sim.peers[1..] {
         let engine = peer.engine.as_ref().expect("up");
         let peers: std::collections::BTreeSet<_> =
             engine.connections().map(|(_, _, p)| p).collect();
@@ -171,6 +173,55 @@ fn the_members_of_a_larger_community_reach_each_other_when_the_founder_leaves() 
     let states = sim.states(&community);
     assert!(states.windows(2).all(|w| w[0] == w[1]));
     assert!(states[0].contains("written after the founder left"));
+}
+
+#[test]
+fn members_invited_by_one_find_each_other_after_the_inviter_leaves_for_good() {
+    // Eight members, each invited by device 0 and told only its address.
+    let mut sim = Sim::new(9, 11, NetModel::default());
+    let limit = Duration::from_secs(120);
+    let community = sim.found_and_join_all(limit).expect("everyone joins");
+    let until = sim.clock() + Duration::from_secs(20);
+    sim.run_until(until);
+    // The inviter leaves for good; every other device restarts (laptops closed overnight),
+    // so nothing is left of the connections or the addresses its transport had: only what
+    // each stored of its peers.
+    sim.stop(0);
+    for peer in 1..9 {
+        sim.stop(peer);
+    }
+    for peer in 1..9 {
+        sim.start(peer);
+    }
+    // Then they split in two (two rooms, no link between), each side writes, and they heal.
+    sim.partition(&[0, 1, 1, 1, 1, 2, 2, 2, 2]);
+    for author in 1..9 {
+        sim.add_note(author, &community, &format!("note from member {author}"));
+    }
+    let until = sim.clock() + Duration::from_secs(10);
+    sim.run_until(until);
+    sim.heal();
+    assert!(
+        sim.run_until_converged(
+            &community,
+            Duration::from_millis(250),
+            Duration::from_secs(60)
+        )
+        .is_some(),
+        "the eight converge without their inviter"
+    );
+    let states = sim.states(&community);
+    for author in 1..9 {
+        assert!(
+            states[0].contains(&format!("note from member {author}")),
+            "member {author}'s note reached everyone"
+        );
+    }
+    // They were connected to each other, not only to the inviter.
+    for peer in &sim.peers[1..] {
+        let engine = peer.engine.as_ref().expect("up");
+        assert!(engine.connections().count() >= 2);
+    }
 }
 
 #[test]

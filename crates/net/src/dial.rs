@@ -44,6 +44,7 @@ pub async fn dial_sync(
         community: community.to_owned(),
         addrs: own_addrs,
         relay: bound.home_relay(),
+        shares_addresses: true,
     };
     write_frame(&mut send, &Frame::Hello(hello)).await?;
     match read_frame_within(&mut recv, DIAL_TIMEOUT).await {

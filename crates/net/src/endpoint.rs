@@ -92,7 +92,7 @@ pub fn relay_url(text: &str) -> Option<RelayUrl> {
 }
 
 /// Most direct addresses kept for one peer device.
-pub const MAX_PEER_ADDRS: usize = 8;
+pub const MAX_PEER_ADDRS: usize = commonroom_proto::frame::MAX_ADDRS_PER_DEVICE;
 
 /// The addresses from a peer worth dialing: no unspecified, multicast or broadcast address
 /// and no port 0, no repeats, at most [`MAX_PEER_ADDRS`] (the first ones, as the peer

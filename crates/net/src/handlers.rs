@@ -34,6 +34,8 @@ pub enum Inbound {
         peer_addrs: Vec<SocketAddr>,
         /// The peer's home relay, as it says.
         peer_relay: Option<String>,
+        /// The peer takes member address books (its hello said so).
+        shares_addresses: bool,
         /// The connection.
         conn: Connection,
         /// Our half of the stream.
@@ -146,6 +148,7 @@ impl SyncHandler {
             community: hello.community,
             peer_addrs: hello.addrs,
             peer_relay: hello.relay,
+            shares_addresses: hello.shares_addresses,
             conn: conn.clone(),
             send,
             recv,

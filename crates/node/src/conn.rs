@@ -10,10 +10,11 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use commonroom_net::close;
+use commonroom_net::endpoint::{relay_url, usable_addrs};
 use commonroom_net::framed::{read_header, read_payload, write_frame, write_shared};
 use commonroom_net::limits::PeerBudget;
 use commonroom_proto::checked::{self, CheckedMessage};
-use commonroom_proto::frame::HEADER_LEN;
+use commonroom_proto::frame::{DeviceAddress, HEADER_LEN};
 use commonroom_proto::{Frame, MAX_SYNC_LEN};
 use iroh::endpoint::{Connection, RecvStream, SendStream};
 use tokio::sync::{Semaphore, mpsc};
@@ -141,12 +142,34 @@ async fn read_loop(
                     Err(reason) => return End::Protocol(reason),
                 }
             }
+            Frame::Addresses(devices) => Msg::Addresses {
+                id,
+                devices: usable_ways_in(devices),
+            },
             other => return End::Protocol(format!("unexpected frame {other:?}")),
         };
         if driver.send(msg).await.is_err() {
             return End::NodeStopped;
         }
     }
+}
+
+/// What of a member's address book this node would use: each device's usable direct
+/// addresses and its relay as the transport understands it; devices with neither are left
+/// out. (The relay is kept only in the understood form, never as the peer wrote it.)
+fn usable_ways_in(devices: Vec<DeviceAddress>) -> Vec<DeviceAddress> {
+    devices
+        .into_iter()
+        .filter_map(|mut device| {
+            device.addrs = usable_addrs(device.addrs);
+            device.relay = device
+                .relay
+                .as_deref()
+                .and_then(relay_url)
+                .map(|url| url.to_string());
+            (!device.addrs.is_empty() || device.relay.is_some()).then_some(device)
+        })
+        .collect()
 }
 
 /// Runs a limits check on a blocking thread (inflating a large message takes a while) and

@@ -66,6 +66,11 @@ pub(crate) enum Msg {
     Closed {
         id: ConnId,
     },
+    /// A member's address book, cut to what the transport can use.
+    Addresses {
+        id: ConnId,
+        devices: Vec<commonroom_proto::frame::DeviceAddress>,
+    },
     Dialed {
         community: CommunityId,
         peer: DeviceId,
@@ -340,6 +345,9 @@ impl Driver {
             Msg::Snapshot { id, bytes, .. } => {
                 self.charged(id, Input::Snapshot { conn: id, bytes })
             }
+            Msg::Addresses { id, devices } => {
+                self.charged(id, Input::PeerAddresses { conn: id, devices })
+            }
             Msg::Closed { id } => {
                 if self.conns.remove(&id).is_some() {
                     self.feed(Input::Closed { conn: id });
@@ -357,6 +365,7 @@ impl Driver {
                         initiator: true,
                         addrs: Vec::new(),
                         relay: None,
+                        shares_addresses: false,
                     };
                     self.establish(link, conn, send, recv);
                 }
@@ -451,6 +460,8 @@ impl Driver {
             },
         );
         tokio::spawn(conn::run(id, conn, send, recv, rx, self.tx.clone(), share));
+        // The book this device gives its peers names its own ways in as they are now.
+        self.tell_addresses();
         self.feed(Input::Connected { conn: id, link });
     }
 
@@ -461,6 +472,7 @@ impl Driver {
                 community,
                 peer_addrs,
                 peer_relay,
+                shares_addresses,
                 conn,
                 send,
                 recv,
@@ -472,6 +484,7 @@ impl Driver {
                     initiator: false,
                     addrs: peer_addrs,
                     relay: peer_relay,
+                    shares_addresses,
                 };
                 self.establish(link, conn, send, recv);
             }

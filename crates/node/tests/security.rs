@@ -54,6 +54,7 @@ async fn a_stranger_gets_no_document_data() {
         community: id.to_string(),
         addrs: vec![],
         relay: None,
+        shares_addresses: true,
     });
     send.write_all(&hello.encode()).await.unwrap();
     let bytes = tokio::time::timeout(Duration::from_secs(5), recv.read_to_end(1 << 20))

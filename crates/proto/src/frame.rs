@@ -27,6 +27,12 @@ const KIND_SYNC: u8 = 4;
 const KIND_JOIN: u8 = 5;
 const KIND_JOINED: u8 = 6;
 const KIND_SNAPSHOT: u8 = 7;
+const KIND_ADDRESSES: u8 = 8;
+
+/// Most member devices one addresses frame names; a larger book goes in several frames.
+pub const MAX_ADDRESSES_PER_FRAME: usize = 64;
+/// Most direct addresses one device is known by (a peer naming more is cut to these).
+pub const MAX_ADDRS_PER_DEVICE: usize = 8;
 
 /// Why bytes from a peer are not a valid frame.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -70,6 +76,27 @@ pub struct Hello {
     /// The sender's home relay (an iroh relay URL), for reaching it from another network.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub relay: Option<String>,
+    /// The sender understands [`Frame::Addresses`]: the side that accepts may send it the
+    /// member address book. (Older nodes leave it out and are sent none.)
+    #[serde(default)]
+    pub shares_addresses: bool,
+}
+
+/// How to reach one member device, as one member tells another. Sent only on a sync
+/// connection the gate accepted, so only members ever see a member's addresses.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceAddress {
+    /// The device's endpoint id (hex).
+    pub device: String,
+    /// Its direct addresses, at most [`MAX_ADDRS_PER_DEVICE`].
+    #[serde(default)]
+    pub addrs: Vec<std::net::SocketAddr>,
+    /// Its home relay (an iroh relay URL), if it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relay: Option<String>,
+    /// When these were last heard from the device itself (ms since the epoch): the newest
+    /// word about a device wins.
+    pub seen: i64,
 }
 
 /// The first frame on a join connection: proof of an invite, and who is joining.
@@ -120,6 +147,9 @@ pub enum Frame {
     /// A whole saved document, sent once to a peer that has nothing yet (a new member), so it
     /// loads the community in one piece instead of applying every change; sync continues after.
     Snapshot(Vec<u8>),
+    /// How to reach member devices (at most [`MAX_ADDRESSES_PER_FRAME`]), so members can
+    /// reach each other without the one who invited them.
+    Addresses(Vec<DeviceAddress>),
 }
 
 /// A parsed, size-checked frame header.
@@ -138,7 +168,9 @@ impl Header {
         let kind = bytes[4];
         let limit = match kind {
             KIND_SYNC | KIND_SNAPSHOT => MAX_SYNC_LEN,
-            KIND_HELLO | KIND_ACCEPT | KIND_REFUSE | KIND_JOIN | KIND_JOINED => MAX_CONTROL_LEN,
+            KIND_HELLO | KIND_ACCEPT | KIND_REFUSE | KIND_JOIN | KIND_JOINED | KIND_ADDRESSES => {
+                MAX_CONTROL_LEN
+            }
             other => return Err(FrameError::UnknownKind(other)),
         };
         if len > limit {
@@ -182,6 +214,28 @@ fn json<T: serde::de::DeserializeOwned>(
     })
 }
 
+/// Decodes an addresses frame's payload within its limits.
+fn addresses(payload: &[u8]) -> Result<Vec<DeviceAddress>, FrameError> {
+    let malformed = |reason: String| FrameError::Malformed {
+        kind: "addresses",
+        reason,
+    };
+    let book: Vec<DeviceAddress> = json("addresses", payload)?;
+    if book.len() > MAX_ADDRESSES_PER_FRAME {
+        return Err(malformed(format!(
+            "{} devices, more than {MAX_ADDRESSES_PER_FRAME}",
+            book.len()
+        )));
+    }
+    if let Some(long) = book.iter().find(|d| d.addrs.len() > MAX_ADDRS_PER_DEVICE) {
+        return Err(malformed(format!(
+            "{} addresses for one device, more than {MAX_ADDRS_PER_DEVICE}",
+            long.addrs.len()
+        )));
+    }
+    Ok(book)
+}
+
 impl Frame {
     /// Encodes the frame with its header.
     pub fn encode(&self) -> Vec<u8> {
@@ -193,6 +247,7 @@ impl Frame {
             Frame::Join(j) => (KIND_JOIN, serde_json::to_vec(j).unwrap_or_default()),
             Frame::Joined(j) => (KIND_JOINED, serde_json::to_vec(j).unwrap_or_default()),
             Frame::Snapshot(bytes) => (KIND_SNAPSHOT, bytes.clone()),
+            Frame::Addresses(a) => (KIND_ADDRESSES, serde_json::to_vec(a).unwrap_or_default()),
         };
         let mut out = Vec::with_capacity(HEADER_LEN + payload.len());
         out.extend_from_slice(&(payload.len() as u32).to_be_bytes());
@@ -228,6 +283,7 @@ impl Frame {
             KIND_JOIN => Ok(Frame::Join(json("join", payload)?)),
             KIND_JOINED => Ok(Frame::Joined(json("joined", payload)?)),
             KIND_SNAPSHOT => Ok(Frame::Snapshot(payload.to_vec())),
+            KIND_ADDRESSES => addresses(payload).map(Frame::Addresses),
             other => Err(FrameError::UnknownKind(other)),
         }
     }

@@ -26,7 +26,7 @@ use automerge::sync::SyncDoc;
 use automerge::transaction::Transactable;
 use automerge::{AutoCommit, ROOT};
 use commonroom_proto::checked::{self, CheckedMessage, MAX_INFLATED_BYTES};
-use commonroom_proto::frame::{FrameDecoder, Hello, JoinReply, JoinRequest};
+use commonroom_proto::frame::{DeviceAddress, FrameDecoder, Hello, JoinReply, JoinRequest};
 use commonroom_proto::{Frame, SyncSession, Ticket};
 
 struct Counting;
@@ -263,7 +263,14 @@ fn frame_seeds() -> Vec<Vec<u8>> {
             "[::1]:4000".parse().unwrap(),
         ],
         relay: Some("https://relay.example.org./".into()),
+        shares_addresses: true,
     });
+    let addresses = Frame::Addresses(vec![DeviceAddress {
+        device: "ab".repeat(32),
+        addrs: vec!["10.0.0.7:4000".parse().unwrap()],
+        relay: Some("https://relay.example.org./".into()),
+        seen: 1_780_000_000_000,
+    }]);
     let join = Frame::Join(JoinRequest {
         version: 1,
         community: "01JCOMMUNITY0000000000000".into(),
@@ -285,6 +292,7 @@ fn frame_seeds() -> Vec<Vec<u8>> {
         hello.encode(),
         join.encode(),
         joined.encode(),
+        addresses.encode(),
         Frame::Refuse("not a member".into()).encode(),
         Frame::Snapshot(vec![1, 2, 3]).encode(),
         stream,

@@ -1,7 +1,7 @@
 //! Peer bytes never panic a decoder, and oversized announcements are refused from the header.
 #![allow(clippy::unwrap_used, reason = "tests fail loudly on unexpected errors")]
 
-use commonroom_proto::frame::{FrameDecoder, Hello};
+use commonroom_proto::frame::{DeviceAddress, FrameDecoder, Hello};
 use commonroom_proto::{Frame, FrameError, Header, MAX_SYNC_LEN, SyncSession, Ticket};
 use proptest::prelude::*;
 
@@ -36,8 +36,15 @@ fn frames_round_trip_through_a_chunked_stream() {
             community: "c".into(),
             addrs: vec!["127.0.0.1:9".parse().unwrap()],
             relay: Some("https://relay.example.org./".into()),
+            shares_addresses: true,
         }),
         Frame::Accept,
+        Frame::Addresses(vec![DeviceAddress {
+            device: "cd".repeat(32),
+            addrs: vec!["127.0.0.1:10".parse().unwrap()],
+            relay: None,
+            seen: 1,
+        }]),
         Frame::Sync(vec![1, 2, 3]),
         Frame::Refuse("not a member".into()),
     ];
@@ -132,5 +139,49 @@ proptest! {
     ) {
         let ticket = Ticket { community, inviter, addrs, relay, secret };
         prop_assert_eq!(Ticket::decode(&ticket.encode()).unwrap(), ticket);
+    }
+}
+
+#[test]
+fn an_address_book_beyond_its_limits_is_refused_whole() {
+    use commonroom_proto::frame::{MAX_ADDRESSES_PER_FRAME, MAX_ADDRS_PER_DEVICE};
+    let entry = |addrs: usize| DeviceAddress {
+        device: "ab".repeat(32),
+        addrs: (0..addrs)
+            .map(|i| std::net::SocketAddr::from(([10, 0, 0, 1], 1000 + i as u16)))
+            .collect(),
+        relay: None,
+        seen: 1,
+    };
+    let decode = |frame: Frame| {
+        let mut decoder = FrameDecoder::new();
+        decoder.push(&frame.encode());
+        decoder.next_frame()
+    };
+    let fits = Frame::Addresses(vec![entry(MAX_ADDRS_PER_DEVICE); MAX_ADDRESSES_PER_FRAME]);
+    assert_eq!(decode(fits.clone()).unwrap(), Some(fits));
+    for over in [
+        Frame::Addresses(vec![entry(1); MAX_ADDRESSES_PER_FRAME + 1]),
+        Frame::Addresses(vec![entry(MAX_ADDRS_PER_DEVICE + 1)]),
+    ] {
+        assert!(
+            matches!(
+                decode(over),
+                Err(FrameError::Malformed {
+                    kind: "addresses",
+                    ..
+                })
+            ),
+            "refused"
+        );
+    }
+    // Not JSON, or not a list of devices.
+    for payload in [&b"\xff\xfe"[..], b"{\"device\":1}", b"[{\"seen\":1}]"] {
+        let mut bytes = (payload.len() as u32).to_be_bytes().to_vec();
+        bytes.push(8);
+        bytes.extend_from_slice(payload);
+        let mut decoder = FrameDecoder::new();
+        decoder.push(&bytes);
+        assert!(decoder.next_frame().is_err(), "{payload:?}");
     }
 }
