@@ -2,105 +2,12 @@
 //! control socket, invite and join, live edits, and a node killed mid-sync.
 #![allow(clippy::unwrap_used, reason = "tests fail loudly")]
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+mod support;
 
-const NET: [&str; 5] = ["--bind", "127.0.0.1:0", "--no-relay", "--no-mdns", ""];
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
-fn bin() -> &'static str {
-    env!("CARGO_BIN_EXE_commonroom")
-}
-
-fn run(dir: &Path, args: &[&str]) -> Output {
-    Command::new(bin())
-        .arg("--data-dir")
-        .arg(dir)
-        .args(args.iter().filter(|a| !a.is_empty()))
-        .output()
-        .unwrap()
-}
-
-fn ok(dir: &Path, args: &[&str]) -> String {
-    let out = run(dir, args);
-    assert!(
-        out.status.success(),
-        "`{}` failed: {}",
-        args.join(" "),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap().trim().to_owned()
-}
-
-/// A `commonroom serve` process, killed when dropped.
-struct Serve {
-    child: Child,
-    dir: PathBuf,
-}
-
-impl Serve {
-    fn start(dir: &Path) -> Self {
-        let mut child = Command::new(bin())
-            .arg("--data-dir")
-            .arg(dir)
-            .arg("serve")
-            .args(&NET[..4])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        assert!(line.starts_with("ready "), "serve printed {line:?}");
-        Self {
-            child,
-            dir: dir.to_path_buf(),
-        }
-    }
-
-    fn kill(mut self) {
-        self.child.kill().unwrap(); // SIGKILL
-        self.child.wait().unwrap();
-    }
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = &self.dir;
-    }
-}
-
-fn show(dir: &Path, community: &str) -> serde_json::Value {
-    serde_json::from_str(&ok(dir, &["show", community, "--json"])).unwrap()
-}
-
-fn note_texts(dir: &Path, community: &str) -> Vec<String> {
-    let v = show(dir, community);
-    let mut texts: Vec<String> = v["notes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|n| n["text"].as_str().unwrap().to_owned())
-        .collect();
-    texts.sort();
-    texts
-}
-
-fn eventually(what: &str, limit: Duration, mut check: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while start.elapsed() < limit {
-        if check() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    panic!("timed out after {limit:?} waiting for: {what}");
-}
+use support::{LOOPBACK as NET, Serve, bin, eventually, note_texts, ok, run, show};
 
 #[test]
 fn two_processes_invite_join_and_sync_live() {

@@ -14,6 +14,8 @@ use commonroom_net::NetError;
 use commonroom_net::dial::dial_sync;
 use commonroom_proto::{ALPN_SYNC, Ticket};
 
+const WAIT: Duration = Duration::from_secs(30);
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stranger_gets_no_document_data() {
     let da = tempfile::tempdir().unwrap();
@@ -543,4 +545,110 @@ async fn a_member_flooding_frames_is_paced_to_its_budget() {
     conn.close(0u32.into(), b"done");
     drain.abort();
     a.shutdown().await;
+}
+
+/// Everything a stranger reads on a connection it opens with `alpn` and `opening`, until the
+/// node closes it.
+async fn what_a_stranger_reads(
+    s: &commonroom_net::Bound,
+    to: iroh::EndpointAddr,
+    alpn: &[u8],
+    opening: commonroom_proto::Frame,
+) -> Vec<u8> {
+    let conn = s.endpoint.connect(to, alpn).await.unwrap();
+    let (mut send, mut recv) = conn.open_bi().await.unwrap();
+    send.write_all(&opening.encode()).await.unwrap();
+    tokio::time::timeout(Duration::from_secs(5), recv.read_to_end(1 << 20))
+        .await
+        .unwrap()
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn members_learn_each_others_addresses_and_a_stranger_learns_none() {
+    let dirs: Vec<_> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
+    let a = node(dirs[0].path()).await;
+    let b = node(dirs[1].path()).await;
+    let c = node(dirs[2].path()).await;
+    let (ha, hb, hc) = (a.handle(), b.handle(), c.handle());
+    let id = found(&ha, "Address book CoP").await;
+    invite_and_join(&ha, &hb, &id, "Bea").await;
+    invite_and_join(&ha, &hc, &id, "Cai").await;
+    // B and C met only A; each learns from A how to reach the other, and they connect.
+    let c_addrs = hc.addrs().await.unwrap();
+    eventually("B knows C's address, from A", WAIT, || async {
+        hb.peers(id.clone())
+            .await
+            .unwrap()
+            .iter()
+            .any(|p| p.endpoint == hc.endpoint_id() && p.addrs.iter().any(|a| c_addrs.contains(a)))
+    })
+    .await;
+    eventually("B and C connected to each other", WAIT, || async {
+        hb.peers(id.clone())
+            .await
+            .unwrap()
+            .iter()
+            .any(|p| p.endpoint == hc.endpoint_id() && p.online)
+    })
+    .await;
+
+    // A stranger asking A or B for the community, or presenting a forged invite, reads a
+    // refusal and nothing else: no member's address, no port.
+    let s = stranger(77).await;
+    let b_addrs = hb.addrs().await.unwrap();
+    let ports: Vec<String> = c_addrs
+        .iter()
+        .chain(&b_addrs)
+        .map(|a| a.port().to_string())
+        .collect();
+    let hello = commonroom_proto::Frame::Hello(commonroom_proto::frame::Hello {
+        version: 1,
+        community: id.to_string(),
+        addrs: vec![],
+        relay: None,
+        shares_addresses: true,
+    });
+    let key = commonroom_proto::InviteKey::from_secret(&[5; 32]);
+    let forged = commonroom_proto::Frame::Join(commonroom_proto::frame::JoinRequest {
+        version: 1,
+        community: id.to_string(),
+        invite: key.public_hex(),
+        signature: key.sign_join(id.as_str(), s.endpoint.id().as_bytes()),
+        name: "Mallory".into(),
+        focus: vec![],
+        addrs: vec![],
+        relay: None,
+    });
+    let a_addrs = ha.addrs().await.unwrap();
+    for (to, alpn, opening) in [
+        (
+            addr_of(ha.endpoint_id(), &a_addrs),
+            ALPN_SYNC,
+            hello.clone(),
+        ),
+        (addr_of(hb.endpoint_id(), &b_addrs), ALPN_SYNC, hello),
+        (
+            addr_of(ha.endpoint_id(), &a_addrs),
+            commonroom_proto::ALPN_JOIN,
+            forged,
+        ),
+    ] {
+        let bytes = what_a_stranger_reads(&s, to, alpn, opening).await;
+        let mut decoder = commonroom_proto::frame::FrameDecoder::new();
+        decoder.push(&bytes);
+        let frame = decoder.next_frame().unwrap().expect("a refusal");
+        assert!(
+            matches!(frame, commonroom_proto::Frame::Refuse(_)),
+            "{frame:?}"
+        );
+        assert_eq!(decoder.buffered(), 0, "nothing after the refusal");
+        let text = String::from_utf8_lossy(&bytes);
+        for port in &ports {
+            assert!(!text.contains(port.as_str()), "{text}");
+        }
+    }
+    for node in [a, b, c] {
+        node.shutdown().await;
+    }
 }
