@@ -136,6 +136,9 @@ pub enum Command {
         /// How many days the invite stays valid.
         #[arg(long, default_value_t = 14)]
         days: u64,
+        /// How many people may join with this one invite (a group, say a training cohort).
+        #[arg(long, default_value_t = 1)]
+        uses: u32,
     },
     /// Join a community through the inviter's device; exits 0 once the community is stored here.
     Join {

@@ -79,6 +79,11 @@ pub fn invites(
             for invite in view.open_invites(Timestamp::now()) {
                 let kind = match &invite.for_member {
                     Some(member) => format!("links a device of {}", view.member_name(member)),
+                    None if invite.uses > 1 => format!(
+                        "invites a group: {} of {} places left",
+                        invite.uses_left(),
+                        invite.uses
+                    ),
                     None => "invites a new member".to_owned(),
                 };
                 let by = invite

@@ -36,10 +36,14 @@ pub fn dispatch(
 ) -> Result<()> {
     let mut backend = NodeBackend::new(node.clone(), runtime.clone());
     match command {
-        Command::Invite { community, days } => {
+        Command::Invite {
+            community,
+            days,
+            uses,
+        } => {
             let id = backend.resolve(&community)?;
-            let ticket =
-                runtime.block_on(node.invite(id, Duration::from_secs(days.max(1) * 86_400)))?;
+            let valid_for = Duration::from_secs(days.max(1) * 86_400);
+            let ticket = runtime.block_on(node.invite_group(id, valid_for, uses))?;
             writeln!(out, "{}", ticket.encode())?;
         }
         Command::Device {

@@ -217,3 +217,67 @@ fn a_second_device_links_as_the_same_member_and_a_lost_one_is_unlinked() {
     );
     drop(serve_a);
 }
+
+#[test]
+fn a_group_invite_is_honoured_by_a_member_while_the_inviter_is_away() {
+    let dirs: Vec<_> = (0..6).map(|_| tempfile::tempdir().unwrap()).collect();
+    let (a, b) = (dirs[0].path(), dirs[1].path());
+    let id = ok(a, &["create", "Peer Support Circle", "--me", "Alex"]);
+    let serve_a = Serve::start(a);
+    let ticket = ok(a, &["invite", &id]);
+    ok(
+        b,
+        &[
+            "join", &ticket, "--me", "Bea", NET[0], NET[1], NET[2], NET[3],
+        ],
+    );
+    let _serve_b = Serve::start(b);
+    eventually("Bea is online with Alex", Duration::from_secs(60), || {
+        ok(a, &["peers", &id]).contains("online")
+    });
+
+    // One invite for a group of three, made while Bea is online: it names her too.
+    let group = ok(a, &["invite", &id, "--uses", "3", "--days", "7"]);
+    let decoded = commonroom_proto::Ticket::decode(&group).unwrap();
+    assert_eq!(decoded.others.len(), 1, "the ticket names Bea's device");
+    eventually(
+        "Bea's copy has the group invite",
+        Duration::from_secs(60),
+        || ok(b, &["invites", "list", &id]).contains("3 of 3 places left"),
+    );
+    serve_a.kill();
+
+    // Alex is away: Bea's node lets the three in.
+    for (dir, name) in [
+        (dirs[2].path(), "Cai"),
+        (dirs[3].path(), "Dev"),
+        (dirs[4].path(), "Eli"),
+    ] {
+        let joined = ok(
+            dir,
+            &["join", &group, "--me", name, NET[0], NET[1], NET[2], NET[3]],
+        );
+        assert_eq!(joined, id, "{name} joined");
+        let names: Vec<String> = show(dir, &id)["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["name"].as_str().unwrap().to_owned())
+            .collect();
+        assert!(names.contains(&name.to_owned()), "{names:?}");
+    }
+    // A fourth use is refused, in plain words.
+    let fourth = run(
+        dirs[5].path(),
+        &[
+            "join", &group, "--me", "Fay", NET[0], NET[1], NET[2], NET[3],
+        ],
+    );
+    assert!(!fourth.status.success());
+    let said = String::from_utf8_lossy(&fourth.stderr);
+    assert!(
+        said.contains("used by as many people as it was for"),
+        "{said}"
+    );
+    assert!(!ok(b, &["invites", "list", &id]).contains("places left"));
+}

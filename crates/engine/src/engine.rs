@@ -17,6 +17,7 @@ use commonroom_model::{
 };
 use commonroom_proto::checked::CheckedMessage;
 use commonroom_proto::frame::{JoinReply, JoinRequest};
+use commonroom_proto::invite::{MAX_TICKET_PEERS, TicketPeer};
 use commonroom_proto::{Frame, InviteKey, PROTOCOL_VERSION, SyncSession, Ticket, verify_join};
 
 use crate::community::Open;
@@ -484,9 +485,10 @@ impl<S: Storage> Engine<S> {
                 community,
                 valid_for,
                 for_me,
+                uses,
                 secret,
             } => self
-                .invite(&community, valid_for, for_me, secret)
+                .invite(&community, valid_for, for_me, uses, secret)
                 .map(Response::Ticket),
             Request::Join {
                 ticket,
@@ -1036,6 +1038,7 @@ impl<S: Storage> Engine<S> {
         community: &CommunityId,
         valid_for: Duration,
         for_me: bool,
+        uses: u32,
         secret: [u8; 32],
     ) -> Result<Ticket, EngineError> {
         let for_member = if for_me {
@@ -1058,6 +1061,7 @@ impl<S: Storage> Engine<S> {
                 public_key: key.public_hex(),
                 expires_at,
                 for_member,
+                uses,
             },
         )?;
         Ok(Ticket {
@@ -1066,7 +1070,39 @@ impl<S: Storage> Engine<S> {
             addrs: self.direct.clone(),
             relay: self.relay.clone(),
             secret,
+            others: self.ticket_peers(community),
         })
+    }
+
+    /// Other member devices a ticket names, who can let the joiner in while this device is
+    /// away: those connected now first, then those seen most recently, each with a way in.
+    fn ticket_peers(&self, community: &CommunityId) -> Vec<TicketPeer> {
+        let Some(open) = self.communities.get(community) else {
+            return Vec::new();
+        };
+        let mut known: Vec<(bool, i64, DeviceId, &KnownPeer)> = open
+            .peers
+            .peers
+            .iter()
+            .filter_map(|(id, known)| Some((id.parse::<DeviceId>().ok()?, known)))
+            .filter(|(device, known)| {
+                *device != self.device && known.reachable() && self.vouched_for(community, device)
+            })
+            .map(|(device, known)| {
+                let online = self.is_connected(community, &device);
+                (online, known.last_seen.unwrap_or(0), device, known)
+            })
+            .collect();
+        known.sort_by_key(|k| std::cmp::Reverse((k.0, k.1)));
+        known
+            .into_iter()
+            .take(MAX_TICKET_PEERS)
+            .map(|(_, _, device, known)| TicketPeer {
+                id: *device.as_bytes(),
+                addrs: known.addrs.clone(),
+                relay: known.relay.clone(),
+            })
+            .collect()
     }
 
     fn start_join(
@@ -1083,11 +1119,24 @@ impl<S: Storage> Engine<S> {
             return Err(EngineError::AlreadyMember);
         }
         let inviter = DeviceId(ticket.inviter);
+        let mut candidates = vec![inviter];
         self.out.push(Output::Learn {
             peer: inviter,
             addrs: ticket.addrs.clone(),
             relay: ticket.relay.clone(),
         });
+        for other in &ticket.others {
+            let device = DeviceId(other.id);
+            if candidates.contains(&device) || device == self.device {
+                continue;
+            }
+            candidates.push(device);
+            self.out.push(Output::Learn {
+                peer: device,
+                addrs: other.addrs.clone(),
+                relay: other.relay.clone(),
+            });
+        }
         let key = InviteKey::from_secret(&ticket.secret);
         let join = JoinRequest {
             version: PROTOCOL_VERSION,
@@ -1101,7 +1150,7 @@ impl<S: Storage> Engine<S> {
         };
         self.out.push(Output::Join {
             request,
-            inviter,
+            candidates,
             ticket,
             join,
         });
@@ -1112,10 +1161,10 @@ impl<S: Storage> Engine<S> {
         &mut self,
         request: RequestId,
         ticket: Ticket,
-        result: Result<JoinReply, JoinFailure>,
+        result: Result<(DeviceId, JoinReply), JoinFailure>,
     ) {
-        let joined = match result {
-            Ok(joined) => joined,
+        let (admitted_by, joined) = match result {
+            Ok(answer) => answer,
             Err(failure) => {
                 let error = match failure {
                     JoinFailure::Refused(reason) => EngineError::InviteRefused(reason),
@@ -1126,16 +1175,28 @@ impl<S: Storage> Engine<S> {
                 return;
             }
         };
-        let inviter = DeviceId(ticket.inviter);
+        // Everyone the ticket names is a member to sync with; the one who let this device
+        // in is dialed first.
         let mut peers = KnownPeers::default();
-        peers.peers.insert(
-            inviter.to_string(),
-            KnownPeer {
-                addrs: ticket.addrs.clone(),
-                relay: ticket.relay.clone(),
-                ..Default::default()
-            },
+        let named = std::iter::once((ticket.inviter, &ticket.addrs, &ticket.relay)).chain(
+            ticket
+                .others
+                .iter()
+                .map(|other| (other.id, &other.addrs, &other.relay)),
         );
+        for (id, addrs, relay) in named {
+            if DeviceId(id) == self.device {
+                continue;
+            }
+            peers.peers.insert(
+                DeviceId(id).to_string(),
+                KnownPeer {
+                    addrs: addrs.clone(),
+                    relay: relay.clone(),
+                    ..Default::default()
+                },
+            );
+        }
         // The community the ticket names (the edge where its text becomes an id).
         let community = CommunityId::from(ticket.community.as_str());
         // Who this device is and whom to ask for the community are stored with it, in one
@@ -1169,7 +1230,7 @@ impl<S: Storage> Engine<S> {
             community: community.clone(),
             deadline: self.now.elapsed + JOIN_TIMEOUT,
         });
-        self.dial(&community, inviter);
+        self.dial(&community, admitted_by);
     }
 
     /// Devices to dial for a community: those its gate admits (which, while the community

@@ -78,14 +78,14 @@ pub enum Input {
         /// What it sent.
         request: JoinRequest,
     },
-    /// The inviter answered a join this device asked for ([`Output::Join`]).
+    /// A member's device answered a join this device asked for ([`Output::Join`]).
     JoinAnswered {
         /// The request that started the join.
         request: RequestId,
         /// The ticket it used.
         ticket: Ticket,
-        /// The inviter's answer.
-        result: Result<JoinReply, JoinFailure>,
+        /// The answer, and the device that gave it (one of the candidates).
+        result: Result<(DeviceId, JoinReply), JoinFailure>,
     },
     /// A member told how to reach member devices ([`Frame::Addresses`]); the driver kept
     /// only usable addresses and relays.
@@ -192,6 +192,8 @@ pub enum Request {
         valid_for: Duration,
         /// A device-link invite for this device's own member.
         for_me: bool,
+        /// How many people may join with it (1 for a personal invite).
+        uses: u32,
         /// The invite's secret: 32 random bytes from the driver's secure source.
         secret: [u8; 32],
     },
@@ -337,13 +339,15 @@ pub enum Output {
         /// The device.
         peer: DeviceId,
     },
-    /// Ask an inviter to admit this device; answered by [`Input::JoinAnswered`]. The driver
-    /// fills in this device's addresses and home relay.
+    /// Ask to be let in; answered by [`Input::JoinAnswered`]. The driver asks the
+    /// candidates in turn (the first it reaches first) until one admits this device, so
+    /// only one can; it fills in this device's addresses and home relay.
     Join {
         /// The request that started it.
         request: RequestId,
-        /// The inviter's device.
-        inviter: DeviceId,
+        /// The member devices that may let this device in: the inviter, then the others
+        /// the ticket names.
+        candidates: Vec<DeviceId>,
         /// The ticket.
         ticket: Ticket,
         /// The signed request.

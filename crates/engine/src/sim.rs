@@ -570,10 +570,10 @@ impl Sim {
                 } => self.dial(peer, &community, to),
                 Output::Join {
                     request,
-                    inviter,
+                    candidates,
                     ticket,
                     join,
-                } => self.join(peer, request, inviter, ticket, join),
+                } => self.join(peer, request, &candidates, ticket, join),
                 Output::Learn {
                     peer: device,
                     addrs,
@@ -671,52 +671,68 @@ impl Sim {
         }
     }
 
+    /// Asks the candidates in turn, as the driver does: the first reachable one that
+    /// admits the joiner answers; otherwise the first refusal, or that none was reachable.
     fn join(
         &mut self,
         from: usize,
         request: RequestId,
-        inviter: DeviceId,
+        candidates: &[DeviceId],
         ticket: Ticket,
         join: commonroom_proto::frame::JoinRequest,
     ) {
-        let to = self.peers.iter().position(|p| p.device == inviter);
         let at = self.clock + self.net.max_latency * 2;
-        let result = match to {
-            Some(to) if self.reachable(from, to) => {
-                let device = self.peers[from].device;
-                let now = self.now();
-                let outputs = self.peers[to].engine.as_mut().map(|engine| {
-                    engine.handle(
-                        Input::JoinAsked {
-                            join: request,
-                            peer: device,
-                            request: join,
-                        },
-                        now,
-                    )
-                });
-                let mut answer = Err(JoinFailure::Unreachable("no answer".into()));
-                let mut rest = Vec::new();
-                for output in outputs.into_iter().flatten() {
-                    match output {
-                        Output::JoinAnswer { result, .. } => {
-                            answer = result
-                                .map(|member| JoinReply {
-                                    member: member.to_string(),
-                                })
-                                .map_err(JoinFailure::Refused);
-                        }
-                        other => rest.push(other),
-                    }
-                }
-                self.carry_out(to, rest);
-                self.schedule_tick(to);
-                answer
+        let mut result = Err(JoinFailure::Unreachable(
+            "no member named in the invite is reachable".into(),
+        ));
+        for candidate in candidates {
+            let Some(to) = self.peers.iter().position(|p| p.device == *candidate) else {
+                continue;
+            };
+            if !self.reachable(from, to) {
+                continue;
             }
-            _ => Err(JoinFailure::Unreachable(
-                "the inviter is not reachable".into(),
-            )),
-        };
+            let device = self.peers[from].device;
+            let now = self.now();
+            let outputs = self.peers[to].engine.as_mut().map(|engine| {
+                engine.handle(
+                    Input::JoinAsked {
+                        join: request,
+                        peer: device,
+                        request: join.clone(),
+                    },
+                    now,
+                )
+            });
+            let mut answer = Err(JoinFailure::Unreachable("no answer".into()));
+            let mut rest = Vec::new();
+            for output in outputs.into_iter().flatten() {
+                match output {
+                    Output::JoinAnswer { result, .. } => {
+                        answer = result
+                            .map(|member| {
+                                (
+                                    *candidate,
+                                    JoinReply {
+                                        member: member.to_string(),
+                                    },
+                                )
+                            })
+                            .map_err(JoinFailure::Refused);
+                    }
+                    other => rest.push(other),
+                }
+            }
+            self.carry_out(to, rest);
+            self.schedule_tick(to);
+            let admitted = answer.is_ok();
+            if admitted || matches!(result, Err(JoinFailure::Unreachable(_))) {
+                result = answer;
+            }
+            if admitted {
+                break;
+            }
+        }
         let answered = Input::JoinAnswered {
             request,
             ticket,
@@ -756,6 +772,7 @@ impl Sim {
                     community: community.clone(),
                     valid_for: Duration::from_secs(3600),
                     for_me: false,
+                    uses: 1,
                     secret,
                 },
                 limit,

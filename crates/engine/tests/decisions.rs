@@ -104,6 +104,7 @@ fn invite_and_request(
                 community: community.clone(),
                 valid_for: Duration::from_secs(3600),
                 for_me: false,
+                uses: 1,
                 secret,
             },
         },
@@ -516,6 +517,7 @@ fn a_sync_with_no_one_to_ask_answers_at_once_and_a_join_gives_up_in_time() {
         addrs: Vec::new(),
         relay: None,
         secret: [5; 32],
+        others: Vec::new(),
     };
     let out = joiner.handle(
         Input::Request {
@@ -533,9 +535,12 @@ fn a_sync_with_no_one_to_ask_answers_at_once_and_a_join_gives_up_in_time() {
         Input::JoinAnswered {
             request: 3,
             ticket,
-            result: Ok(commonroom_proto::frame::JoinReply {
-                member: MemberId::generate().to_string(),
-            }),
+            result: Ok((
+                device(1).1,
+                commonroom_proto::frame::JoinReply {
+                    member: MemberId::generate().to_string(),
+                },
+            )),
         },
         at(100),
     );
@@ -556,6 +561,7 @@ fn a_refused_join_says_why_by_kind() {
         addrs: Vec::new(),
         relay: None,
         secret: [5; 32],
+        others: Vec::new(),
     };
     for (failure, expected) in [
         (JoinFailure::Busy, "busy"),

@@ -262,7 +262,8 @@ pub struct Action {
     pub deleted: bool,
 }
 
-/// A one-time invite: the public half of the secret carried by the ticket.
+/// An invite: the public half of the secret carried by the ticket. Any member's device can
+/// check a joiner's proof against it and let them in, up to its number of uses.
 #[derive(Clone, Debug, Reconcile, Hydrate, Serialize)]
 pub struct Invite {
     /// The invite's public key (hex); also its id.
@@ -273,16 +274,52 @@ pub struct Invite {
     pub created_at: Timestamp,
     /// After this it is refused.
     pub expires_at: Timestamp,
-    /// The member who joined with it.
+    /// The member who first joined with it (kept so releases before group invites still
+    /// see a used invite as used).
     pub used_by: Option<MemberId>,
-    /// When it was used.
+    /// When it was first used.
     pub used_at: Option<Timestamp>,
+    /// How many people may join with it: 1 for a personal invite, more for a group.
+    #[autosurgeon(missing = "one_use")]
+    pub uses: u32,
+    /// Everyone who joined with it (member id to when), one entry per use, so admissions
+    /// written on different members' devices at the same time are all kept.
+    #[autosurgeon(missing = "Default::default")]
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub joined: BTreeMap<String, Timestamp>,
     /// Withdrawn before use.
     pub revoked: bool,
     /// For a device-link ticket: the member whose new device it admits (no new member is
     /// added). `None` for an invitation to a new member.
     #[autosurgeon(missing = "Default::default")]
     pub for_member: Option<MemberId>,
+}
+
+/// The number of uses of an invite written before group invites.
+fn one_use() -> u32 {
+    1
+}
+
+impl Invite {
+    /// How many people have joined with it.
+    pub fn times_used(&self) -> u32 {
+        let recorded = u32::try_from(self.joined.len()).unwrap_or(u32::MAX);
+        if recorded == 0 && self.used_by.is_some() {
+            1
+        } else {
+            recorded
+        }
+    }
+
+    /// How many more people may join with it.
+    pub fn uses_left(&self) -> u32 {
+        self.uses.max(1).saturating_sub(self.times_used())
+    }
+
+    /// Whether someone could still join with it at `now`.
+    pub fn is_open(&self, now: Timestamp) -> bool {
+        !self.revoked && self.uses_left() > 0 && self.expires_at > now
+    }
 }
 
 /// A short survey (a training-needs survey, meeting feedback) that members answer offline.

@@ -166,11 +166,7 @@ impl CommunityView {
 
     /// Invites that can still be used at `now` (not used, revoked or expired), newest first.
     pub fn open_invites(&self, now: Timestamp) -> Vec<&Invite> {
-        let mut open: Vec<&Invite> = self
-            .invites
-            .values()
-            .filter(|i| !i.revoked && i.used_by.is_none() && i.expires_at > now)
-            .collect();
+        let mut open: Vec<&Invite> = self.invites.values().filter(|i| i.is_open(now)).collect();
         open.sort_by_key(|i| std::cmp::Reverse(i.created_at));
         open
     }

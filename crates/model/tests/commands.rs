@@ -508,6 +508,7 @@ fn invites_are_one_time_and_expire() {
                 public_key: key.clone(),
                 expires_at: expires,
                 for_member: None,
+                uses: 1,
             },
         )
         .unwrap();

@@ -178,6 +178,7 @@ fn roles_decide_who_may_manage_membership_and_hide_notes() {
         public_key: "d".repeat(64),
         expires_at: Timestamp::from_millis(common::T0 + 86_400_000),
         for_member,
+        uses: 1,
     };
     assert!(not_allowed(f.doc.apply(&as_sam, invite(None))));
     assert!(not_allowed(
@@ -267,6 +268,7 @@ fn a_device_link_ticket_adds_a_device_to_its_member_and_no_member() {
                 public_key: key.clone(),
                 expires_at: Timestamp::from_millis(common::T0 + 86_400_000),
                 for_member: Some(sam.clone()),
+                uses: 1,
             },
         )
         .unwrap();
@@ -319,6 +321,7 @@ fn a_joiner_is_recorded_as_admitted_by_whoever_wrote_the_admission_not_by_the_in
                 public_key: key.clone(),
                 expires_at: Timestamp::from_millis(common::T0 + 86_400_000),
                 for_member: None,
+                uses: 1,
             },
         )
         .unwrap();
@@ -711,6 +714,7 @@ fn with_no_steward_left_every_member_may_act_as_one() {
         public_key: "d".repeat(64),
         expires_at: Timestamp::from_millis(common::T0 + 86_400_000),
         for_member: None,
+        uses: 1,
     };
     assert!(not_allowed(
         f.doc.apply(&common::ctx(&sam, 6), invite.clone())
@@ -776,4 +780,96 @@ fn history_flags_a_change_the_role_rules_would_have_refused() {
             .all(|entry| breaks_rules(&view, entry).is_none()),
         "honest changes are not flagged"
     );
+}
+
+/// A join with `invite` for a new member called `name` from device `device` (a hex char).
+fn join_with(invite: &str, name: &str, device: char) -> Command {
+    Command::Join {
+        invite: invite.to_owned(),
+        member: NewMember {
+            id: MemberId::new(format!("member-{name}")),
+            name: name.into(),
+            organisation: None,
+            roles: vec![Role::Member],
+            focus: vec![],
+            contact: None,
+        },
+        device: device.to_string().repeat(64),
+        device_label: format!("{name}'s laptop"),
+    }
+}
+
+#[test]
+fn a_group_invite_lets_in_as_many_as_it_is_for_even_when_two_members_admit_at_once() {
+    let mut f = common::fixture();
+    let key = "a".repeat(64);
+    let group = |uses| Command::CreateInvite {
+        public_key: key.clone(),
+        expires_at: Timestamp::from_millis(common::T0 + 7 * 86_400_000),
+        for_member: None,
+        uses,
+    };
+    for refused in [0, commonroom_model::commands::MAX_INVITE_USES + 1] {
+        let err = f
+            .doc
+            .apply(&common::ctx(&f.founder, 5), group(refused))
+            .unwrap_err();
+        assert!(err.to_string().contains("between 1 and 100"), "{err}");
+    }
+    f.doc.apply(&common::ctx(&f.founder, 6), group(3)).unwrap();
+    // Two members' devices admit a joiner each at the same time, then their copies merge.
+    let sam = f.member.clone();
+    let mut other = common::replica(&mut f.doc, 9);
+    f.doc
+        .apply(&common::ctx(&f.founder, 7), join_with(&key, "Ana", 'b'))
+        .unwrap();
+    other
+        .apply(&common::ctx(&sam, 7), join_with(&key, "Ben", 'c'))
+        .unwrap();
+    f.doc.merge(&mut other).unwrap();
+    let invite = f
+        .doc
+        .get::<commonroom_model::entities::Invite>(&key)
+        .unwrap()
+        .unwrap();
+    assert_eq!(invite.times_used(), 2, "both admissions are kept");
+    assert_eq!(invite.uses_left(), 1);
+    f.doc
+        .apply(&common::ctx(&sam, 8), join_with(&key, "Cai", 'd'))
+        .unwrap();
+    let err = f
+        .doc
+        .apply(&common::ctx(&sam, 9), join_with(&key, "Dee", 'e'))
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("used by as many people as it was for"),
+        "{err}"
+    );
+    let admitted = f.doc.admitted_devices();
+    for device in ['b', 'c', 'd'] {
+        assert!(admitted.contains(&device.to_string().repeat(64)));
+    }
+    assert!(!admitted.contains(&"e".repeat(64)));
+    // A personal invite is still used up by one.
+    let one = "9".repeat(64);
+    f.doc
+        .apply(
+            &common::ctx(&f.founder, 10),
+            Command::CreateInvite {
+                public_key: one.clone(),
+                expires_at: Timestamp::from_millis(common::T0 + 86_400_000),
+                for_member: None,
+                uses: 1,
+            },
+        )
+        .unwrap();
+    f.doc
+        .apply(&common::ctx(&sam, 11), join_with(&one, "Eve", 'f'))
+        .unwrap();
+    let err = f
+        .doc
+        .apply(&common::ctx(&sam, 12), join_with(&one, "Fin", '8'))
+        .unwrap_err();
+    assert!(err.to_string().contains("already been used"), "{err}");
 }

@@ -67,14 +67,24 @@ pub async fn dial_sync(
     }
 }
 
-/// Presents an invite to the inviter; returns the new member id once admitted.
+/// Presents an invite to one member's device; returns the new member id once admitted.
 pub async fn dial_join(
     bound: &Bound,
     addr: EndpointAddr,
     request: JoinRequest,
 ) -> Result<JoinReply, NetError> {
-    let (conn, mut send, mut recv) = connect(bound, addr, ALPN_JOIN).await?;
-    let answer = match write_frame(&mut send, &Frame::Join(request)).await {
+    let (conn, send, recv) = connect(bound, addr, ALPN_JOIN).await?;
+    ask_to_join(conn, send, recv, &request).await
+}
+
+/// Sends the join request on an open join connection and reads the answer.
+async fn ask_to_join(
+    conn: Connection,
+    mut send: SendStream,
+    mut recv: RecvStream,
+    request: &JoinRequest,
+) -> Result<JoinReply, NetError> {
+    let answer = match write_frame(&mut send, &Frame::Join(request.clone())).await {
         Ok(()) => read_frame_within(&mut recv, Duration::from_secs(30)).await,
         Err(e) => Err(e),
     };
@@ -89,4 +99,53 @@ pub async fn dial_join(
             "expected a join answer, got {other:?}"
         ))),
     }
+}
+
+/// Of two reasons a join failed, the one that tells the joiner more: a refusal, then a
+/// busy member, then the first seen.
+fn more_telling(known: Option<NetError>, new: NetError) -> NetError {
+    let rank = |e: &NetError| match e {
+        NetError::Refused(_) => 2,
+        NetError::Busy => 1,
+        _ => 0,
+    };
+    match known {
+        Some(known) if rank(&known) >= rank(&new) => known,
+        _ => new,
+    }
+}
+
+/// Presents an invite to whichever of the member devices `candidates` can be reached: all
+/// are dialed at once, and the request goes to one connection at a time, the first
+/// connected first, until one admits this device (so only one can). Returns which one
+/// (its index) and its answer; else a refusal if any refused (the most telling answer),
+/// or why none could be reached.
+pub async fn dial_join_any(
+    bound: &Bound,
+    candidates: Vec<EndpointAddr>,
+    request: JoinRequest,
+) -> Result<(usize, JoinReply), NetError> {
+    let mut dials = tokio::task::JoinSet::new();
+    for (index, addr) in candidates.into_iter().enumerate() {
+        let bound = bound.clone();
+        dials.spawn(async move { (index, connect(&bound, addr, ALPN_JOIN).await) });
+    }
+    let mut failure: Option<NetError> = None;
+    while let Some(dialed) = dials.join_next().await {
+        let Ok((index, dialed)) = dialed else {
+            continue;
+        };
+        let answer = match dialed {
+            Ok((conn, send, recv)) => ask_to_join(conn, send, recv, &request).await,
+            Err(e) => Err(e),
+        };
+        match answer {
+            Ok(reply) => {
+                dials.abort_all();
+                return Ok((index, reply));
+            }
+            Err(e) => failure = Some(more_telling(failure, e)),
+        }
+    }
+    Err(failure.unwrap_or(NetError::Timeout(DIAL_TIMEOUT.as_secs())))
 }

@@ -11,7 +11,7 @@ use commonroom_engine::{
     Link, Now, Outgoing, Output, Request, RequestId, Response,
 };
 use commonroom_model::{CommunityId, Timestamp};
-use commonroom_net::dial::{dial_join, dial_sync};
+use commonroom_net::dial::{dial_join_any, dial_sync};
 use commonroom_net::handlers::refuse;
 use commonroom_net::{Bound, Gate, Inbound, NetError};
 use commonroom_proto::checked::CheckedMessage;
@@ -79,7 +79,7 @@ pub(crate) enum Msg {
     JoinAnswered {
         request: RequestId,
         ticket: Ticket,
-        result: Result<JoinReply, NetError>,
+        result: Result<(DeviceId, JoinReply), NetError>,
     },
 }
 
@@ -578,7 +578,7 @@ impl Driver {
             }
             Output::Join {
                 request,
-                inviter,
+                candidates,
                 ticket,
                 mut join,
             } => {
@@ -586,12 +586,20 @@ impl Driver {
                 join.relay = self.bound.home_relay();
                 let tx = self.tx.clone();
                 let bound = self.bound.clone();
-                let inviter = endpoint_of(inviter);
+                // Not device keys (a damaged ticket) cannot be dialed.
+                let candidates: Vec<DeviceId> = candidates
+                    .into_iter()
+                    .filter(|c| endpoint_of(*c).is_some())
+                    .collect();
                 tokio::spawn(async move {
-                    let result = match inviter {
-                        Some(inviter) => dial_join(&bound, EndpointAddr::new(inviter), join).await,
-                        None => Err(NetError::Protocol("bad inviter id".into())),
-                    };
+                    let addrs = candidates
+                        .iter()
+                        .filter_map(|c| endpoint_of(*c))
+                        .map(EndpointAddr::new)
+                        .collect();
+                    let result = dial_join_any(&bound, addrs, join)
+                        .await
+                        .map(|(index, reply)| (candidates[index], reply));
                     let _ = tx
                         .send(Msg::JoinAnswered {
                             request,

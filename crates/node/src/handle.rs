@@ -291,7 +291,18 @@ impl NodeHandle {
         community: CommunityId,
         valid_for: Duration,
     ) -> Result<Ticket, NodeError> {
-        self.ticket(community, valid_for, false).await
+        self.ticket(community, valid_for, false, 1).await
+    }
+
+    /// Records an invite for a group: up to `uses` people may join with the same ticket
+    /// while it is valid. Any member's node that is online can let them in.
+    pub async fn invite_group(
+        &self,
+        community: CommunityId,
+        valid_for: Duration,
+        uses: u32,
+    ) -> Result<Ticket, NodeError> {
+        self.ticket(community, valid_for, false, uses).await
     }
 
     /// Records a device-link ticket (valid for `valid_for`): another device of this
@@ -301,7 +312,7 @@ impl NodeHandle {
         community: CommunityId,
         valid_for: Duration,
     ) -> Result<Ticket, NodeError> {
-        self.ticket(community, valid_for, true).await
+        self.ticket(community, valid_for, true, 1).await
     }
 
     async fn ticket(
@@ -309,6 +320,7 @@ impl NodeHandle {
         community: CommunityId,
         valid_for: Duration,
         for_me: bool,
+        uses: u32,
     ) -> Result<Ticket, NodeError> {
         let mut secret = [0u8; 32];
         getrandom::fill(&mut secret)
@@ -317,6 +329,7 @@ impl NodeHandle {
             community,
             valid_for,
             for_me,
+            uses,
             secret,
         };
         self.ask(request, |r| match r {

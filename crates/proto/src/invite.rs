@@ -11,9 +11,14 @@ use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
 
 /// Text that starts every ticket.
 pub const TICKET_PREFIX: &str = "commonroom1";
-/// Version 2 added the inviter's home relay. A ticket without one is still written as
-/// version 1, which every release reads.
-const TICKET_VERSION: u8 = 2;
+/// Version 2 added the inviter's home relay, version 3 other members who can let the
+/// joiner in. A ticket is written in the lowest version that holds what it carries, so
+/// earlier releases still read the tickets they can use.
+const TICKET_VERSION: u8 = 3;
+/// Most other members a ticket names besides the inviter.
+pub const MAX_TICKET_PEERS: usize = 3;
+/// Most addresses a ticket gives for each other member.
+const MAX_PEER_ADDRS: usize = 4;
 const MAX_TICKET_CHARS: usize = 2_000;
 const MAX_ADDRS: usize = 16;
 /// The longest relay URL a ticket carries (one length byte).
@@ -47,6 +52,21 @@ pub struct Ticket {
     pub relay: Option<String>,
     /// The one-time invite secret.
     pub secret: [u8; 32],
+    /// Other member devices that can let the joiner in while the inviter is away (any
+    /// member's node can check the invite: it is in the shared document), at most
+    /// [`MAX_TICKET_PEERS`].
+    pub others: Vec<TicketPeer>,
+}
+
+/// A member device named in a ticket besides the inviter, and how to reach it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TicketPeer {
+    /// Its endpoint id.
+    pub id: [u8; 32],
+    /// Its direct addresses when the ticket was made (at most 4 are written).
+    pub addrs: Vec<SocketAddr>,
+    /// Its home relay.
+    pub relay: Option<String>,
 }
 
 impl std::fmt::Debug for Ticket {
@@ -56,6 +76,7 @@ impl std::fmt::Debug for Ticket {
             .field("inviter", &data_encoding::HEXLOWER.encode(&self.inviter))
             .field("addrs", &self.addrs)
             .field("relay", &self.relay)
+            .field("others", &self.others.len())
             .finish_non_exhaustive()
     }
 }
@@ -63,34 +84,32 @@ impl std::fmt::Debug for Ticket {
 impl Ticket {
     /// The ticket as one line of text.
     pub fn encode(&self) -> String {
-        let relay = self
-            .relay
-            .as_deref()
-            .filter(|url| !url.is_empty() && url.len() <= MAX_RELAY_URL);
-        let mut bytes = vec![if relay.is_some() { TICKET_VERSION } else { 1 }];
+        let relay = usable_relay(self.relay.as_deref());
+        let others = &self.others[..self.others.len().min(MAX_TICKET_PEERS)];
+        let version = if !others.is_empty() {
+            TICKET_VERSION
+        } else if relay.is_some() {
+            2
+        } else {
+            1
+        };
+        let mut bytes = vec![version];
         let community = self.community.as_bytes();
         bytes.push(community.len().min(255) as u8);
         bytes.extend_from_slice(&community[..community.len().min(255)]);
         bytes.extend_from_slice(&self.inviter);
         bytes.extend_from_slice(&self.secret);
-        let addrs = &self.addrs[..self.addrs.len().min(MAX_ADDRS)];
-        bytes.push(addrs.len() as u8);
-        for addr in addrs {
-            match addr.ip() {
-                IpAddr::V4(ip) => {
-                    bytes.push(4);
-                    bytes.extend_from_slice(&ip.octets());
-                }
-                IpAddr::V6(ip) => {
-                    bytes.push(6);
-                    bytes.extend_from_slice(&ip.octets());
-                }
-            }
-            bytes.extend_from_slice(&addr.port().to_be_bytes());
+        write_addrs(&mut bytes, &self.addrs, MAX_ADDRS);
+        if version >= 2 {
+            write_relay(&mut bytes, relay);
         }
-        if let Some(relay) = relay {
-            bytes.push(relay.len() as u8);
-            bytes.extend_from_slice(relay.as_bytes());
+        if version >= 3 {
+            bytes.push(others.len() as u8);
+            for peer in others {
+                bytes.extend_from_slice(&peer.id);
+                write_addrs(&mut bytes, &peer.addrs, MAX_PEER_ADDRS);
+                write_relay(&mut bytes, usable_relay(peer.relay.as_deref()));
+            }
         }
         format!(
             "{TICKET_PREFIX}{}",
@@ -114,7 +133,7 @@ impl Ticket {
             .map_err(|_| InviteError::Damaged("not valid text encoding"))?;
         let mut r = Reader { bytes: &bytes };
         let version = r.u8()?;
-        if version != 1 && version != TICKET_VERSION {
+        if !(1..=TICKET_VERSION).contains(&version) {
             return Err(InviteError::Damaged("made by an incompatible version"));
         }
         let len = r.u8()? as usize;
@@ -122,28 +141,22 @@ impl Ticket {
             .map_err(|_| InviteError::Damaged("bad community id"))?;
         let inviter = r.array()?;
         let secret = r.array()?;
-        let count = r.u8()? as usize;
-        if count > MAX_ADDRS {
-            return Err(InviteError::Damaged("too many addresses"));
+        let addrs = r.addrs(MAX_ADDRS)?;
+        let relay = if version >= 2 { r.relay()? } else { None };
+        let mut others = Vec::new();
+        if version >= 3 {
+            let count = r.u8()? as usize;
+            if count > MAX_TICKET_PEERS {
+                return Err(InviteError::Damaged("too many members named"));
+            }
+            for _ in 0..count {
+                others.push(TicketPeer {
+                    id: r.array()?,
+                    addrs: r.addrs(MAX_PEER_ADDRS)?,
+                    relay: r.relay()?,
+                });
+            }
         }
-        let mut addrs = Vec::with_capacity(count);
-        for _ in 0..count {
-            let ip = match r.u8()? {
-                4 => IpAddr::V4(Ipv4Addr::from(r.array::<4>()?)),
-                6 => IpAddr::V6(Ipv6Addr::from(r.array::<16>()?)),
-                _ => return Err(InviteError::Damaged("bad address")),
-            };
-            let port = u16::from_be_bytes(r.array()?);
-            addrs.push(SocketAddr::new(ip, port));
-        }
-        let relay = if version >= 2 {
-            let len = r.u8()? as usize;
-            let url = std::str::from_utf8(r.take(len)?)
-                .map_err(|_| InviteError::Damaged("bad relay address"))?;
-            (!url.is_empty()).then(|| url.to_owned())
-        } else {
-            None
-        };
         if !r.bytes.is_empty() {
             return Err(InviteError::Damaged("unexpected trailing data"));
         }
@@ -153,8 +166,40 @@ impl Ticket {
             addrs,
             relay,
             secret,
+            others,
         })
     }
+}
+
+/// A relay URL worth writing: not empty, and short enough for its length byte.
+fn usable_relay(relay: Option<&str>) -> Option<&str> {
+    relay.filter(|url| !url.is_empty() && url.len() <= MAX_RELAY_URL)
+}
+
+/// Writes at most `max` addresses with their count.
+fn write_addrs(bytes: &mut Vec<u8>, addrs: &[SocketAddr], max: usize) {
+    let addrs = &addrs[..addrs.len().min(max)];
+    bytes.push(addrs.len() as u8);
+    for addr in addrs {
+        match addr.ip() {
+            IpAddr::V4(ip) => {
+                bytes.push(4);
+                bytes.extend_from_slice(&ip.octets());
+            }
+            IpAddr::V6(ip) => {
+                bytes.push(6);
+                bytes.extend_from_slice(&ip.octets());
+            }
+        }
+        bytes.extend_from_slice(&addr.port().to_be_bytes());
+    }
+}
+
+/// Writes a relay URL with its length (0 for none).
+fn write_relay(bytes: &mut Vec<u8>, relay: Option<&str>) {
+    let relay = relay.unwrap_or_default();
+    bytes.push(relay.len() as u8);
+    bytes.extend_from_slice(relay.as_bytes());
 }
 
 struct Reader<'a> {
@@ -177,6 +222,31 @@ impl<'a> Reader<'a> {
         let mut out = [0u8; N];
         out.copy_from_slice(self.take(N)?);
         Ok(out)
+    }
+    /// A count of addresses (at most `max`) and the addresses.
+    fn addrs(&mut self, max: usize) -> Result<Vec<SocketAddr>, InviteError> {
+        let count = self.u8()? as usize;
+        if count > max {
+            return Err(InviteError::Damaged("too many addresses"));
+        }
+        let mut addrs = Vec::with_capacity(count);
+        for _ in 0..count {
+            let ip = match self.u8()? {
+                4 => IpAddr::V4(Ipv4Addr::from(self.array::<4>()?)),
+                6 => IpAddr::V6(Ipv6Addr::from(self.array::<16>()?)),
+                _ => return Err(InviteError::Damaged("bad address")),
+            };
+            let port = u16::from_be_bytes(self.array()?);
+            addrs.push(SocketAddr::new(ip, port));
+        }
+        Ok(addrs)
+    }
+    /// A relay URL with its length byte (`None` when empty).
+    fn relay(&mut self) -> Result<Option<String>, InviteError> {
+        let len = self.u8()? as usize;
+        let url = std::str::from_utf8(self.take(len)?)
+            .map_err(|_| InviteError::Damaged("bad relay address"))?;
+        Ok((!url.is_empty()).then(|| url.to_owned()))
     }
 }
 
@@ -268,7 +338,53 @@ mod tests {
             ],
             relay: Some("https://relay.example.org./".into()),
             secret: [9; 32],
+            others: Vec::new(),
         }
+    }
+
+    #[test]
+    fn a_ticket_names_other_members_who_can_let_the_joiner_in() {
+        let others = vec![
+            TicketPeer {
+                id: [1; 32],
+                addrs: vec!["10.0.0.2:7000".parse().unwrap()],
+                relay: Some("https://relay.example.org./".into()),
+            },
+            TicketPeer {
+                id: [2; 32],
+                addrs: Vec::new(),
+                relay: None,
+            },
+        ];
+        let with_others = Ticket {
+            others: others.clone(),
+            ..ticket()
+        };
+        let text = with_others.encode();
+        assert_eq!(Ticket::decode(&text).unwrap(), with_others);
+        // Without a relay of the inviter's own, still version 3 and read back the same.
+        let lan = Ticket {
+            relay: None,
+            others,
+            ..ticket()
+        };
+        assert_eq!(Ticket::decode(&lan.encode()).unwrap(), lan);
+        // At most three others are written, with at most four addresses each.
+        let crowd = Ticket {
+            others: (0..6)
+                .map(|i| TicketPeer {
+                    id: [i; 32],
+                    addrs: (0..9)
+                        .map(|p| SocketAddr::from(([10, 0, 0, i], 7000 + p)))
+                        .collect(),
+                    relay: None,
+                })
+                .collect(),
+            ..ticket()
+        };
+        let read = Ticket::decode(&crowd.encode()).unwrap();
+        assert_eq!(read.others.len(), MAX_TICKET_PEERS);
+        assert!(read.others.iter().all(|o| o.addrs.len() == 4));
     }
 
     #[test]
@@ -299,7 +415,7 @@ mod tests {
         };
         let mut bytes = bytes_of(&lan_only.encode());
         assert_eq!(bytes[0], 1, "readable by releases before relays");
-        bytes[0] = 3;
+        bytes[0] = 4;
         let future = format!(
             "{TICKET_PREFIX}{}",
             data_encoding::BASE32_NOPAD.encode(&bytes).to_lowercase()

@@ -347,6 +347,7 @@ fn run_all(inputs: usize, seed: u64) {
             addrs: vec!["192.168.1.20:4000".parse().unwrap()],
             relay: Some("https://relay.example.org./".into()),
             secret: [9; 32],
+            others: Vec::new(),
         },
         Ticket {
             community: "01JOTHER".into(),
@@ -354,6 +355,11 @@ fn run_all(inputs: usize, seed: u64) {
             addrs: vec![],
             relay: None,
             secret: [1; 32],
+            others: vec![commonroom_proto::invite::TicketPeer {
+                id: [5; 32],
+                addrs: vec!["10.1.1.1:4000".parse().unwrap()],
+                relay: Some("https://relay.example.org./".into()),
+            }],
         },
     ]
     .iter()

@@ -137,7 +137,7 @@ proptest! {
         ),
         relay in proptest::option::of("https://[a-z0-9-]{1,60}\\.example\\.org\\./"),
     ) {
-        let ticket = Ticket { community, inviter, addrs, relay, secret };
+        let ticket = Ticket { community, inviter, addrs, relay, secret, others: Vec::new() };
         prop_assert_eq!(Ticket::decode(&ticket.encode()).unwrap(), ticket);
     }
 }

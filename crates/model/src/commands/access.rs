@@ -4,6 +4,8 @@
 //! inviting people, withdrawing someone else's invite, removing a member, and changing
 //! another member's devices.
 
+use std::collections::BTreeMap;
+
 use crate::change_label::{Subject, Verb};
 use crate::doc::CommunityDoc;
 use crate::entities::{Device, Invite, Removal};
@@ -98,6 +100,9 @@ pub(super) fn remove(
     Ok(id.to_string())
 }
 
+/// Most people one invite can let in (a group invite for a training cohort, say).
+pub const MAX_INVITE_USES: u32 = 100;
+
 /// Records a new invite (its public key) with an expiry in the future.
 pub(super) fn create_invite(
     doc: &mut CommunityDoc,
@@ -105,9 +110,22 @@ pub(super) fn create_invite(
     public_key: String,
     expires_at: Timestamp,
     for_member: Option<MemberId>,
+    uses: u32,
 ) -> Result<String, CommandError> {
     if let Some(member) = &for_member {
         doc.require_active_member(member)?;
+        if uses != 1 {
+            return Err(CommandError::Invalid {
+                field: "uses",
+                reason: "a ticket to link a device links one device".into(),
+            });
+        }
+    }
+    if !(1..=MAX_INVITE_USES).contains(&uses) {
+        return Err(CommandError::Invalid {
+            field: "uses",
+            reason: format!("must be between 1 and {MAX_INVITE_USES} people"),
+        });
     }
     let key = check_device_id("invite", &public_key)?;
     doc.require_new(EntityKind::Invite, &key)?;
@@ -124,6 +142,8 @@ pub(super) fn create_invite(
         expires_at,
         used_by: None,
         used_at: None,
+        uses,
+        joined: BTreeMap::new(),
         revoked: false,
         for_member,
     };
@@ -180,8 +200,11 @@ pub(super) fn join(
         },
     );
     doc.put(&added)?;
-    stored.used_by = Some(member_id.clone());
-    stored.used_at = Some(ctx.now);
+    if stored.used_by.is_none() {
+        stored.used_by = Some(member_id.clone());
+        stored.used_at = Some(ctx.now);
+    }
+    stored.joined.insert(member_id.to_string(), ctx.now);
     doc.put(&stored)?;
     Ok(member_id.to_string())
 }
@@ -239,8 +262,12 @@ fn usable_invite(doc: &CommunityDoc, key: &str, now: Timestamp) -> Result<Invite
     if invite.revoked {
         return Err(CommandError::InviteUnusable("was withdrawn"));
     }
-    if invite.used_by.is_some() {
-        return Err(CommandError::InviteUnusable("has already been used"));
+    if invite.uses_left() == 0 {
+        return Err(CommandError::InviteUnusable(if invite.uses <= 1 {
+            "has already been used"
+        } else {
+            "has been used by as many people as it was for"
+        }));
     }
     if invite.expires_at <= now {
         return Err(CommandError::InviteUnusable("has expired"));

@@ -37,6 +37,7 @@ mod stories;
 mod surveys;
 mod themes;
 
+pub use access::MAX_INVITE_USES;
 pub use actions::{ActionPatch, NewAction};
 pub use clean::{MAX_LONG_TEXT_CHARS, MAX_NAME_CHARS, MAX_TEXT_CHARS};
 pub use community::CommunityPatch;
@@ -143,6 +144,9 @@ pub enum Command {
         expires_at: Timestamp,
         /// For a device-link ticket, the member whose new device it admits.
         for_member: Option<MemberId>,
+        /// How many people may join with it (1 to [`MAX_INVITE_USES`]; a device-link
+        /// ticket is always for one device).
+        uses: u32,
     },
     /// Withdraw an unused invite.
     RevokeInvite(String),
@@ -421,7 +425,8 @@ impl CommunityDoc {
                 public_key,
                 expires_at,
                 for_member,
-            } => access::create_invite(self, ctx, public_key, expires_at, for_member),
+                uses,
+            } => access::create_invite(self, ctx, public_key, expires_at, for_member, uses),
             Command::RevokeInvite(key) => access::revoke_invite(self, ctx, key),
             Command::Join {
                 invite,
@@ -624,6 +629,7 @@ mod tests {
                     public_key: "k".into(),
                     expires_at: at,
                     for_member: None,
+                    uses: 1,
                 },
                 "invite.create",
             ),
