@@ -57,7 +57,7 @@ pub fn dispatch(
         Command::Join {
             ticket, me, focus, ..
         } => {
-            let ticket = Ticket::decode(&ticket)?;
+            let ticket = Ticket::find_in(&ticket)?;
             let id = runtime.block_on(node.join(ticket, me, focus))?;
             writeln!(out, "{id}")?;
         }

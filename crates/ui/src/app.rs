@@ -56,8 +56,10 @@ pub struct CommonroomApp {
     searching: bool,
     /// The invite dialog is open.
     inviting: bool,
-    /// How many days the next invite stays valid.
-    invite_days: u64,
+    /// For how many people and how long the next invite is.
+    invite_choice: crate::screens::invite::InviteChoice,
+    /// An invite was asked for and has not come back yet.
+    invite_asked: bool,
     /// This device's endpoint id (hex).
     device_id: String,
     /// The first frame has not yet been drawn.
@@ -78,7 +80,8 @@ impl CommonroomApp {
             adding: false,
             searching: false,
             inviting: false,
-            invite_days: crate::bridge::INVITE_DAYS,
+            invite_choice: Default::default(),
+            invite_asked: false,
             first_frame: true,
         }
     }
@@ -198,17 +201,24 @@ impl CommonroomApp {
                 crate::screens::search::search_ui(ui.ctx(), &mut self.screens.search, &mut here);
         }
         if self.inviting {
-            let (open, remake) = crate::screens::invite::invite_ui(
+            let ticket = self.data.tickets.get(&id);
+            if ticket.is_some() {
+                self.invite_asked = false;
+            }
+            let (open, create) = crate::screens::invite::invite_ui(
                 ui.ctx(),
                 &id,
                 &mut here,
-                self.data.tickets.get(&id),
-                &mut self.invite_days,
+                ticket,
+                &mut self.invite_choice,
+                self.invite_asked,
             );
             self.inviting = open;
-            if remake {
+            if create {
                 self.data.tickets.remove(&id);
-                self.bridge.invite(&id, self.invite_days);
+                self.invite_asked = true;
+                let choice = self.invite_choice;
+                self.bridge.invite(&id, choice.days, choice.people);
             }
         }
         let Here {
@@ -302,25 +312,13 @@ impl CommonroomApp {
         }
     }
 
+    /// Opens the invite dialog; an invite is made only when the person asks for one.
     fn open_invite(&mut self) {
         if let Some(id) = self.current().cloned() {
             self.data.tickets.remove(&id);
-            if self.may_invite(&id) {
-                self.bridge.invite(&id, self.invite_days);
-            }
+            self.invite_asked = false;
             self.inviting = true;
         }
-    }
-
-    /// Whether this device's member may invite people (the dialog explains if not).
-    fn may_invite(&self, id: &CommunityId) -> bool {
-        let Some(state) = self.data.communities.get(id) else {
-            return false;
-        };
-        let (Some(view), Some(me)) = (&state.view, &state.me) else {
-            return false;
-        };
-        commonroom_model::permissions::abilities(view, me).manage_membership
     }
 
     fn top_bar_ui(&mut self, ui: &mut Ui, current: Option<&CommunityId>) {

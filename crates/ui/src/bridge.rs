@@ -241,7 +241,7 @@ impl Bridge {
 
     /// Joins a community with an invite ticket (checked here first, for a clear message).
     pub fn join(&self, ticket: &str, me: String) {
-        let ticket = commonroom_proto::Ticket::decode(ticket.trim());
+        let ticket = commonroom_proto::Ticket::find_in(ticket);
         self.spawn(|node| async move {
             let result = match ticket {
                 Err(error) => Err(format!("This invite is not valid: {error}")),
@@ -254,13 +254,13 @@ impl Bridge {
         });
     }
 
-    /// Makes an invite ticket for a community, valid for `days`.
-    pub fn invite(&self, community: &CommunityId, days: u64) {
+    /// Makes an invite ticket for a community, valid for `days`, for up to `people`.
+    pub fn invite(&self, community: &CommunityId, days: u64, people: u32) {
         let community = community.clone();
         let valid_for = Duration::from_secs(days.max(1) * 24 * 60 * 60);
         self.spawn(|node| async move {
             let ticket = node
-                .invite(community.clone(), valid_for)
+                .invite_group(community.clone(), valid_for, people)
                 .await
                 .map(|t| t.encode())
                 .map_err(|e| e.to_string());

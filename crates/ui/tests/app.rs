@@ -145,16 +145,27 @@ fn a_new_user_starts_a_community_and_runs_a_meeting() {
     click(&mut app, "Note · Nobody covers weekends");
     assert_eq!(app.state().prefs().tab, Tab::Notes);
 
-    // The invite dialog shows a ticket and its QR code.
+    // The invite dialog makes no invite until asked; then a message a person understands,
+    // with the ticket in it, and its QR code.
     click(&mut app, "✉ Invite");
-    wait_for(&mut app, "an invite ticket", |h| {
+    wait_for(&mut app, "the invite dialog", |h| shows(h, "Create invite"));
+    assert!(!shows(&app, "📋 Copy invite"), "nothing made on opening");
+    click(&mut app, "Create invite");
+    wait_for(&mut app, "an invite", |h| {
         shows(h, "📋 Copy invite") && shows(h, "Invite QR code")
     });
-    let ticket = app
-        .get_by_role_and_label(egui::accesskit::Role::MultilineTextInput, "Invite ticket")
+    let message = app
+        .get_by_role_and_label(egui::accesskit::Role::MultilineTextInput, "Invite message")
         .value()
         .unwrap();
-    assert!(ticket.starts_with("commonroom1"), "{ticket}");
+    assert!(
+        message.contains("invites you to") && message.contains("Join with an invite"),
+        "{message}"
+    );
+    let ticket = commonroom_proto::Ticket::find_in(&message).expect("the ticket is in it");
+    assert!(ticket.encode().starts_with("commonroom1"));
+    click(&mut app, "📋 Copy invite");
+    wait_for(&mut app, "the copy confirmed", |h| shows_part(h, "Copied"));
 }
 
 #[test]
@@ -165,9 +176,19 @@ fn the_sample_community_opens_and_communities_switch() {
         shows(h, "Explore a sample community")
     });
     click(&mut app, "Explore a sample community");
+    // The sample asks a name first, as starting a community does: others will see it.
+    wait_for(&mut app, "the name asked for", |h| {
+        shows_part(h, "Type your name, as the others will see it")
+    });
+    type_into(&mut app, "Your name", "Robin");
+    app.key_press(egui::Key::Enter);
     wait_for(&mut app, "the sample's Home", |h| {
         shows(h, "Family Support Network (sample)") && shows(h, "What we are about")
     });
+    assert!(
+        shows_part(&app, "Robin"),
+        "the sample greets the person by name"
+    );
     wait_for(&mut app, "the sample to be filled", |h| {
         !h.state().data().opening
     });

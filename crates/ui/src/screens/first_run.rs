@@ -16,6 +16,8 @@ pub enum Path {
     Start,
     /// Join with an invite ticket.
     Join,
+    /// Explore the sample community (under the person's own name, as others will see it).
+    Sample,
 }
 
 /// The first page's state.
@@ -55,9 +57,10 @@ impl FirstRun {
             return false;
         }
         match self.path {
-            Path::Choose => self.choose_ui(ui, data, bridge),
+            Path::Choose => self.choose_ui(ui),
             Path::Start => self.start_ui(ui, data, bridge),
             Path::Join => self.join_ui(ui, data, bridge),
+            Path::Sample => self.sample_ui(ui, data, bridge),
         }
         if let Some(error) = &self.error {
             ui.add_space(8.0);
@@ -84,7 +87,7 @@ impl FirstRun {
         cancelled
     }
 
-    fn choose_ui(&mut self, ui: &mut Ui, data: &mut Data, bridge: &Bridge) {
+    fn choose_ui(&mut self, ui: &mut Ui) {
         ui.columns(3, |columns| {
             let choices = [
                 (
@@ -111,10 +114,7 @@ impl FirstRun {
                         match index {
                             0 => self.path = Path::Start,
                             1 => self.path = Path::Join,
-                            _ => {
-                                data.opening = true;
-                                bridge.create_sample("You".into());
-                            }
+                            _ => self.path = Path::Sample,
                         }
                     }
                 });
@@ -124,16 +124,15 @@ impl FirstRun {
 
     fn start_ui(&mut self, ui: &mut Ui, data: &mut Data, bridge: &Bridge) {
         ui.heading("Start a community");
-        labelled_text(ui, "Community name", &mut self.community);
-        labelled_text(ui, "Your name", &mut self.me);
-        let ready = !self.community.trim().is_empty() && !self.me.trim().is_empty();
-        if ui
-            .add_enabled(
-                !data.opening && ready,
-                egui::Button::new("Create community"),
-            )
-            .clicked()
-        {
+        let name = labelled_text(ui, "Community name", &mut self.community);
+        let me = labelled_text(ui, "Your name", &mut self.me);
+        let missing = match (self.community.trim().is_empty(), self.me.trim().is_empty()) {
+            (true, true) => Some("Give the community a name and type your name to go on."),
+            (true, false) => Some("Give the community a name to go on."),
+            (false, true) => Some("Type your name, as the others will see it, to go on."),
+            (false, false) => None,
+        };
+        if submit_ui(ui, "Create community", !data.opening, missing, &[name, me]) {
             self.error = None;
             data.opening = true;
             bridge.create(self.community.trim().into(), self.me.trim().into());
@@ -144,19 +143,67 @@ impl FirstRun {
         ui.heading("Join with an invite");
         ui.label("Ask a member for an invite (✉ Invite in their Commonroom) and paste it here.");
         labelled_multiline(ui, "Invite", &mut self.ticket, 3);
-        labelled_text(ui, "Your name", &mut self.me);
+        let me = labelled_text(ui, "Your name", &mut self.me);
         ui.weak(
             "Linking another laptop of yours? Paste the ticket from \"Link another device\" on \
              your profile, and type a name for this laptop (such as \"Sam's laptop\") instead.",
         );
-        let ready = !self.ticket.trim().is_empty() && !self.me.trim().is_empty();
-        if ui
-            .add_enabled(!data.opening && ready, egui::Button::new("Join community"))
-            .clicked()
-        {
+        let missing = match (self.ticket.trim().is_empty(), self.me.trim().is_empty()) {
+            (true, _) => Some("Paste the invite you were sent to go on."),
+            (false, true) => Some("Type your name, as the others will see it, to go on."),
+            (false, false) => None,
+        };
+        if submit_ui(ui, "Join community", !data.opening, missing, &[me]) {
             self.error = None;
             data.opening = true;
             bridge.join(&self.ticket, self.me.trim().into());
         }
     }
+
+    fn sample_ui(&mut self, ui: &mut Ui, data: &mut Data, bridge: &Bridge) {
+        ui.heading("Explore a sample community");
+        ui.label(
+            "A family-support community with members, meetings, notes and actions, where you are \
+             a facilitator. Invite a colleague to try it with you: they see you by this name.",
+        );
+        let me = labelled_text(ui, "Your name", &mut self.me);
+        let missing = self
+            .me
+            .trim()
+            .is_empty()
+            .then_some("Type your name, as the others will see it, to go on.");
+        if submit_ui(ui, "Open the sample", !data.opening, missing, &[me]) {
+            self.error = None;
+            data.opening = true;
+            bridge.create_sample(self.me.trim().into());
+        }
+    }
+}
+
+/// A form's main button, with why it cannot be pressed yet written beside it (never a
+/// silently greyed button). Returns true when it is pressed, or Enter is pressed in one of
+/// the form's `fields`, while the form is complete and `enabled`.
+fn submit_ui(
+    ui: &mut Ui,
+    text: &str,
+    enabled: bool,
+    missing: Option<&str>,
+    fields: &[egui::Response],
+) -> bool {
+    let ready = enabled && missing.is_none();
+    let entered = fields
+        .iter()
+        .any(|f| f.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter)));
+    let pressed = ui
+        .horizontal_wrapped(|ui| {
+            let pressed = ui
+                .add_enabled(ready, egui::Button::new(egui::RichText::new(text).strong()))
+                .clicked();
+            if let Some(missing) = missing {
+                ui.label(missing);
+            }
+            pressed
+        })
+        .inner;
+    ready && (pressed || entered)
 }

@@ -350,7 +350,9 @@ impl MembersScreen {
                         Some(Err(error)) => {
                             ui.colored_label(ui.visuals().error_fg_color, error);
                         }
-                        Some(Ok(ticket)) => crate::screens::invite::ticket_ui(ui, ticket),
+                        Some(Ok(ticket)) => {
+                            crate::screens::invite::ticket_ui(ui, "Invite ticket", ticket, ticket)
+                        }
                     }
                     if ui.button("Done").clicked() {
                         self.linking = false;

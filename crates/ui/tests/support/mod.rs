@@ -138,6 +138,8 @@ pub fn open_sample(harness: &mut Harness<'_, CommonroomApp>) {
         shows(h, "Explore a sample community")
     });
     click(harness, "Explore a sample community");
+    type_into(harness, "Your name", "Robin");
+    click(harness, "Open the sample");
     wait_for(harness, "the sample to be filled", |h| {
         !h.state().data().opening
             && h.state()
