@@ -59,7 +59,7 @@ fn a_change_in_one_window_appears_in_the_other() {
         shows(h, "Chidi Obi")
     });
     wait_for(&mut a, "Bob online in Alice's status bar", |h| {
-        shows(h, "1 peer in the room")
+        shows(h, "Live with 1 other device: changes travel at once")
     });
 
     // Alice builds a survey; Bob answers it in his window; Alice's chart counts it.

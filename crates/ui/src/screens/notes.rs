@@ -187,7 +187,11 @@ impl NotesScreen {
                 format!("{text} {typed_since}")
             };
         }
-        ui.horizontal(|ui| {
+        if here.removal().is_some() {
+            ui.label("You were removed from this community, so you can read its notes but no longer add any.");
+            return;
+        }
+        ui.horizontal_wrapped(|ui| {
             let label = ui.label("New note");
             let response = ui
                 .add(
