@@ -18,9 +18,11 @@ fn a_change_in_one_window_appears_in_the_other() {
     start_community(&mut a, "Kinship Carers", "Alice");
 
     click(&mut a, "✉ Invite");
-    wait_for(&mut a, "an invite ticket", |h| shows(h, "📋 Copy invite"));
+    click(&mut a, "Create invite");
+    wait_for(&mut a, "an invite", |h| shows(h, "📋 Copy invite"));
+    // The whole message, as it would be pasted from WhatsApp.
     let ticket = a
-        .get_by_role_and_label(egui::accesskit::Role::MultilineTextInput, "Invite ticket")
+        .get_by_role_and_label(egui::accesskit::Role::MultilineTextInput, "Invite message")
         .value()
         .unwrap();
     a.key_press(egui::Key::Escape);
