@@ -119,7 +119,7 @@ pub enum Command {
         /// For CSV: which table (members, events, notes, resources, themes, actions).
         #[arg(long, default_value = "members")]
         table: String,
-        /// For Markdown: only this event's summary, for those who could not come.
+        /// For Markdown or text: only this event's summary, for those who could not come.
         #[arg(long, value_name = "EVENT")]
         event: Option<String>,
         /// For Markdown: the impact report for funders (reach, stories by cycle of value).
@@ -309,6 +309,9 @@ pub struct NetArgs {
 pub enum ExportFormat {
     /// A readable overview.
     Markdown,
+    /// Plain text for WhatsApp or email, times in this computer's time zone (with --event:
+    /// one event's summary for those who could not come).
+    Text,
     /// The stable JSON schema.
     Json,
     /// An iCalendar file of the events.

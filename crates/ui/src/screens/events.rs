@@ -608,9 +608,12 @@ fn review_actions_ui(ui: &mut Ui, here: &mut Here<'_>) {
     });
 }
 
-/// The Markdown summary of an event in a window, with a copy button.
+/// An event's summary in a window, as plain text in this computer's time zone (for
+/// WhatsApp or email), with copy buttons for it and for Markdown; each copy is confirmed.
 fn summary_window(ctx: &egui::Context, here: &Here<'_>, event: &EventId, open: &mut bool) {
-    let Some(markdown) = commonroom_model::export::markdown::event_summary(here.view, event) else {
+    let Some(text) =
+        commonroom_model::export::text::event_summary(here.view, event, &chrono::Local)
+    else {
         *open = false;
         return;
     };
@@ -619,11 +622,31 @@ fn summary_window(ctx: &egui::Context, here: &Here<'_>, event: &EventId, open: &
         .default_width(520.0)
         .show(ctx, |ui| {
             ui.label("Paste it into WhatsApp or an email.");
-            if ui.button("📋 Copy summary").clicked() {
-                ui.ctx().copy_text(markdown.clone());
-            }
+            let copied_id = ui.scope_id().with(("summary copied", event));
+            let copied = ui.data(|d| d.get_temp::<&'static str>(copied_id));
+            ui.horizontal_wrapped(|ui| {
+                if ui.button("📋 Copy for WhatsApp or email").clicked() {
+                    ui.ctx().copy_text(text.clone());
+                    ui.data_mut(|d| {
+                        d.insert_temp(copied_id, "Copied: paste it into the chat or email.")
+                    });
+                }
+                if ui
+                    .button("Copy as Markdown")
+                    .on_hover_text("For a wiki or a document that reads Markdown")
+                    .clicked()
+                    && let Some(markdown) =
+                        commonroom_model::export::markdown::event_summary(here.view, event)
+                {
+                    ui.ctx().copy_text(markdown);
+                    ui.data_mut(|d| d.insert_temp(copied_id, "Copied as Markdown."));
+                }
+                if let Some(copied) = copied {
+                    ui.label(copied);
+                }
+            });
             let label = ui.label("Summary");
-            let mut shown = markdown.clone();
+            let mut shown = text.clone();
             egui::ScrollArea::vertical()
                 .max_height(420.0)
                 .show(ui, |ui| {
