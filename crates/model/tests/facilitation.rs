@@ -324,7 +324,7 @@ fn the_summary_tells_those_who_could_not_come() {
     let utc = start.format("%H:%M").to_string();
     assert_ne!(local, utc);
     assert!(text.contains(&local) && !text.contains("UTC"), "{text}");
-    assert!(md.contains(&format!("{utc}")) && md.contains("UTC"), "{md}");
+    assert!(md.contains(utc.as_str()) && md.contains("UTC"), "{md}");
 }
 
 #[test]
