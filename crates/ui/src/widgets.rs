@@ -4,6 +4,15 @@ use chrono::{Local, NaiveDate, NaiveTime, TimeZone};
 use commonroom_model::{CommunityView, MemberId, Timestamp};
 use egui::{Response, Ui};
 
+/// A count with its noun in the right number: "1 note", "2 notes", "0 answers".
+pub fn count(n: usize, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
+    }
+}
+
 /// A one-line text input with a visible label that screen readers announce with it.
 pub fn labelled_text(ui: &mut Ui, label: &str, value: &mut String) -> Response {
     ui.horizontal(|ui| {

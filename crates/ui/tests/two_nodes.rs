@@ -80,6 +80,6 @@ fn a_change_in_one_window_appears_in_the_other() {
     click(&mut b, "4");
     click(&mut b, "Send my answers");
     wait_for(&mut a, "Bob's answer in Alice's chart", |h| {
-        shows(h, "Training needs (1 answers)") && shows(h, "4: 1")
+        shows(h, "Training needs (1 answer)") && shows(h, "4: 1")
     });
 }

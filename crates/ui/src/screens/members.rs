@@ -160,7 +160,7 @@ impl MembersScreen {
             .resizable(true)
             .default_size(320.0)
             .show(ui, |ui| self.profile_ui(ui, here));
-        ui.weak(format!("{} members", members.len()));
+        ui.weak(crate::widgets::count(members.len(), "member", "members"));
         egui::ScrollArea::vertical()
             .id_salt("member_list")
             .auto_shrink(false)
@@ -194,13 +194,13 @@ impl MembersScreen {
                 .selected_text(
                     self.role
                         .as_ref()
-                        .map(|r| r.label().to_owned())
+                        .map(|r| r.title().to_owned())
                         .unwrap_or_else(|| "any".into()),
                 )
                 .show_ui(ui, |ui| {
                     ui.selectable_value(&mut self.role, None, "any");
                     for role in Role::ALL {
-                        ui.selectable_value(&mut self.role, Some(role.clone()), role.label());
+                        ui.selectable_value(&mut self.role, Some(role.clone()), role.title());
                     }
                 })
                 .response
@@ -236,7 +236,7 @@ impl MembersScreen {
         if let Some(org) = &member.organisation {
             ui.label(org);
         }
-        let roles: Vec<&str> = member.roles.iter().map(|r| r.label()).collect();
+        let roles: Vec<&str> = member.roles.iter().map(|r| r.title()).collect();
         ui.label(format!("Roles: {}", roles.join(", ")));
         let focus: Vec<&str> = member.focus.iter().map(String::as_str).collect();
         ui.label(format!(
@@ -255,7 +255,10 @@ impl MembersScreen {
         }
         ui.label(format!("Joined {}", crate::widgets::when(member.joined_at)));
         let attended = here.view.attended_by(&member.id);
-        ui.label(format!("Came to {} events", attended.len()));
+        ui.label(format!(
+            "Came to {}",
+            crate::widgets::count(attended.len(), "event", "events")
+        ));
         for event in attended.iter().take(5) {
             if ui
                 .link(format!(
@@ -435,7 +438,7 @@ fn form_ui(ui: &mut Ui, form: &mut MemberForm, here: &mut Here<'_>) -> bool {
         }
         for role in Role::ALL {
             let mut on = form.roles.contains(role);
-            if ui.checkbox(&mut on, role.label()).changed() {
+            if ui.checkbox(&mut on, role.title()).changed() {
                 if on {
                     form.roles.push(role.clone());
                 } else {
