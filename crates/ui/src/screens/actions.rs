@@ -29,7 +29,7 @@ pub struct ActionForm {
     pub text: String,
     /// Who does it.
     pub owner: Option<MemberId>,
-    /// Due date, `YYYY-MM-DD`.
+    /// Due date as typed (14/1/2027, 14 Jan 2027, 2027-01-14...).
     pub due: String,
     /// The meeting it came from.
     pub event: Option<EventId>,
@@ -121,7 +121,7 @@ fn form_ui(ui: &mut Ui, form: &mut ActionForm, here: &mut Here<'_>) -> bool {
     ui.heading("Add an action");
     labelled_text(ui, "What needs doing", &mut form.text);
     member_picker(ui, "Owner", here.view, &mut form.owner);
-    labelled_text(ui, "Due (YYYY-MM-DD)", &mut form.due);
+    labelled_text(ui, "Due (such as 14/1/2027)", &mut form.due);
     if let Some(error) = &form.error {
         ui.colored_label(ui.visuals().error_fg_color, error);
     }
@@ -131,7 +131,7 @@ fn form_ui(ui: &mut Ui, form: &mut ActionForm, here: &mut Here<'_>) -> bool {
             let due = if form.due.trim().is_empty() {
                 Ok(None)
             } else {
-                Day::parse(&form.due).map(Some).map_err(|e| e.to_string())
+                crate::widgets::parse_date(&form.due).map(|date| Some(Day::from_date(date)))
             };
             match due {
                 Err(error) => form.error = Some(error),

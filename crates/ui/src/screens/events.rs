@@ -54,7 +54,7 @@ pub struct EventForm {
     pub title: String,
     /// Format.
     pub format: EventFormat,
-    /// Date, `YYYY-MM-DD`.
+    /// Date as typed (14/1/2027, 14 Jan 2027, 2027-01-14...).
     pub date: String,
     /// Start time, `HH:MM`.
     pub start: String,
@@ -83,7 +83,7 @@ impl EventForm {
             editing: Some(event.id.clone()),
             title: event.title.clone(),
             format: event.format.clone(),
-            date: start.format("%Y-%m-%d").to_string(),
+            date: start.format("%-d/%-m/%Y").to_string(),
             start: start.format("%H:%M").to_string(),
             end: event
                 .end
@@ -120,7 +120,7 @@ impl EventsScreen {
     pub fn start_new(&mut self) {
         let day = Local::now().date_naive() + chrono::Days::new(7);
         self.form = Some(EventForm {
-            date: day.format("%Y-%m-%d").to_string(),
+            date: day.format("%-d/%-m/%Y").to_string(),
             start: "18:00".into(),
             end: "20:00".into(),
             fresh: true,
@@ -431,7 +431,19 @@ fn rsvp_ui(ui: &mut Ui, event: &Event, here: &mut Here<'_>) {
     ));
     let Some(me) = here.me.cloned() else { return };
     let mine = event.rsvps.get(&me).cloned();
-    ui.horizontal(|ui| {
+    // Once it has begun, nobody is asked whether they will come.
+    if event.start <= here.now {
+        if let Some(answer) = mine {
+            ui.label(match answer {
+                RsvpAnswer::Yes => "You said you would come.",
+                RsvpAnswer::Maybe => "You said maybe.",
+                RsvpAnswer::No => "You said you could not come.",
+                RsvpAnswer::Other(_) => "You answered.",
+            });
+        }
+        return;
+    }
+    ui.horizontal_wrapped(|ui| {
         ui.label("Will you come?");
         for (answer, text) in [
             (RsvpAnswer::Yes, "Yes, I'll come"),
@@ -512,7 +524,7 @@ fn form_ui(ui: &mut Ui, form: &mut EventForm, here: &mut Here<'_>) -> bool {
         "Topic (Hot Seat: the challenge presented)",
         &mut form.topic,
     );
-    labelled_text(ui, "Date (YYYY-MM-DD)", &mut form.date);
+    labelled_text(ui, "Date (such as 14/1/2027)", &mut form.date);
     labelled_text(ui, "Starts (HH:MM)", &mut form.start);
     labelled_text(ui, "Ends (HH:MM)", &mut form.end);
     labelled_text(ui, "Venue or link", &mut form.venue);
