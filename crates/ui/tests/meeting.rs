@@ -137,6 +137,17 @@ fn the_facilitator_pairs_people_and_shares_a_summary() {
         agenda.starts_with("1. Welcome and check-in round"),
         "{agenda}"
     );
+    // The date is offered as people write it; once saved, the new event is the one shown
+    // (not the sample's next meeting).
+    let date = app
+        .get_by_role_and_label(egui::accesskit::Role::TextInput, "Date (such as 14/1/2027)")
+        .value()
+        .unwrap();
+    assert!(date.split('/').count() == 3, "{date}");
+    click(&mut app, "Save event");
+    wait_for(&mut app, "the saved event shown", |h| {
+        shows(h, "December Hot Seat") && shows(h, "Will you come?")
+    });
 }
 
 #[test]

@@ -32,6 +32,8 @@ pub struct EventsScreen {
     pub month: Option<NaiveDate>,
     /// The selected event.
     pub selected: Option<EventId>,
+    /// An event just saved, selected before its change has reached the view.
+    saved: Option<EventId>,
     /// An open create or edit form.
     pub form: Option<EventForm>,
     /// The event whose summary window is open.
@@ -145,15 +147,29 @@ impl EventsScreen {
             self.form = Some(form);
         }
         if let Some(form) = &mut self.form {
-            if form_ui(ui, form, here) {
-                self.form = None;
+            match form_ui(ui, form, here) {
+                FormEnd::Open => {}
+                FormEnd::Cancelled => self.form = None,
+                FormEnd::Saved(id) => {
+                    // The saved event is the one shown next.
+                    self.form = None;
+                    self.selected = Some(id.clone());
+                    self.saved = Some(id);
+                }
             }
             return;
         }
         if self
+            .saved
+            .as_ref()
+            .is_some_and(|id| here.view.events.contains_key(id))
+        {
+            self.saved = None;
+        }
+        if self
             .selected
             .as_ref()
-            .is_none_or(|id| !here.view.events.contains_key(id))
+            .is_none_or(|id| !here.view.events.contains_key(id) && self.saved.as_ref() != Some(id))
         {
             // Show the next meeting (or the last one) rather than an empty page.
             self.selected = here
@@ -500,7 +516,17 @@ fn attendance_ui(ui: &mut Ui, event: &Event, here: &mut Here<'_>) {
         });
 }
 
-fn form_ui(ui: &mut Ui, form: &mut EventForm, here: &mut Here<'_>) -> bool {
+/// How a pass over the event form ended.
+enum FormEnd {
+    /// Still being filled in.
+    Open,
+    /// Closed without saving.
+    Cancelled,
+    /// Saved: the event's id.
+    Saved(EventId),
+}
+
+fn form_ui(ui: &mut Ui, form: &mut EventForm, here: &mut Here<'_>) -> FormEnd {
     ui.heading(if form.editing.is_some() {
         "Edit event"
     } else {
@@ -534,22 +560,27 @@ fn form_ui(ui: &mut Ui, form: &mut EventForm, here: &mut Here<'_>) -> bool {
     if let Some(error) = &form.error {
         ui.colored_label(ui.visuals().error_fg_color, error);
     }
-    let mut done = false;
-    ui.horizontal(|ui| {
+    let mut end = FormEnd::Open;
+    ui.horizontal_wrapped(|ui| {
         if primary_button(ui, "Save event").clicked() {
             match build(form) {
                 Ok(command) => {
+                    let id = match &command {
+                        Command::AddEvent(new) => new.id.clone(),
+                        Command::EditEvent(id, _) => id.clone(),
+                        _ => EventId::new(""),
+                    };
                     here.send_keeping("Event saved", command, FORM, form.clone());
-                    done = true;
+                    end = FormEnd::Saved(id);
                 }
                 Err(error) => form.error = Some(error),
             }
         }
         if ui.button("Cancel").clicked() {
-            done = true;
+            end = FormEnd::Cancelled;
         }
     });
-    done
+    end
 }
 
 fn build(form: &EventForm) -> Result<Command, String> {
