@@ -100,6 +100,11 @@ impl CommonroomApp {
         &self.data
     }
 
+    /// The screens' state (selections, scopes), for tests to read.
+    pub fn screens(&self) -> &Screens {
+        &self.screens
+    }
+
     /// The screens' state (selections, scopes), for tests and benchmarks that set them up.
     pub fn screens_mut(&mut self) -> &mut Screens {
         &mut self.screens

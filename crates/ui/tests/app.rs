@@ -139,11 +139,40 @@ fn a_new_user_starts_a_community_and_runs_a_meeting() {
     app.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::K);
     app.step();
     type_into(&mut app, "Search for", "weekends");
+    // A note's hit says which meeting it came from; Enter opens the one the arrows are on.
     wait_for(&mut app, "a search hit", |h| {
-        shows(h, "Note · Nobody covers weekends")
+        shows_part(h, "Note · Nobody covers weekends — from Monthly circle")
     });
-    click(&mut app, "Note · Nobody covers weekends");
+    app.key_press(egui::Key::ArrowDown);
+    app.step();
+    app.key_press(egui::Key::Enter);
+    app.step();
+    app.step();
     assert_eq!(app.state().prefs().tab, Tab::Notes);
+    assert_eq!(
+        app.state()
+            .screens()
+            .notes
+            .focus
+            .as_ref()
+            .map(|n| { app.state().view().unwrap().notes[n].text.clone() }),
+        Some("Nobody covers weekends".to_owned()),
+        "the note opened from search is the one outlined"
+    );
+    // Ctrl+K again: the last query is there, selected, ready to be typed over.
+    app.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::K);
+    app.step();
+    app.step();
+    app.get_by_role_and_label(egui::accesskit::Role::TextInput, "Search for")
+        .type_text("respite");
+    app.step();
+    let query = app
+        .get_by_role_and_label(egui::accesskit::Role::TextInput, "Search for")
+        .value()
+        .unwrap();
+    assert_eq!(query, "respite", "the old query was replaced");
+    app.key_press(egui::Key::Escape);
+    app.step();
 
     // The invite dialog makes no invite until asked; then a message a person understands,
     // with the ticket in it, and its QR code.
