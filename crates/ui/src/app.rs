@@ -127,6 +127,7 @@ impl CommonroomApp {
         if self.first_frame {
             self.first_frame = false;
             self.bridge.set_repaint(ui.ctx());
+            crate::theme::apply(ui.ctx());
             ui.ctx().set_theme(self.prefs.theme);
             ui.ctx().set_zoom_factor(self.prefs.zoom);
             self.bridge.list();
@@ -158,7 +159,11 @@ impl CommonroomApp {
         egui::Panel::left("tabs")
             .resizable(true)
             .default_size(150.0)
-            .show(ui, |ui| self.tabs_ui(ui));
+            .show(ui, |ui| {
+                egui::ScrollArea::vertical()
+                    .id_salt("tabs_scroll")
+                    .show(ui, |ui| self.tabs_ui(ui));
+            });
         let state = self.data.communities.get(&id);
         let Some(view) = state.and_then(|s| s.view.clone()) else {
             let error = state.and_then(|s| s.view_error.clone());
@@ -324,7 +329,19 @@ impl CommonroomApp {
     }
 
     fn top_bar_ui(&mut self, ui: &mut Ui, current: Option<&CommunityId>) {
-        ui.horizontal(|ui| {
+        // Text size and theme stay at the right; the rest wraps onto a second line when
+        // the window is narrow or the text large.
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Min), |ui| {
+            ui.horizontal(|ui| self.appearance_ui(ui));
+            ui.with_layout(
+                egui::Layout::left_to_right(egui::Align::Center).with_main_wrap(true),
+                |ui| self.top_bar_left_ui(ui, current),
+            );
+        });
+    }
+
+    fn top_bar_left_ui(&mut self, ui: &mut Ui, current: Option<&CommunityId>) {
+        {
             ui.heading("Commonroom");
             ui.separator();
             if let Some(current) = current {
@@ -338,7 +355,7 @@ impl CommonroomApp {
                 let mut chosen = current.clone();
                 egui::ComboBox::from_id_salt("community_switcher")
                     .selected_text(name)
-                    .width(260.0)
+                    .width(260.0_f32.min(ui.available_width() * 0.5))
                     .show_ui(ui, |ui| {
                         for (id, state) in &self.data.communities {
                             ui.selectable_value(&mut chosen, id.clone(), &state.name);
@@ -365,10 +382,7 @@ impl CommonroomApp {
                     self.open_invite();
                 }
             }
-            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                self.appearance_ui(ui);
-            });
-        });
+        }
     }
 
     fn appearance_ui(&mut self, ui: &mut Ui) {

@@ -50,10 +50,15 @@ impl Peer {
 
     /// The app over this node, in a headless harness of a laptop-sized window.
     pub fn app(&self) -> Harness<'static, CommonroomApp> {
+        self.app_with(Prefs::default(), egui::vec2(1200.0, 800.0))
+    }
+
+    /// The app over this node with these preferences, in a window of `size` points.
+    pub fn app_with(&self, prefs: Prefs, size: egui::Vec2) -> Harness<'static, CommonroomApp> {
         let bridge = Bridge::new(self.handle(), self.runtime.handle().clone());
-        let app = CommonroomApp::new(bridge, Prefs::default());
+        let app = CommonroomApp::new(bridge, prefs);
         Harness::builder()
-            .with_size(egui::vec2(1200.0, 800.0))
+            .with_size(size)
             .build_ui_state(|ui, app: &mut CommonroomApp| app.frame_ui(ui), app)
     }
 }
