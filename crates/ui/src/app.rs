@@ -62,6 +62,8 @@ pub struct CommonroomApp {
     device_id: String,
     /// The first frame has not yet been drawn.
     first_frame: bool,
+    /// How wide the text-size and theme buttons were last frame (to right-align them).
+    appearance_width: f32,
 }
 
 impl CommonroomApp {
@@ -80,6 +82,7 @@ impl CommonroomApp {
             inviting: false,
             invite_days: crate::bridge::INVITE_DAYS,
             first_frame: true,
+            appearance_width: 0.0,
         }
     }
 
@@ -329,14 +332,16 @@ impl CommonroomApp {
     }
 
     fn top_bar_ui(&mut self, ui: &mut Ui, current: Option<&CommunityId>) {
-        // Text size and theme stay at the right; the rest wraps onto a second line when
-        // the window is narrow or the text large.
-        ui.with_layout(egui::Layout::right_to_left(egui::Align::Min), |ui| {
-            ui.horizontal(|ui| self.appearance_ui(ui));
-            ui.with_layout(
-                egui::Layout::left_to_right(egui::Align::Center).with_main_wrap(true),
-                |ui| self.top_bar_left_ui(ui, current),
-            );
+        // One row that wraps onto a second when the window is narrow or the text large;
+        // text size and theme come last, pushed to the right edge when there is room.
+        ui.horizontal_wrapped(|ui| {
+            self.top_bar_left_ui(ui, current);
+            let gap = ui.spacing().item_spacing.x;
+            let spare = ui.available_size_before_wrap().x - self.appearance_width - 2.0 * gap;
+            if spare > 0.0 && self.appearance_width > 0.0 {
+                ui.add_space(spare);
+            }
+            self.appearance_width = self.appearance_ui(ui);
         });
     }
 
@@ -385,21 +390,25 @@ impl CommonroomApp {
         }
     }
 
-    fn appearance_ui(&mut self, ui: &mut Ui) {
-        if ui
-            .button("A+")
-            .on_hover_text("Larger text (Ctrl+plus)")
-            .clicked_named("Larger text")
-        {
-            self.prefs.zoom = (self.prefs.zoom + 0.1).min(3.0);
-            ui.ctx().set_zoom_factor(self.prefs.zoom);
-        }
-        if ui
-            .button("A−")
+    /// Text size and theme buttons; returns how wide they are together.
+    fn appearance_ui(&mut self, ui: &mut Ui) -> f32 {
+        let mut width = 0.0;
+        let mut measure = |response: egui::Response| {
+            width += response.rect.width() + ui_gap(&response);
+            response
+        };
+        if measure(ui.button("A−"))
             .on_hover_text("Smaller text (Ctrl+minus)")
             .clicked_named("Smaller text")
         {
             self.prefs.zoom = (self.prefs.zoom - 0.1).max(0.5);
+            ui.ctx().set_zoom_factor(self.prefs.zoom);
+        }
+        if measure(ui.button("A+"))
+            .on_hover_text("Larger text (Ctrl+plus)")
+            .clicked_named("Larger text")
+        {
+            self.prefs.zoom = (self.prefs.zoom + 0.1).min(3.0);
             ui.ctx().set_zoom_factor(self.prefs.zoom);
         }
         let dark = ui.visuals().dark_mode;
@@ -408,12 +417,16 @@ impl CommonroomApp {
         } else {
             ("🌙", "Dark theme", egui::ThemePreference::Dark)
         };
-        if ui.button(icon).on_hover_text(hint).clicked_named(hint) {
+        if measure(ui.button(icon))
+            .on_hover_text(hint)
+            .clicked_named(hint)
+        {
             self.prefs.theme = next;
             ui.ctx().set_theme(next);
         }
         // Keyboard zoom (Ctrl+plus/minus) changes the factor too: remember it.
         self.prefs.zoom = ui.ctx().zoom_factor();
+        width
     }
 
     fn tabs_ui(&mut self, ui: &mut Ui) {
@@ -439,6 +452,11 @@ impl CommonroomApp {
             .and_then(|id| self.data.communities.get(id))
             .and_then(|c| c.view.clone())
     }
+}
+
+/// The space egui leaves after a widget in a row.
+fn ui_gap(response: &egui::Response) -> f32 {
+    response.ctx.global_style().spacing.item_spacing.x
 }
 
 /// Icon-only buttons with a name for screen readers.

@@ -48,6 +48,9 @@ struct Widget {
     rect: Rect,
     /// The part its parents let it paint (after clipping), in window coordinates.
     shown: Rect,
+    /// Its own accessibility id, and those of its ancestors.
+    id: u64,
+    ancestors: Vec<u64>,
     /// Whether an ancestor can scroll vertically (has a scroll bar).
     scrolls: bool,
 }
@@ -71,6 +74,11 @@ fn is_container(role: Role) -> bool {
     )
 }
 
+/// The node's id within its tree: the egui id's value.
+fn local_id(id: impl Into<u128>) -> u64 {
+    (id.into() >> 64) as u64
+}
+
 fn egui_id(node_id: u64) -> egui::Id {
     // An accessibility node id is the egui id's value; egui ids deserialize from it.
     serde_json::from_value(serde_json::json!(node_id)).unwrap()
@@ -83,10 +91,11 @@ fn widgets<S>(harness: &Harness<'_, S>) -> Vec<Widget> {
     let root = harness.root();
     for node in root.children_recursive() {
         let ak = node.accesskit_node();
-        if is_container(ak.role()) || ak.children().next().is_some() {
+        // A label's text runs are part of the label.
+        if is_container(ak.role()) || ak.role() == Role::TextRun {
             continue;
         }
-        let id = ak.id().0;
+        let id = local_id(ak.id());
         let Some(response) = ctx.read_response(egui_id(id)) else {
             continue;
         };
@@ -99,12 +108,14 @@ fn widgets<S>(harness: &Harness<'_, S>) -> Vec<Widget> {
             continue; // Nothing drawn (an empty label, a zero-size spacer).
         }
         let mut scrolls = false;
+        let mut ancestors = Vec::new();
         let mut up = ak.parent();
         while let Some(parent) = up {
+            ancestors.push(local_id(parent.id()));
             scrolls |= parent.children().any(|c| {
                 c.role() == Role::ScrollBar
                     && ctx
-                        .read_response(egui_id(c.id().0))
+                        .read_response(egui_id(local_id(c.id())))
                         .is_some_and(|r| r.rect.height() > r.rect.width())
             });
             up = parent.parent();
@@ -117,6 +128,8 @@ fn widgets<S>(harness: &Harness<'_, S>) -> Vec<Widget> {
             what: format!("{:?} {:?}", ak.role(), truncate(&name)),
             rect,
             shown,
+            id,
+            ancestors,
             scrolls,
         });
     }
@@ -125,6 +138,40 @@ fn widgets<S>(harness: &Harness<'_, S>) -> Vec<Widget> {
 
 fn truncate(text: &str) -> String {
     text.chars().take(40).collect()
+}
+
+/// The narrowest and lowest a panel may be (a side bar, a list, the page).
+const MIN_PANEL: Vec2 = Vec2::new(100.0, 30.0);
+/// The lowest a scrolling list's view may be: a few rows.
+const MIN_VIEW_HEIGHT: f32 = 60.0;
+
+/// Panels and scrolling views squeezed into slivers.
+fn slivers<S>(harness: &Harness<'_, S>) -> Vec<String> {
+    let ctx = &harness.ctx;
+    let mut found = Vec::new();
+    for node in harness.root().children_recursive() {
+        let ak = node.accesskit_node();
+        let Some(response) = ctx.read_response(egui_id(local_id(ak.id()))) else {
+            continue;
+        };
+        let shown = response.interact_rect;
+        match ak.role() {
+            Role::Pane if shown.width() < MIN_PANEL.x || shown.height() < MIN_PANEL.y => {
+                found.push(format!("a panel is squeezed to {:?}", shown.size()));
+            }
+            Role::ScrollBar
+                if response.rect.height() > response.rect.width()
+                    && shown.height() < MIN_VIEW_HEIGHT =>
+            {
+                found.push(format!(
+                    "a list scrolls in a view {:?} high",
+                    shown.height()
+                ));
+            }
+            _ => {}
+        }
+    }
+    found
 }
 
 /// What is wrong with the layout of the last frame: widgets outside the window, cut off,
@@ -163,10 +210,15 @@ fn problems<S>(harness: &Harness<'_, S>, window: Rect) -> (Vec<String>, usize) {
             visible.push(w);
         }
     }
+    for sliver in slivers(harness) {
+        problems.push(sliver);
+    }
     for (i, a) in visible.iter().enumerate() {
         for b in &visible[i + 1..] {
             let overlap = a.shown.intersect(b.shown);
-            if overlap.width() > SLACK && overlap.height() > SLACK {
+            // A widget inside another (an icon in a button) is not overlapping it.
+            let nested = a.ancestors.contains(&b.id) || b.ancestors.contains(&a.id);
+            if !nested && overlap.width() > SLACK && overlap.height() > SLACK {
                 problems.push(format!(
                     "{} at {:?} overlaps {} at {:?}",
                     a.what, a.shown, b.what, b.shown
@@ -188,11 +240,19 @@ fn check_screen(
         harness.step();
     }
     let bounds = Rect::from_min_size(egui::Pos2::ZERO, window.points());
+    let shown = harness.ctx.content_rect();
+    assert!(
+        (shown.size() - window.points()).length() < 1.0,
+        "{screen}: the window is {:?} points, expected {:?}",
+        shown.size(),
+        window.points()
+    );
     let (found, visible) = problems(harness, bounds);
     assert!(
         visible >= 5,
         "{screen} in {window:?}: only {visible} widgets visible, the check would be empty"
     );
+    println!("{screen} ({window:?}): {visible} widgets checked");
     for problem in found {
         report.push(format!("{screen} ({window:?}): {problem}"));
     }
@@ -206,7 +266,8 @@ fn walk(window: Window) -> Vec<String> {
         zoom: window.zoom,
         ..Prefs::default()
     };
-    let mut app = peer.app_with(prefs, window.points());
+    // The harness's size is the window's, before the app's text scale divides it.
+    let mut app = peer.app_with(prefs, window.pixels);
     let mut report = Vec::new();
     wait_for(&mut app, "the first-run page", |h| {
         support::shows(h, "Explore a sample community")

@@ -40,7 +40,7 @@ pub struct ActionForm {
 impl ActionsScreen {
     /// Draws the actions screen.
     pub fn actions_ui(&mut self, ui: &mut Ui, here: &mut Here<'_>) {
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             ui.heading("Actions");
             if ui.button("➕ Add action").on_hover_text("Ctrl+N").clicked() {
                 self.form = Some(ActionForm::default());
@@ -74,7 +74,7 @@ impl ActionsScreen {
             .auto_shrink(false)
             .show_rows(ui, 24.0, actions.len(), |ui, rows| {
                 for action in &actions[rows] {
-                    ui.horizontal(|ui| {
+                    ui.horizontal_wrapped(|ui| {
                         let mut done = action.done;
                         let mut text = RichText::new(&action.text);
                         if self.highlight.as_deref() == Some(action.id.as_str()) {
@@ -126,7 +126,7 @@ fn form_ui(ui: &mut Ui, form: &mut ActionForm, here: &mut Here<'_>) -> bool {
         ui.colored_label(ui.visuals().error_fg_color, error);
     }
     let mut done = false;
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         if primary_button(ui, "Save action").clicked() {
             let due = if form.due.trim().is_empty() {
                 Ok(None)

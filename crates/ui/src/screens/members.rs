@@ -108,7 +108,7 @@ impl MembersScreen {
 
     /// Draws the directory.
     pub fn members_ui(&mut self, ui: &mut Ui, here: &mut Here<'_>) {
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             ui.heading("Members");
             if ui.button("➕ Add member").on_hover_text("Ctrl+N").clicked() {
                 self.start_new();
@@ -156,10 +156,7 @@ impl MembersScreen {
             return;
         }
         let members = self.filtered(here);
-        egui::Panel::right("member_profile")
-            .resizable(true)
-            .default_size(320.0)
-            .show(ui, |ui| self.profile_ui(ui, here));
+        crate::widgets::detail_panel(ui, "member_profile", |ui| self.profile_ui(ui, here));
         ui.weak(format!("{} members", members.len()));
         egui::ScrollArea::vertical()
             .id_salt("member_list")
@@ -185,7 +182,7 @@ impl MembersScreen {
     }
 
     fn filters_ui(&mut self, ui: &mut Ui, here: &Here<'_>) {
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             let label = ui.label("Search members");
             ui.add(egui::TextEdit::singleline(&mut self.search).desired_width(180.0))
                 .labelled_by(label.id);
@@ -279,7 +276,7 @@ impl MembersScreen {
             );
         }
         ui.add_space(8.0);
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             if ui.button("✏ Edit profile").clicked() {
                 self.form = Some(MemberForm::from_member(member));
             }
@@ -304,7 +301,7 @@ impl MembersScreen {
             ui.weak("No linked devices: this member is in the directory only.");
         }
         for (device, info) in linked {
-            ui.horizontal(|ui| {
+            ui.horizontal_wrapped(|ui| {
                 let short: String = device.chars().take(8).collect();
                 ui.label(format!("{} ({short}…)", info.label))
                     .on_hover_text(format!("Device id {device}"));
@@ -388,7 +385,7 @@ impl MembersScreen {
                         member.name
                     ));
                     labelled_text(ui, "Reason (optional, members see it)", reason);
-                    ui.horizontal(|ui| {
+                    ui.horizontal_wrapped(|ui| {
                         if primary_button(ui, "Remove").clicked() {
                             let typed = (member.id.clone(), reason.clone());
                             let reason = optional(reason);
@@ -426,7 +423,7 @@ fn form_ui(ui: &mut Ui, form: &mut MemberForm, here: &mut Here<'_>) -> bool {
     labelled_text(ui, "Name", &mut form.name);
     labelled_text(ui, "Organisation", &mut form.organisation);
     let may_set_roles = here.can().manage_membership;
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         ui.label("Roles");
         if !may_set_roles {
             ui.disable();
@@ -457,7 +454,7 @@ fn form_ui(ui: &mut Ui, form: &mut MemberForm, here: &mut Here<'_>) -> bool {
         );
     }
     let mut done = false;
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         if primary_button(ui, "Save member").clicked() && !form.name.trim().is_empty() {
             let command = match &form.editing {
                 None => Command::AddMember(NewMember {
@@ -513,7 +510,7 @@ fn import_ui(
         ui.colored_label(ui.visuals().error_fg_color, problem);
     }
     let mut done = false;
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         if primary_button(ui, "Import members").clicked() {
             match commonroom_model::import::members_from_csv(text, here.view) {
                 Ok(members) if members.is_empty() => {

@@ -125,7 +125,7 @@ impl NotesScreen {
             self.editing = Some(editing);
         }
         let scope = self.scope(here);
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             ui.heading("Notes");
             let label = ui.label("Board for");
             let shown = match &scope {
@@ -139,7 +139,7 @@ impl NotesScreen {
             };
             egui::ComboBox::from_id_salt("board_event")
                 .selected_text(shown)
-                .width(320.0)
+                .width(320.0_f32.min(ui.available_size_before_wrap().x.max(160.0)))
                 .show_ui(ui, |ui| {
                     if ui.selectable_label(self.all, "all notes").clicked() {
                         self.all = true;
@@ -187,13 +187,13 @@ impl NotesScreen {
                 format!("{text} {typed_since}")
             };
         }
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             let label = ui.label("New note");
             let response = ui
                 .add(
                     egui::TextEdit::singleline(&mut self.draft)
                         .hint_text("one idea per note")
-                        .desired_width(320.0),
+                        .desired_width(320.0_f32.min(ui.available_size_before_wrap().x.max(160.0))),
                 )
                 .labelled_by(label.id);
             if std::mem::take(&mut self.focus_new) {

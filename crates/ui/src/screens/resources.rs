@@ -51,7 +51,7 @@ fn haystack(resource: &Resource) -> String {
 impl ResourcesScreen {
     /// Draws the library.
     pub fn resources_ui(&mut self, ui: &mut Ui, here: &mut Here<'_>) {
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             ui.heading("Resources");
             if ui
                 .button("➕ Add resource")
@@ -71,7 +71,7 @@ impl ResourcesScreen {
             }
             return;
         }
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             let label = ui.label("Search resources");
             ui.add(egui::TextEdit::singleline(&mut self.search).desired_width(220.0))
                 .labelled_by(label.id);
@@ -84,10 +84,7 @@ impl ResourcesScreen {
             .filter(|r| matches(&haystack(r), &self.search))
             .collect();
         resources.sort_by_cached_key(|r| r.title.to_lowercase());
-        egui::Panel::right("resource_detail")
-            .resizable(true)
-            .default_size(320.0)
-            .show(ui, |ui| self.detail_ui(ui, here));
+        crate::widgets::detail_panel(ui, "resource_detail", |ui| self.detail_ui(ui, here));
         egui::ScrollArea::vertical()
             .id_salt("resource_list")
             .auto_shrink(false)
@@ -132,7 +129,7 @@ impl ResourcesScreen {
         if let Some(by) = &resource.added_by {
             ui.weak(format!("Added by {}", here.view.member_name(by)));
         }
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             if ui.button("🗑 Remove resource").clicked() {
                 here.send(
                     "Resource removed",
@@ -152,7 +149,7 @@ fn form_ui(ui: &mut Ui, form: &mut ResourceForm, here: &mut Here<'_>) -> bool {
     labelled_multiline(ui, "Description", &mut form.description, 3);
     labelled_text(ui, "Tags (comma separated)", &mut form.tags);
     let mut done = false;
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         if primary_button(ui, "Save resource").clicked() && !form.title.trim().is_empty() {
             let url = form.url.trim();
             here.send_keeping(

@@ -24,7 +24,7 @@ pub fn ago(millis: i64) -> String {
 
 /// Draws the status bar for the shown community.
 pub fn status_ui(ui: &mut Ui, data: &Data, current: Option<&commonroom_model::CommunityId>) {
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         if let Some(state) = current.and_then(|id| data.communities.get(id)) {
             let online = state.online_peers();
             let text = match online {

@@ -36,7 +36,7 @@ pub struct StoryForm {
 impl StoriesScreen {
     /// Draws the stories screen.
     pub fn stories_ui(&mut self, ui: &mut Ui, here: &mut Here<'_>) {
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             ui.heading("Value stories");
             if ui
                 .button("➕ Record a story")
@@ -118,7 +118,7 @@ fn form_ui(ui: &mut Ui, form: &mut StoryForm, here: &mut Here<'_>) -> bool {
             }
         }
     }
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         let label = ui.label("From the event");
         let shown = form
             .event
@@ -138,7 +138,7 @@ fn form_ui(ui: &mut Ui, form: &mut StoryForm, here: &mut Here<'_>) -> bool {
             .labelled_by(label.id);
     });
     let mut done = false;
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         let ready = !form.title.trim().is_empty()
             && !form.text.trim().is_empty()
             && !form.cycles.is_empty();

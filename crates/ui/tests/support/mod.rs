@@ -142,7 +142,13 @@ pub fn open_sample(harness: &mut Harness<'_, CommonroomApp>) {
     wait_for(harness, "the first-run page", |h| {
         shows(h, "Explore a sample community")
     });
-    click(harness, "Explore a sample community");
+    // Pressed the way assistive technology presses it: wherever it is on the page (in a
+    // small window or at large text it may be below the fold).
+    harness
+        .get_by_label("Explore a sample community")
+        .click_accesskit();
+    harness.step();
+    harness.step();
     wait_for(harness, "the sample to be filled", |h| {
         !h.state().data().opening
             && h.state()
