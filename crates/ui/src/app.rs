@@ -336,8 +336,8 @@ impl CommonroomApp {
         // text size and theme come last, pushed to the right edge when there is room.
         ui.horizontal_wrapped(|ui| {
             self.top_bar_left_ui(ui, current);
-            let gap = ui.spacing().item_spacing.x;
-            let spare = ui.available_size_before_wrap().x - self.appearance_width - 2.0 * gap;
+            // The measured width ends with one gap, the same the spacer adds after itself.
+            let spare = ui.available_size_before_wrap().x - self.appearance_width - 1.0;
             if spare > 0.0 && self.appearance_width > 0.0 {
                 ui.add_space(spare);
             }
@@ -430,7 +430,9 @@ impl CommonroomApp {
     }
 
     fn tabs_ui(&mut self, ui: &mut Ui) {
-        ui.add_space(6.0);
+        // A tab's name stays on one line: the side bar is as wide as the longest.
+        ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Extend);
+        ui.add_space(crate::theme::space::S);
         for tab in Tab::ALL {
             let response = ui
                 .selectable_label(self.prefs.tab == tab, tab.title())

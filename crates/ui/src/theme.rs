@@ -287,7 +287,8 @@ pub fn visuals(theme: Theme) -> Visuals {
     v.override_text_color = None;
     v.weak_text_color = Some(p.text_dim);
     v.selection.bg_fill = p.selection;
-    v.selection.stroke = Stroke::new(FOCUS_WIDTH, p.focus);
+    // The text of selected items, and the outline of a focused text field.
+    v.selection.stroke = Stroke::new(FOCUS_WIDTH, p.on_selection);
     v.hyperlink_color = p.link;
     v.faint_bg_color = p.surface;
     v.extreme_bg_color = p.field;

@@ -124,11 +124,12 @@ fn pairs(v: &Visuals, p: &Palette) -> Vec<Pair> {
         ));
     }
     // Selected items and selected text.
+    // egui writes a selected button's (a tab's, a list row's) text in the selection stroke.
     pairs.push(pair(
-        "selected item text on the selection",
+        "selected item text (selection stroke) on the selection",
         v.selection.stroke.color,
         v.selection.bg_fill,
-        NON_TEXT,
+        TEXT,
     ));
     pairs.push(pair(
         "text on the selection (selected label)",
