@@ -241,6 +241,15 @@ pub const TARGET: f32 = 26.0;
 /// Width of the focus ring and of a focused field's outline.
 pub const FOCUS_WIDTH: f32 = 2.0;
 
+/// The height of one row of a list (a selectable line, a check box row): what
+/// `ScrollArea::show_rows` needs to know so long lists scroll to their end.
+pub fn row_height(ui: &Ui) -> f32 {
+    ui.spacing()
+        .interact_size
+        .y
+        .max(ui.text_style_height(&TextStyle::Body))
+}
+
 /// egui's visuals for a theme, built from its [`Palette`].
 pub fn visuals(theme: Theme) -> Visuals {
     let p = palette_of(theme);
@@ -400,7 +409,11 @@ pub fn note_visuals(visuals: &mut Visuals, palette: &Palette, paper: Color32) {
 /// not by colour alone, and announced by screen readers as text.
 pub fn form_error(ui: &mut Ui, message: &str) -> Response {
     let colour = palette(ui).error;
-    ui.add(egui::Label::new(RichText::new(format!("⚠ {message}")).color(colour)).wrap())
+    ui.horizontal_wrapped(|ui| {
+        ui.label(RichText::new("⚠").color(colour));
+        ui.add(egui::Label::new(RichText::new(message).color(colour)).wrap())
+    })
+    .inner
 }
 
 /// A problem with one field: outlines `field` in the error colour and writes `message`

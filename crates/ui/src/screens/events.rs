@@ -530,7 +530,7 @@ fn form_ui(ui: &mut Ui, form: &mut EventForm, here: &mut Here<'_>) -> bool {
     member_picker(ui, "Note-taker", here.view, &mut form.note_taker);
     labelled_multiline(ui, "Agenda", &mut form.agenda, 5);
     if let Some(error) = &form.error {
-        ui.colored_label(ui.visuals().error_fg_color, error);
+        crate::theme::form_error(ui, error);
     }
     let mut done = false;
     ui.horizontal_wrapped(|ui| {

@@ -110,7 +110,7 @@ impl HistoryScreen {
                 return;
             }
             Some(Err(error)) => {
-                ui.colored_label(ui.visuals().error_fg_color, error);
+                crate::theme::form_error(ui, error);
                 return;
             }
             Some(Ok(entries)) => entries,

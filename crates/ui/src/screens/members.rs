@@ -9,9 +9,6 @@ use egui::Ui;
 use crate::here::Here;
 use crate::widgets::{labelled_text, matches, primary_button, split_list};
 
-/// Height of one row in the member list.
-const ROW_HEIGHT: f32 = 22.0;
-
 /// The member directory's state.
 #[derive(Default)]
 pub struct MembersScreen {
@@ -161,24 +158,29 @@ impl MembersScreen {
         egui::ScrollArea::vertical()
             .id_salt("member_list")
             .auto_shrink(false)
-            .show_rows(ui, ROW_HEIGHT, members.len(), |ui, rows| {
-                for member in &members[rows] {
-                    let mut text = member.name.clone();
-                    if here.me == Some(&member.id) {
-                        text.push_str(" (you)");
+            .show_rows(
+                ui,
+                crate::theme::row_height(ui),
+                members.len(),
+                |ui, rows| {
+                    for member in &members[rows] {
+                        let mut text = member.name.clone();
+                        if here.me == Some(&member.id) {
+                            text.push_str(" (you)");
+                        }
+                        if let Some(org) = &member.organisation {
+                            text.push_str(" · ");
+                            text.push_str(org);
+                        }
+                        let selected = self.selected.as_ref() == Some(&member.id);
+                        if ui.selectable_label(selected, text).clicked() {
+                            self.selected = Some(member.id.clone());
+                            self.removing = None;
+                            self.linking = false;
+                        }
                     }
-                    if let Some(org) = &member.organisation {
-                        text.push_str(" · ");
-                        text.push_str(org);
-                    }
-                    let selected = self.selected.as_ref() == Some(&member.id);
-                    if ui.selectable_label(selected, text).clicked() {
-                        self.selected = Some(member.id.clone());
-                        self.removing = None;
-                        self.linking = false;
-                    }
-                }
-            });
+                },
+            );
     }
 
     fn filters_ui(&mut self, ui: &mut Ui, here: &Here<'_>) {
@@ -345,7 +347,7 @@ impl MembersScreen {
                             ui.spinner();
                         }
                         Some(Err(error)) => {
-                            ui.colored_label(ui.visuals().error_fg_color, error);
+                            crate::theme::form_error(ui, error);
                         }
                         Some(Ok(ticket)) => crate::screens::invite::ticket_ui(ui, ticket),
                     }
@@ -507,7 +509,7 @@ fn import_ui(
     );
     crate::widgets::labelled_multiline(ui, "Rows to import", text, 8);
     for problem in problems.iter() {
-        ui.colored_label(ui.visuals().error_fg_color, problem);
+        crate::theme::form_error(ui, problem);
     }
     let mut done = false;
     ui.horizontal_wrapped(|ui| {

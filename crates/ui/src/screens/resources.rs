@@ -8,9 +8,6 @@ use egui::Ui;
 use crate::here::Here;
 use crate::widgets::{labelled_multiline, labelled_text, matches, primary_button, split_list};
 
-/// Height of one row in the resource list.
-const ROW_HEIGHT: f32 = 22.0;
-
 /// The library's state.
 #[derive(Default)]
 pub struct ResourcesScreen {
@@ -88,14 +85,19 @@ impl ResourcesScreen {
         egui::ScrollArea::vertical()
             .id_salt("resource_list")
             .auto_shrink(false)
-            .show_rows(ui, ROW_HEIGHT, resources.len(), |ui, rows| {
-                for resource in &resources[rows] {
-                    let selected = self.selected.as_deref() == Some(resource.id.as_str());
-                    if ui.selectable_label(selected, &resource.title).clicked() {
-                        self.selected = Some(resource.id.to_string());
+            .show_rows(
+                ui,
+                crate::theme::row_height(ui),
+                resources.len(),
+                |ui, rows| {
+                    for resource in &resources[rows] {
+                        let selected = self.selected.as_deref() == Some(resource.id.as_str());
+                        if ui.selectable_label(selected, &resource.title).clicked() {
+                            self.selected = Some(resource.id.to_string());
+                        }
                     }
-                }
-            });
+                },
+            );
     }
 
     fn detail_ui(&mut self, ui: &mut Ui, here: &mut Here<'_>) {

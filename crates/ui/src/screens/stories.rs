@@ -64,8 +64,16 @@ impl StoriesScreen {
                 cycles_chart_ui(ui, here);
                 ui.separator();
                 let list = stories(here.view);
-                if list.is_empty() {
-                    ui.weak("No stories yet.");
+                if list.is_empty()
+                    && crate::theme::empty_state(
+                        ui,
+                        "No stories yet.",
+                        "Write down what changed for someone because of the community: \
+                         funders and new members read these.",
+                        Some("Write the first story"),
+                    )
+                {
+                    self.form = Some(Default::default());
                 }
                 for story in list {
                     card_frame(ui).show(ui, |ui| {

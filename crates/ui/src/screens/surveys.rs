@@ -276,7 +276,7 @@ fn form_ui(ui: &mut Ui, form: &mut SurveyForm, here: &mut Here<'_>) -> bool {
             .push((QuestionKind::Text, String::new(), String::new()));
     }
     if let Some(error) = &form.error {
-        ui.colored_label(ui.visuals().error_fg_color, error);
+        crate::theme::form_error(ui, error);
     }
     let mut done = false;
     ui.horizontal_wrapped(|ui| {

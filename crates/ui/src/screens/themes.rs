@@ -63,8 +63,15 @@ impl ThemesScreen {
             .map(|t| (here.view.notes_by_theme(&t.id).len(), t))
             .collect();
         themes.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.name.cmp(&b.1.name)));
-        if themes.is_empty() {
-            ui.weak("No themes yet. Add one, then drag notes into it on the Notes board.");
+        if themes.is_empty()
+            && crate::theme::empty_state(
+                ui,
+                "No themes yet.",
+                "Add one, then drag notes into it on the Notes board.",
+                Some("Add the first theme"),
+            )
+        {
+            self.form = Some(Default::default());
         }
         egui::ScrollArea::vertical()
             .id_salt("theme_list")

@@ -123,8 +123,11 @@ pub fn type_into(harness: &mut Harness<'_, CommonroomApp>, label: &str, text: &s
     harness.step();
 }
 
-/// Clicks the widget labelled `label` and runs a frame.
+/// Scrolls the widget labelled `label` into view, clicks it and runs a frame.
 pub fn click(harness: &mut Harness<'_, CommonroomApp>, label: &str) {
+    // As a person would scroll down to a button below the fold (a no-op when in view).
+    harness.get_by_label(label).scroll_to_me();
+    harness.run_steps(3);
     harness.get_by_label(label).click();
     harness.step();
     harness.step();
