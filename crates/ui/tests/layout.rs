@@ -229,6 +229,26 @@ fn problems<S>(harness: &Harness<'_, S>, window: Rect) -> (Vec<String>, usize) {
     (problems, visible.len())
 }
 
+/// How wide the detail panel at the right of the page is.
+fn detail_width<S>(harness: &Harness<'_, S>) -> f32 {
+    let screen = harness.ctx.content_rect();
+    harness
+        .root()
+        .children_recursive()
+        .filter(|node| node.accesskit_node().role() == Role::Pane)
+        .filter_map(|node| {
+            harness
+                .ctx
+                .read_response(egui_id(local_id(node.accesskit_node().id())))
+        })
+        .map(|response| response.rect)
+        .filter(|rect| {
+            (rect.right() - screen.right()).abs() < 20.0 && rect.left() > screen.width() * 0.3
+        })
+        .map(|rect| rect.width())
+        .fold(0.0, f32::max)
+}
+
 /// Draws a few frames so panels and wrapped rows settle, then checks.
 fn check_screen(
     harness: &mut Harness<'_, CommonroomApp>,
@@ -281,13 +301,24 @@ fn walk(window: Window) -> Vec<String> {
         check_screen(&mut app, window, tab.title(), &mut report);
     }
     // The detail panels with something selected, and the events' month view.
-    let members = view.active_members();
-    for member in [members.first(), members.last()].into_iter().flatten() {
+    // Profiles of different lengths: the panel keeps its width from one to the next.
+    let mut widths = Vec::new();
+    for member in view.active_members() {
         app.state_mut()
             .screens_mut()
             .select(Tab::Members, member.id.to_string());
         app.state_mut().show(&community, Tab::Members);
         check_screen(&mut app, window, "Members (a profile)", &mut report);
+        widths.push((member.name.clone(), detail_width(&app)));
+    }
+    let first = widths.first().map(|(_, w)| *w);
+    assert!(first.is_some_and(|w| w > 100.0), "{widths:?}");
+    for (name, width) in &widths {
+        if (width - first.unwrap_or_default()).abs() > SLACK {
+            report.push(format!(
+                "Members ({window:?}): the profile panel is {width} wide for {name}, not {first:?}"
+            ));
+        }
     }
     if let Some(resource) = view.resources.values().next() {
         app.state_mut()
