@@ -126,6 +126,49 @@ if command -v xdotool >/dev/null 2>&1; then
     if grep -qE "panicked|ERROR" "$PEER.log"; then echo "the second laptop logged an error:"; cat "$PEER.log"; exit 1; fi
 fi
 
+# Every screen in both themes, at 200% text, and in a 900x600 window, kept in
+# $OUT/tour-*.png for a person to look over (Ctrl+1…9, Ctrl+0, Ctrl+H walk the screens).
+if command -v xdotool >/dev/null 2>&1; then
+    SCREENS=(1:home 2:members 3:resources 4:events 5:notes 6:themes 7:actions 8:surveys 9:stories 0:dashboard h:history)
+    tour() { # PREFIX: a screenshot of every screen
+        for screen in "${SCREENS[@]}"; do
+            xdotool key --window "$WID" "ctrl+${screen%%:*}"
+            shoot "tour-$1-${screen#*:}" 2
+        done
+    }
+    toggle_theme() { # the last button of the top bar, at its right edge
+        eval "$(xdotool getwindowgeometry --shell "$WID")"
+        xdotool mousemove --window "$WID" $((WIDTH - 24)) 21 click 1
+        xdotool mousemove --window "$WID" $((WIDTH / 2)) $((HEIGHT / 2))
+    }
+    theme_now() { # "light" or "dark", from how bright the window is
+        xdotool key --window "$WID" ctrl+1; sleep 1
+        import -window "$WID" "$OUT/.probe.png"
+        convert "$OUT/.probe.png" -colorspace Gray -format '%[fx:mean>0.5?1:0]' info: |
+            sed 's/1/light/; s/0/dark/'
+        rm -f "$OUT/.probe.png"
+    }
+    FIRST=$(theme_now)
+    tour "$FIRST"
+    toggle_theme
+    SECOND=$(theme_now)
+    [ "$FIRST" != "$SECOND" ] || { echo "the theme button did not change the theme ($FIRST)"; exit 1; }
+    tour "$SECOND"
+    zoom() { # KEY: ten steps of Ctrl+plus or Ctrl+minus, 100% to 200% or back
+        for _ in $(seq 1 10); do xdotool key --window "$WID" "ctrl+$1"; sleep 0.1; done
+    }
+    zoom plus
+    tour "200pct-$SECOND"
+    if cmp -s "$OUT/tour-$SECOND-home.png" "$OUT/tour-200pct-$SECOND-home.png"; then echo "Ctrl+plus did not enlarge the text"; exit 1; fi
+    zoom minus
+    toggle_theme
+    zoom plus
+    tour "200pct-$FIRST"
+    zoom minus
+    xdotool windowsize --sync "$WID" 900 600 2>/dev/null || xdotool windowsize "$WID" 900 600
+    tour "900x600-$FIRST"
+fi
+
 # And the command line talks to the running app through its control socket.
 "$BIN" --data-dir "$DATA" list | grep -q "Family Support Network" || { echo "the running app did not answer 'list'"; exit 1; }
 kill -TERM "$APP_PID"

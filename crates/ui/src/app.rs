@@ -64,6 +64,8 @@ pub struct CommonroomApp {
     device_id: String,
     /// The first frame has not yet been drawn.
     first_frame: bool,
+    /// How wide the text-size and theme buttons were last frame (to right-align them).
+    appearance_width: f32,
 }
 
 impl CommonroomApp {
@@ -83,6 +85,7 @@ impl CommonroomApp {
             invite_choice: Default::default(),
             invite_asked: false,
             first_frame: true,
+            appearance_width: 0.0,
         }
     }
 
@@ -135,6 +138,7 @@ impl CommonroomApp {
         if self.first_frame {
             self.first_frame = false;
             self.bridge.set_repaint(ui.ctx());
+            crate::theme::apply(ui.ctx());
             ui.ctx().set_theme(self.prefs.theme);
             ui.ctx().set_zoom_factor(self.prefs.zoom);
             self.bridge.list();
@@ -166,7 +170,11 @@ impl CommonroomApp {
         egui::Panel::left("tabs")
             .resizable(true)
             .default_size(150.0)
-            .show(ui, |ui| self.tabs_ui(ui));
+            .show(ui, |ui| {
+                egui::ScrollArea::vertical()
+                    .id_salt("tabs_scroll")
+                    .show(ui, |ui| self.tabs_ui(ui));
+            });
         let state = self.data.communities.get(&id);
         let Some(view) = state.and_then(|s| s.view.clone()) else {
             let error = state.and_then(|s| s.view_error.clone());
@@ -327,7 +335,21 @@ impl CommonroomApp {
     }
 
     fn top_bar_ui(&mut self, ui: &mut Ui, current: Option<&CommunityId>) {
-        ui.horizontal(|ui| {
+        // One row that wraps onto a second when the window is narrow or the text large;
+        // text size and theme come last, pushed to the right edge when there is room.
+        ui.horizontal_wrapped(|ui| {
+            self.top_bar_left_ui(ui, current);
+            // The measured width ends with one gap, the same the spacer adds after itself.
+            let spare = ui.available_size_before_wrap().x - self.appearance_width - 1.0;
+            if spare > 0.0 && self.appearance_width > 0.0 {
+                ui.add_space(spare);
+            }
+            self.appearance_width = self.appearance_ui(ui);
+        });
+    }
+
+    fn top_bar_left_ui(&mut self, ui: &mut Ui, current: Option<&CommunityId>) {
+        {
             ui.heading("Commonroom");
             ui.separator();
             if let Some(current) = current {
@@ -341,7 +363,7 @@ impl CommonroomApp {
                 let mut chosen = current.clone();
                 egui::ComboBox::from_id_salt("community_switcher")
                     .selected_text(name)
-                    .width(260.0)
+                    .width(260.0_f32.min(ui.available_width() * 0.5))
                     .show_ui(ui, |ui| {
                         for (id, state) in &self.data.communities {
                             ui.selectable_value(&mut chosen, id.clone(), &state.name);
@@ -368,27 +390,28 @@ impl CommonroomApp {
                     self.open_invite();
                 }
             }
-            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                self.appearance_ui(ui);
-            });
-        });
+        }
     }
 
-    fn appearance_ui(&mut self, ui: &mut Ui) {
-        if ui
-            .button("A+")
-            .on_hover_text("Larger text (Ctrl+plus)")
-            .clicked_named("Larger text")
-        {
-            self.prefs.zoom = (self.prefs.zoom + 0.1).min(3.0);
-            ui.ctx().set_zoom_factor(self.prefs.zoom);
-        }
-        if ui
-            .button("A−")
+    /// Text size and theme buttons; returns how wide they are together.
+    fn appearance_ui(&mut self, ui: &mut Ui) -> f32 {
+        let mut width = 0.0;
+        let mut measure = |response: egui::Response| {
+            width += response.rect.width() + ui_gap(&response);
+            response
+        };
+        if measure(ui.button("A−"))
             .on_hover_text("Smaller text (Ctrl+minus)")
             .clicked_named("Smaller text")
         {
             self.prefs.zoom = (self.prefs.zoom - 0.1).max(0.5);
+            ui.ctx().set_zoom_factor(self.prefs.zoom);
+        }
+        if measure(ui.button("A+"))
+            .on_hover_text("Larger text (Ctrl+plus)")
+            .clicked_named("Larger text")
+        {
+            self.prefs.zoom = (self.prefs.zoom + 0.1).min(3.0);
             ui.ctx().set_zoom_factor(self.prefs.zoom);
         }
         let dark = ui.visuals().dark_mode;
@@ -397,16 +420,22 @@ impl CommonroomApp {
         } else {
             ("🌙", "Dark theme", egui::ThemePreference::Dark)
         };
-        if ui.button(icon).on_hover_text(hint).clicked_named(hint) {
+        if measure(ui.button(icon))
+            .on_hover_text(hint)
+            .clicked_named(hint)
+        {
             self.prefs.theme = next;
             ui.ctx().set_theme(next);
         }
         // Keyboard zoom (Ctrl+plus/minus) changes the factor too: remember it.
         self.prefs.zoom = ui.ctx().zoom_factor();
+        width
     }
 
     fn tabs_ui(&mut self, ui: &mut Ui) {
-        ui.add_space(6.0);
+        // A tab's name stays on one line: the side bar is as wide as the longest.
+        ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Extend);
+        ui.add_space(crate::theme::space::S);
         for tab in Tab::ALL {
             let response = ui
                 .selectable_label(self.prefs.tab == tab, tab.title())
@@ -428,6 +457,11 @@ impl CommonroomApp {
             .and_then(|id| self.data.communities.get(id))
             .and_then(|c| c.view.clone())
     }
+}
+
+/// The space egui leaves after a widget in a row.
+fn ui_gap(response: &egui::Response) -> f32 {
+    response.ctx.global_style().spacing.item_spacing.x
 }
 
 /// Icon-only buttons with a name for screen readers.

@@ -14,6 +14,7 @@ pub fn bars_ui(ui: &mut Ui, id: &str, values: &[(String, f64)]) {
         .enumerate()
         .map(|(i, (label, value))| Bar::new(i as f64, *value).name(label).width(0.7))
         .collect();
+    let accent = crate::theme::palette(ui).accent;
     let labels: Vec<String> = values.iter().map(|(l, _)| l.clone()).collect();
     Plot::new(id)
         .height(HEIGHT)
@@ -31,7 +32,7 @@ pub fn bars_ui(ui: &mut Ui, id: &str, values: &[(String, f64)]) {
             }
         })
         .show(ui, |plot| {
-            plot.bar_chart(BarChart::new(id, bars).color(egui::Color32::from_rgb(47, 125, 109)))
+            plot.bar_chart(BarChart::new(id, bars).color(accent))
         });
     ui.horizontal_wrapped(|ui| {
         for (label, value) in values {

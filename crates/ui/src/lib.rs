@@ -11,6 +11,7 @@ pub mod here;
 pub mod screens;
 pub mod state;
 pub mod tabs;
+pub mod theme;
 pub mod widgets;
 
 pub use app::{CommonroomApp, Prefs};

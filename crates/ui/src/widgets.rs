@@ -13,11 +13,17 @@ pub fn count(n: usize, one: &str, many: &str) -> String {
     }
 }
 
+/// How wide a one-line field is when there is room.
+const FIELD_WIDTH: f32 = 280.0;
+/// The narrowest a one-line field gets before it moves under its label.
+const MIN_FIELD_WIDTH: f32 = 120.0;
+
 /// A one-line text input with a visible label that screen readers announce with it.
 pub fn labelled_text(ui: &mut Ui, label: &str, value: &mut String) -> Response {
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         let label = ui.label(label);
-        ui.add(egui::TextEdit::singleline(value).desired_width(280.0))
+        let width = FIELD_WIDTH.min(ui.available_size_before_wrap().x.max(MIN_FIELD_WIDTH));
+        ui.add(egui::TextEdit::singleline(value).desired_width(width))
             .labelled_by(label.id)
     })
     .inner
@@ -41,7 +47,7 @@ pub fn member_picker(
     view: &CommunityView,
     chosen: &mut Option<MemberId>,
 ) -> Response {
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         let label = ui.label(label);
         let shown = chosen
             .as_ref()
@@ -64,6 +70,29 @@ pub fn member_picker(
 /// A primary button: what pressing Enter in a form does.
 pub fn primary_button(ui: &mut Ui, text: &str) -> Response {
     ui.add(egui::Button::new(egui::RichText::new(text).strong()))
+}
+
+/// The panel on the right that shows the selected item (a profile, an event, a theme).
+///
+/// Its width is a share of the screen, the same whatever is selected, and never so wide
+/// that the list beside it shrinks to a sliver; its contents scroll and wrap inside it.
+pub fn detail_panel(ui: &mut Ui, id: &'static str, add_contents: impl FnOnce(&mut Ui)) {
+    let width = ui.available_width();
+    let max = (width * 0.5).max(1.0);
+    let default = (width * 0.42).clamp(220.0, 400.0).min(max);
+    egui::Panel::right(id)
+        .resizable(true)
+        .default_size(default)
+        .size_range(default.min(180.0)..=max)
+        .show(ui, |ui| {
+            egui::ScrollArea::vertical()
+                .id_salt((id, "scroll"))
+                .auto_shrink(false)
+                .show(ui, |ui| {
+                    ui.set_max_width(ui.available_width());
+                    add_contents(ui);
+                });
+        });
 }
 
 /// The frame of a card in a list or board.

@@ -35,12 +35,23 @@ pub struct ActionForm {
     pub event: Option<EventId>,
     /// Why the last save was refused.
     pub error: Option<String>,
+    /// The field the refusal is about, if it is about one.
+    pub error_on: Option<Field>,
+}
+
+/// A field of the action form.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Field {
+    /// What needs doing.
+    Text,
+    /// The due date.
+    Due,
 }
 
 impl ActionsScreen {
     /// Draws the actions screen.
     pub fn actions_ui(&mut self, ui: &mut Ui, here: &mut Here<'_>) {
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             ui.heading("Actions");
             if ui.button("➕ Add action").on_hover_text("Ctrl+N").clicked() {
                 self.form = Some(ActionForm::default());
@@ -65,68 +76,89 @@ impl ActionsScreen {
             .filter(|a| !a.deleted && (self.show_done || !a.done))
             .collect();
         actions.sort_by_key(|a| (a.done, a.due.is_none(), a.due, a.created_at));
-        if actions.is_empty() {
-            ui.weak("No open actions.");
+        if actions.is_empty()
+            && crate::theme::empty_state(
+                ui,
+                "No open actions.",
+                "Agree one at a meeting, or add one here with an owner and a due date.",
+                Some("Add the first action"),
+            )
+        {
+            self.form = Some(Default::default());
         }
         let today = Day::from_timestamp(here.now);
         egui::ScrollArea::vertical()
             .id_salt("action_list")
             .auto_shrink(false)
-            .show_rows(ui, 24.0, actions.len(), |ui, rows| {
-                for action in &actions[rows] {
-                    ui.horizontal(|ui| {
-                        let mut done = action.done;
-                        let mut text = RichText::new(&action.text);
-                        if self.highlight.as_deref() == Some(action.id.as_str()) {
-                            text = text.strong();
-                        }
-                        if ui.checkbox(&mut done, text).changed() {
-                            here.send(
-                                if done {
-                                    "Action done"
-                                } else {
-                                    "Action reopened"
-                                },
-                                Command::EditAction(
-                                    action.id.clone(),
-                                    ActionPatch {
-                                        done: Some(done),
-                                        ..Default::default()
-                                    },
-                                ),
-                            );
-                        }
-                        if let Some(owner) = &action.owner {
-                            ui.weak(here.view.member_name(owner));
-                        }
-                        if let Some(due) = action.due {
-                            let overdue = !action.done && due < today;
-                            let text = format!("due {due}");
-                            if overdue {
-                                ui.colored_label(
-                                    ui.visuals().warn_fg_color,
-                                    format!("{text} (overdue)"),
-                                );
-                            } else {
-                                ui.weak(text);
+            .show_rows(
+                ui,
+                crate::theme::row_height(ui),
+                actions.len(),
+                |ui, rows| {
+                    for action in &actions[rows] {
+                        ui.horizontal_wrapped(|ui| {
+                            let mut done = action.done;
+                            let mut text = RichText::new(&action.text);
+                            if self.highlight.as_deref() == Some(action.id.as_str()) {
+                                text = text.strong();
                             }
-                        }
-                    });
-                }
-            });
+                            if ui.checkbox(&mut done, text).changed() {
+                                here.send(
+                                    if done {
+                                        "Action done"
+                                    } else {
+                                        "Action reopened"
+                                    },
+                                    Command::EditAction(
+                                        action.id.clone(),
+                                        ActionPatch {
+                                            done: Some(done),
+                                            ..Default::default()
+                                        },
+                                    ),
+                                );
+                            }
+                            if let Some(owner) = &action.owner {
+                                ui.weak(here.view.member_name(owner));
+                            }
+                            if let Some(due) = action.due {
+                                let overdue = !action.done && due < today;
+                                let text = format!("due {due}");
+                                if overdue {
+                                    ui.colored_label(
+                                        ui.visuals().warn_fg_color,
+                                        format!("{text} (overdue)"),
+                                    );
+                                } else {
+                                    ui.weak(text);
+                                }
+                            }
+                        });
+                    }
+                },
+            );
     }
 }
 
 fn form_ui(ui: &mut Ui, form: &mut ActionForm, here: &mut Here<'_>) -> bool {
     ui.heading("Add an action");
-    labelled_text(ui, "What needs doing", &mut form.text);
+    let text = labelled_text(ui, "What needs doing", &mut form.text);
+    if let (Some(error), Some(Field::Text)) = (&form.error, form.error_on) {
+        crate::theme::field_error(ui, &text, error);
+    }
     member_picker(ui, "Owner", here.view, &mut form.owner);
-    labelled_text(ui, "Due (such as 14/1/2027)", &mut form.due);
-    if let Some(error) = &form.error {
-        ui.colored_label(ui.visuals().error_fg_color, error);
+    let due = labelled_text(ui, "Due (such as 14/1/2027)", &mut form.due);
+    match (&form.error, form.error_on) {
+        (Some(error), Some(Field::Due)) => {
+            crate::theme::field_error(ui, &due, error);
+        }
+        (Some(error), None) => {
+            crate::theme::form_error(ui, error);
+        }
+        _ => {}
     }
     let mut done = false;
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         if primary_button(ui, "Save action").clicked() {
             let due = if form.due.trim().is_empty() {
                 Ok(None)
@@ -134,9 +166,13 @@ fn form_ui(ui: &mut Ui, form: &mut ActionForm, here: &mut Here<'_>) -> bool {
                 crate::widgets::parse_date(&form.due).map(|date| Some(Day::from_date(date)))
             };
             match due {
-                Err(error) => form.error = Some(error),
+                Err(error) => {
+                    form.error = Some(error);
+                    form.error_on = Some(Field::Due);
+                }
                 Ok(_) if form.text.trim().is_empty() => {
                     form.error = Some("Say what needs doing.".into());
+                    form.error_on = Some(Field::Text);
                 }
                 Ok(due) => {
                     here.send_keeping(

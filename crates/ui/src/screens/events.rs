@@ -103,7 +103,7 @@ impl EventForm {
 }
 
 fn format_picker(ui: &mut Ui, format: &mut EventFormat) {
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         let label = ui.label("Format");
         egui::ComboBox::from_id_salt("event_format")
             .selected_text(format.title().to_owned())
@@ -132,7 +132,7 @@ impl EventsScreen {
 
     /// Draws the events screen.
     pub fn events_ui(&mut self, ui: &mut Ui, here: &mut Here<'_>) {
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             ui.heading("Events");
             if ui.button("➕ New event").on_hover_text("Ctrl+N").clicked() {
                 self.start_new();
@@ -179,14 +179,7 @@ impl EventsScreen {
                 .or(here.view.past_events(here.now).first())
                 .map(|e| e.id.clone());
         }
-        egui::Panel::right("event_detail")
-            .resizable(true)
-            .default_size(380.0)
-            .show(ui, |ui| {
-                egui::ScrollArea::vertical()
-                    .id_salt("event_detail_scroll")
-                    .show(ui, |ui| self.detail_ui(ui, here));
-            });
+        crate::widgets::detail_panel(ui, "event_detail", |ui| self.detail_ui(ui, here));
         match self.layout {
             Layout::List => self.list_ui(ui, here),
             Layout::Month => self.month_ui(ui, here),
@@ -229,7 +222,7 @@ impl EventsScreen {
         let month = self
             .month
             .unwrap_or_else(|| today.with_day(1).unwrap_or(today));
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             if ui.button("◀").on_hover_text("Previous month").clicked() {
                 self.month = month.checked_sub_months(chrono::Months::new(1));
             }
@@ -248,38 +241,55 @@ impl EventsScreen {
             })
             .collect();
         let lead = month.weekday().num_days_from_monday() as i64;
-        egui::Grid::new("month_grid")
-            .striped(true)
-            .min_col_width(90.0)
-            .min_row_height(48.0)
+        // Seven columns share the width, so Sunday is never under the detail panel.
+        let gap = ui.spacing().item_spacing.x;
+        let column = ((ui.available_width() - 6.0 * gap - gap) / 7.0)
+            .floor()
+            .max(24.0);
+        egui::ScrollArea::vertical()
+            .id_salt("month_scroll")
+            .auto_shrink(false)
             .show(ui, |ui| {
-                for name in ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"] {
-                    ui.strong(name);
-                }
-                ui.end_row();
-                for cell in 0..42_i64 {
-                    let day = month + chrono::Duration::days(cell - lead);
-                    ui.vertical(|ui| {
-                        if day.month() == month.month() {
-                            let text = RichText::new(day.day().to_string());
-                            ui.label(if day == today {
-                                text.strong().underline()
-                            } else {
-                                text
-                            });
-                            for event in events.iter().filter(|e| {
-                                e.start.to_utc().with_timezone(&Local).date_naive() == day
-                            }) {
-                                if ui.small_button(&event.title).clicked() {
-                                    self.selected = Some(event.id.clone());
+                egui::Grid::new("month_grid")
+                    .striped(true)
+                    .min_col_width(column)
+                    .max_col_width(column)
+                    .min_row_height(48.0)
+                    .show(ui, |ui| {
+                        for name in ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"] {
+                            ui.add(egui::Label::new(RichText::new(name).strong()).truncate());
+                        }
+                        ui.end_row();
+                        for cell in 0..42_i64 {
+                            let day = month + chrono::Duration::days(cell - lead);
+                            ui.vertical(|ui| {
+                                if day.month() == month.month() {
+                                    let text = RichText::new(day.day().to_string());
+                                    ui.label(if day == today {
+                                        text.strong().underline()
+                                    } else {
+                                        text
+                                    });
+                                    for event in events.iter().filter(|e| {
+                                        e.start.to_utc().with_timezone(&Local).date_naive() == day
+                                    }) {
+                                        let button =
+                                            egui::Button::new(&event.title).small().truncate();
+                                        if ui
+                                            .add_sized([column, 0.0], button)
+                                            .on_hover_text(&event.title)
+                                            .clicked()
+                                        {
+                                            self.selected = Some(event.id.clone());
+                                        }
+                                    }
                                 }
+                            });
+                            if cell % 7 == 6 {
+                                ui.end_row();
                             }
                         }
                     });
-                    if cell % 7 == 6 {
-                        ui.end_row();
-                    }
-                }
             });
     }
 
@@ -315,7 +325,7 @@ impl EventsScreen {
                 agenda
             });
         });
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             if ui.button("✏ Edit event").clicked() {
                 self.form = Some(EventForm::from_event(event));
             }
@@ -385,7 +395,7 @@ impl EventsScreen {
             let names: Vec<&str> = group.iter().map(|m| here.view.member_name(m)).collect();
             ui.label(format!("- {}", names.join(" & ")));
         }
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             let placed: Vec<MemberId> = groups.iter().flatten().cloned().collect();
             for (slot, label) in [(&mut self.swap.0, "Swap"), (&mut self.swap.1, "with")] {
                 let text = ui.label(label);
@@ -415,7 +425,7 @@ impl EventsScreen {
             }
         });
         let mut done = false;
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             if ui.button(format!("Record round {next}")).clicked() {
                 here.send(
                     format!("Round {next} recorded"),
@@ -558,7 +568,7 @@ fn form_ui(ui: &mut Ui, form: &mut EventForm, here: &mut Here<'_>) -> FormEnd {
     member_picker(ui, "Note-taker", here.view, &mut form.note_taker);
     labelled_multiline(ui, "Agenda", &mut form.agenda, 5);
     if let Some(error) = &form.error {
-        ui.colored_label(ui.visuals().error_fg_color, error);
+        crate::theme::form_error(ui, error);
     }
     let mut end = FormEnd::Open;
     ui.horizontal_wrapped(|ui| {

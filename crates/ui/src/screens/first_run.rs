@@ -4,6 +4,7 @@ use egui::{RichText, Ui};
 
 use crate::bridge::Bridge;
 use crate::state::Data;
+use crate::theme::{font, space};
 use crate::widgets::{labelled_multiline, labelled_text, primary_button};
 
 /// Which path the person chose.
@@ -35,6 +36,9 @@ pub struct FirstRun {
     pub error: Option<String>,
 }
 
+/// The narrowest a first-run choice card gets before the cards stack.
+const CHOICE_WIDTH: f32 = 240.0;
+
 impl FirstRun {
     /// Draws the page; returns true when the person cancels (only offered when `can_cancel`).
     pub fn first_run_ui(
@@ -44,13 +48,21 @@ impl FirstRun {
         bridge: &Bridge,
         can_cancel: bool,
     ) -> bool {
+        egui::ScrollArea::vertical()
+            .id_salt("first_run_scroll")
+            .auto_shrink(false)
+            .show(ui, |ui| self.page_ui(ui, data, bridge, can_cancel))
+            .inner
+    }
+
+    fn page_ui(&mut self, ui: &mut Ui, data: &mut Data, bridge: &Bridge, can_cancel: bool) -> bool {
         let mut cancelled = false;
         ui.vertical_centered(|ui| {
-            ui.add_space(24.0);
-            ui.heading(RichText::new("Welcome to Commonroom").size(28.0));
+            ui.add_space(space::XXL);
+            ui.heading(RichText::new("Welcome to Commonroom").size(font::TITLE));
             ui.label("A shared home for your community of practice, kept on your own laptops.");
             ui.label("No server, no account: it works offline and syncs with members nearby.");
-            ui.add_space(16.0);
+            ui.add_space(space::XL);
         });
         if !data.listed {
             ui.spinner();
@@ -63,11 +75,11 @@ impl FirstRun {
             Path::Sample => self.sample_ui(ui, data, bridge),
         }
         if let Some(error) = &self.error {
-            ui.add_space(8.0);
-            ui.colored_label(ui.visuals().error_fg_color, error);
+            ui.add_space(space::M);
+            crate::theme::form_error(ui, error);
         }
         if data.opening {
-            ui.horizontal(|ui| {
+            ui.horizontal_wrapped(|ui| {
                 ui.spinner();
                 ui.label(match self.path {
                     Path::Join => "Reaching the person who invited you…",
@@ -75,7 +87,7 @@ impl FirstRun {
                 });
             });
         }
-        ui.add_space(12.0);
+        ui.add_space(space::L);
         if self.path != Path::Choose && !data.opening && ui.button("Back").clicked() {
             self.path = Path::Choose;
             self.error = None;
@@ -88,7 +100,10 @@ impl FirstRun {
     }
 
     fn choose_ui(&mut self, ui: &mut Ui) {
-        ui.columns(3, |columns| {
+        // Three cards side by side, or one under another when the window is narrow.
+        let side_by_side = ui.available_width() >= 3.0 * CHOICE_WIDTH;
+        let count = if side_by_side { 3 } else { 1 };
+        ui.columns(count, |columns| {
             let choices = [
                 (
                     "Start a community",
@@ -104,11 +119,14 @@ impl FirstRun {
                 ),
             ];
             for (index, (title, blurb)) in choices.into_iter().enumerate() {
-                let ui = &mut columns[index];
+                let ui = &mut columns[if side_by_side { index } else { 0 }];
                 crate::widgets::card_frame(ui).show(ui, |ui| {
-                    ui.set_min_height(120.0);
+                    ui.set_width(ui.available_width());
+                    if side_by_side {
+                        ui.set_min_height(120.0);
+                    }
                     ui.label(blurb);
-                    ui.add_space(8.0);
+                    ui.add_space(space::M);
                     if primary_button(ui, title).clicked() {
                         self.error = None;
                         match index {

@@ -103,14 +103,14 @@ impl HistoryScreen {
         ui.separator();
         let entries = match here.history {
             None => {
-                ui.horizontal(|ui| {
+                ui.horizontal_wrapped(|ui| {
                     ui.spinner();
                     ui.label("Reading the history…");
                 });
                 return;
             }
             Some(Err(error)) => {
-                ui.colored_label(ui.visuals().error_fg_color, error);
+                crate::theme::form_error(ui, error);
                 return;
             }
             Some(Ok(entries)) => entries,
@@ -131,7 +131,7 @@ impl HistoryScreen {
     }
 
     fn filters_ui(&mut self, ui: &mut Ui, here: &Here<'_>) {
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             let label = ui.label("Section");
             let before = self.section;
             egui::ComboBox::from_id_salt("history_section")
@@ -172,7 +172,7 @@ impl HistoryScreen {
     }
 
     fn row_ui(&mut self, ui: &mut Ui, here: &Here<'_>, group: &Group<'_>) {
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             let when = group
                 .newest
                 .at
@@ -249,7 +249,7 @@ impl HistoryScreen {
         egui::Frame::group(ui.style()).show(ui, |ui| {
             ui.label(&what);
             ui.weak("This writes a new change that every member receives; the history keeps everything.");
-            ui.horizontal(|ui| {
+            ui.horizontal_wrapped(|ui| {
                 if crate::widgets::primary_button(ui, "Restore").clicked() {
                     here.send("Restored from history", command);
                     self.confirm = None;

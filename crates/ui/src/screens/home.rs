@@ -77,7 +77,7 @@ fn form_ui(ui: &mut Ui, form: &mut CommunityForm, here: &mut Here<'_>) -> bool {
         }
     });
     let mut done = false;
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         if primary_button(ui, "Save").clicked() && !form.name.trim().is_empty() {
             here.send_keeping(
                 "Community saved",
@@ -231,7 +231,7 @@ fn recent_ui(ui: &mut Ui, here: &mut Here<'_>) {
     recent.truncate(RECENT);
     ui.strong("Recent activity");
     for activity in recent {
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             ui.weak(RichText::new(when(activity.at)).small());
             if ui.link(&activity.text).clicked() {
                 here.go(activity.tab, Some(activity.id.clone()));

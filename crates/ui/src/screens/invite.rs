@@ -1,7 +1,7 @@
 //! The Invite dialog: choose for how many people and how long, then an invite made only when
 //! asked, as a message a person understands (with a copy button) and as a QR code.
 
-use egui::{Color32, Context, Sense, Ui, Vec2};
+use egui::{Context, Sense, Ui, Vec2};
 
 use crate::here::Here;
 
@@ -237,13 +237,13 @@ fn qr_ui(ui: &mut Ui, text: &str) {
     let side = module * modules as f32;
     let (response, painter) = ui.allocate_painter(Vec2::splat(side), Sense::hover());
     let rect = response.rect;
-    painter.rect_filled(rect, 0.0, Color32::WHITE);
+    painter.rect_filled(rect, 0.0, crate::theme::QR_LIGHT);
     for (index, colour) in colours.iter().enumerate() {
         if *colour == qrcode::Color::Dark {
             let x = (index % width + quiet) as f32 * module;
             let y = (index / width + quiet) as f32 * module;
             let cell = egui::Rect::from_min_size(rect.min + Vec2::new(x, y), Vec2::splat(module));
-            painter.rect_filled(cell, 0.0, Color32::BLACK);
+            painter.rect_filled(cell, 0.0, crate::theme::QR_DARK);
         }
     }
     response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Image, true, "Invite QR code"));

@@ -9,9 +9,6 @@ use egui::Ui;
 use crate::here::Here;
 use crate::widgets::{labelled_text, matches, primary_button, split_list};
 
-/// Height of one row in the member list.
-const ROW_HEIGHT: f32 = 22.0;
-
 /// The member directory's state.
 #[derive(Default)]
 pub struct MembersScreen {
@@ -108,7 +105,7 @@ impl MembersScreen {
 
     /// Draws the directory.
     pub fn members_ui(&mut self, ui: &mut Ui, here: &mut Here<'_>) {
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             ui.heading("Members");
             if ui.button("➕ Add member").on_hover_text("Ctrl+N").clicked() {
                 self.start_new();
@@ -156,36 +153,38 @@ impl MembersScreen {
             return;
         }
         let members = self.filtered(here);
-        egui::Panel::right("member_profile")
-            .resizable(true)
-            .default_size(320.0)
-            .show(ui, |ui| self.profile_ui(ui, here));
+        crate::widgets::detail_panel(ui, "member_profile", |ui| self.profile_ui(ui, here));
         ui.weak(crate::widgets::count(members.len(), "member", "members"));
         egui::ScrollArea::vertical()
             .id_salt("member_list")
             .auto_shrink(false)
-            .show_rows(ui, ROW_HEIGHT, members.len(), |ui, rows| {
-                for member in &members[rows] {
-                    let mut text = member.name.clone();
-                    if here.me == Some(&member.id) {
-                        text.push_str(" (you)");
+            .show_rows(
+                ui,
+                crate::theme::row_height(ui),
+                members.len(),
+                |ui, rows| {
+                    for member in &members[rows] {
+                        let mut text = member.name.clone();
+                        if here.me == Some(&member.id) {
+                            text.push_str(" (you)");
+                        }
+                        if let Some(org) = &member.organisation {
+                            text.push_str(" · ");
+                            text.push_str(org);
+                        }
+                        let selected = self.selected.as_ref() == Some(&member.id);
+                        if ui.selectable_label(selected, text).clicked() {
+                            self.selected = Some(member.id.clone());
+                            self.removing = None;
+                            self.linking = false;
+                        }
                     }
-                    if let Some(org) = &member.organisation {
-                        text.push_str(" · ");
-                        text.push_str(org);
-                    }
-                    let selected = self.selected.as_ref() == Some(&member.id);
-                    if ui.selectable_label(selected, text).clicked() {
-                        self.selected = Some(member.id.clone());
-                        self.removing = None;
-                        self.linking = false;
-                    }
-                }
-            });
+                },
+            );
     }
 
     fn filters_ui(&mut self, ui: &mut Ui, here: &Here<'_>) {
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             let label = ui.label("Search members");
             ui.add(egui::TextEdit::singleline(&mut self.search).desired_width(180.0))
                 .labelled_by(label.id);
@@ -282,7 +281,7 @@ impl MembersScreen {
             );
         }
         ui.add_space(8.0);
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             if ui.button("✏ Edit profile").clicked() {
                 self.form = Some(MemberForm::from_member(member));
             }
@@ -307,7 +306,7 @@ impl MembersScreen {
             ui.weak("No linked devices: this member is in the directory only.");
         }
         for (device, info) in linked {
-            ui.horizontal(|ui| {
+            ui.horizontal_wrapped(|ui| {
                 let short: String = device.chars().take(8).collect();
                 ui.label(format!("{} ({short}…)", info.label))
                     .on_hover_text(format!("Device id {device}"));
@@ -351,7 +350,7 @@ impl MembersScreen {
                             ui.spinner();
                         }
                         Some(Err(error)) => {
-                            ui.colored_label(ui.visuals().error_fg_color, error);
+                            crate::theme::form_error(ui, error);
                         }
                         Some(Ok(ticket)) => {
                             crate::screens::invite::ticket_ui(ui, "Invite ticket", ticket, ticket)
@@ -393,7 +392,7 @@ impl MembersScreen {
                         member.name
                     ));
                     labelled_text(ui, "Reason (optional, members see it)", reason);
-                    ui.horizontal(|ui| {
+                    ui.horizontal_wrapped(|ui| {
                         if primary_button(ui, "Remove").clicked() {
                             let typed = (member.id.clone(), reason.clone());
                             let reason = optional(reason);
@@ -431,7 +430,7 @@ fn form_ui(ui: &mut Ui, form: &mut MemberForm, here: &mut Here<'_>) -> bool {
     labelled_text(ui, "Name", &mut form.name);
     labelled_text(ui, "Organisation", &mut form.organisation);
     let may_set_roles = here.can().manage_membership;
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         ui.label("Roles");
         if !may_set_roles {
             ui.disable();
@@ -462,7 +461,7 @@ fn form_ui(ui: &mut Ui, form: &mut MemberForm, here: &mut Here<'_>) -> bool {
         );
     }
     let mut done = false;
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         if primary_button(ui, "Save member").clicked() && !form.name.trim().is_empty() {
             let command = match &form.editing {
                 None => Command::AddMember(NewMember {
@@ -515,10 +514,10 @@ fn import_ui(
     );
     crate::widgets::labelled_multiline(ui, "Rows to import", text, 8);
     for problem in problems.iter() {
-        ui.colored_label(ui.visuals().error_fg_color, problem);
+        crate::theme::form_error(ui, problem);
     }
     let mut done = false;
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         if primary_button(ui, "Import members").clicked() {
             match commonroom_model::import::members_from_csv(text, here.view) {
                 Ok(members) if members.is_empty() => {

@@ -149,7 +149,7 @@ impl NotesScreen {
             self.editing = Some(editing);
         }
         let scope = self.scope(here);
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             ui.heading("Notes");
             let label = ui.label("Board for");
             let shown = match &scope {
@@ -163,7 +163,7 @@ impl NotesScreen {
             };
             egui::ComboBox::from_id_salt("board_event")
                 .selected_text(shown)
-                .width(320.0)
+                .width(320.0_f32.min(ui.available_size_before_wrap().x.max(160.0)))
                 .show_ui(ui, |ui| {
                     if ui.selectable_label(self.all, "all notes").clicked() {
                         self.all = true;
@@ -221,7 +221,7 @@ impl NotesScreen {
                 .add(
                     egui::TextEdit::singleline(&mut self.draft)
                         .hint_text("one idea per note")
-                        .desired_width(320.0),
+                        .desired_width(320.0_f32.min(ui.available_size_before_wrap().x.max(160.0))),
                 )
                 .labelled_by(label.id);
             if std::mem::take(&mut self.focus_new) {
@@ -325,7 +325,9 @@ impl NotesScreen {
                     .and_then(|t| here.view.themes.get(t))
                     .map(|t| t.name.clone())
                     .unwrap_or_else(|| "Not yet in a theme".into());
-                row_ui.heading(RichText::new(format!("{name} ({count})")).size(16.0));
+                row_ui.heading(
+                    RichText::new(format!("{name} ({count})")).size(crate::theme::font::SUBHEADING),
+                );
             }
             Row::Cards(_, notes) => {
                 for id in notes {
@@ -339,12 +341,22 @@ impl NotesScreen {
 
     fn card_ui(&mut self, ui: &mut Ui, here: &mut Here<'_>, note: &Note) {
         let (rect, _) = ui.allocate_exact_size(CARD, Sense::hover());
-        ui.painter().rect_filled(rect, 6.0, note_colour(note));
+        let paper = note_colour(ui, note);
+        ui.painter()
+            .rect_filled(rect, crate::theme::radius::LARGE, paper);
         if self.focus.as_ref() == Some(&note.id) {
+            // Opened from search: outlined so the eye finds it.
             let stroke = egui::Stroke::new(3.0, ui.visuals().selection.stroke.color);
-            ui.painter()
-                .rect_stroke(rect.expand(2.0), 8.0, stroke, egui::StrokeKind::Outside);
+            ui.painter().rect_stroke(
+                rect.expand(2.0),
+                crate::theme::radius::LARGE + 2,
+                stroke,
+                egui::StrokeKind::Outside,
+            );
         }
+        // Text, fields and buttons on the card take the post-it's own colours.
+        let palette = crate::theme::palette(ui);
+        crate::theme::note_visuals(ui.visuals_mut(), palette, paper);
         let body = Rect::from_min_max(rect.min, egui::pos2(rect.max.x, rect.max.y - 26.0));
         let footer = Rect::from_min_max(
             egui::pos2(rect.min.x + 6.0, rect.max.y - 26.0),
@@ -390,7 +402,7 @@ impl NotesScreen {
             |ui| {
                 ui.set_min_size(body.shrink(6.0).size());
                 ui.add(
-                    egui::Label::new(RichText::new(&note.text).color(egui::Color32::from_gray(20)))
+                    egui::Label::new(RichText::new(&note.text).color(palette.note_text))
                         .selectable(false)
                         .wrap(),
                 );
@@ -406,20 +418,11 @@ impl NotesScreen {
             .as_ref()
             .map(|a| here.view.member_name(a).to_owned())
             .unwrap_or_else(|| "anonymous".into());
-        footer.label(
-            RichText::new(by)
-                .small()
-                .color(egui::Color32::from_gray(60)),
-        );
+        footer.label(RichText::new(by).small().color(palette.note_dim));
         footer.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-            ui.menu_button(
-                RichText::new("Options")
-                    .small()
-                    .color(egui::Color32::from_gray(20)),
-                |ui| {
-                    self.card_menu_ui(ui, here, note);
-                },
-            )
+            ui.menu_button(RichText::new("Options").small(), |ui| {
+                self.card_menu_ui(ui, here, note);
+            })
             .response
             .on_hover_text("Note actions: edit, move to a theme, remove");
         });
@@ -462,26 +465,12 @@ impl NotesScreen {
     }
 }
 
-/// Post-it yellow for notes in no theme, a soft colour per theme otherwise.
-fn note_colour(note: &Note) -> egui::Color32 {
-    const PALETTE: [egui::Color32; 6] = [
-        egui::Color32::from_rgb(255, 236, 153),
-        egui::Color32::from_rgb(187, 222, 251),
-        egui::Color32::from_rgb(200, 230, 201),
-        egui::Color32::from_rgb(248, 187, 208),
-        egui::Color32::from_rgb(225, 190, 231),
-        egui::Color32::from_rgb(255, 204, 188),
-    ];
-    match &note.theme {
-        None => PALETTE[0],
-        Some(t) => {
-            let hash = t
-                .as_str()
-                .bytes()
-                .fold(0_usize, |h, b| h.wrapping_mul(31).wrapping_add(b as usize));
-            PALETTE[1 + hash % (PALETTE.len() - 1)]
-        }
-    }
+/// The note's paper: post-it yellow in no theme, a colour per theme otherwise.
+fn note_colour(ui: &Ui, note: &Note) -> egui::Color32 {
+    crate::theme::note_fill(
+        crate::theme::palette(ui),
+        note.theme.as_ref().map(|t| t.as_str()),
+    )
 }
 
 fn move_note(here: &mut Here<'_>, note: &NoteId, theme: Option<&ThemeId>) {

@@ -8,9 +8,6 @@ use egui::Ui;
 use crate::here::Here;
 use crate::widgets::{labelled_multiline, labelled_text, matches, primary_button, split_list};
 
-/// Height of one row in the resource list.
-const ROW_HEIGHT: f32 = 22.0;
-
 /// The library's state.
 #[derive(Default)]
 pub struct ResourcesScreen {
@@ -51,7 +48,7 @@ fn haystack(resource: &Resource) -> String {
 impl ResourcesScreen {
     /// Draws the library.
     pub fn resources_ui(&mut self, ui: &mut Ui, here: &mut Here<'_>) {
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             ui.heading("Resources");
             if ui
                 .button("➕ Add resource")
@@ -71,7 +68,7 @@ impl ResourcesScreen {
             }
             return;
         }
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             let label = ui.label("Search resources");
             ui.add(egui::TextEdit::singleline(&mut self.search).desired_width(220.0))
                 .labelled_by(label.id);
@@ -84,21 +81,23 @@ impl ResourcesScreen {
             .filter(|r| matches(&haystack(r), &self.search))
             .collect();
         resources.sort_by_cached_key(|r| r.title.to_lowercase());
-        egui::Panel::right("resource_detail")
-            .resizable(true)
-            .default_size(320.0)
-            .show(ui, |ui| self.detail_ui(ui, here));
+        crate::widgets::detail_panel(ui, "resource_detail", |ui| self.detail_ui(ui, here));
         egui::ScrollArea::vertical()
             .id_salt("resource_list")
             .auto_shrink(false)
-            .show_rows(ui, ROW_HEIGHT, resources.len(), |ui, rows| {
-                for resource in &resources[rows] {
-                    let selected = self.selected.as_deref() == Some(resource.id.as_str());
-                    if ui.selectable_label(selected, &resource.title).clicked() {
-                        self.selected = Some(resource.id.to_string());
+            .show_rows(
+                ui,
+                crate::theme::row_height(ui),
+                resources.len(),
+                |ui, rows| {
+                    for resource in &resources[rows] {
+                        let selected = self.selected.as_deref() == Some(resource.id.as_str());
+                        if ui.selectable_label(selected, &resource.title).clicked() {
+                            self.selected = Some(resource.id.to_string());
+                        }
                     }
-                }
-            });
+                },
+            );
     }
 
     fn detail_ui(&mut self, ui: &mut Ui, here: &mut Here<'_>) {
@@ -132,7 +131,7 @@ impl ResourcesScreen {
         if let Some(by) = &resource.added_by {
             ui.weak(format!("Added by {}", here.view.member_name(by)));
         }
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             if ui.button("🗑 Remove resource").clicked() {
                 here.send(
                     "Resource removed",
@@ -152,7 +151,7 @@ fn form_ui(ui: &mut Ui, form: &mut ResourceForm, here: &mut Here<'_>) -> bool {
     labelled_multiline(ui, "Description", &mut form.description, 3);
     labelled_text(ui, "Tags (comma separated)", &mut form.tags);
     let mut done = false;
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         if primary_button(ui, "Save resource").clicked() && !form.title.trim().is_empty() {
             let url = form.url.trim();
             here.send_keeping(

@@ -48,7 +48,7 @@ pub fn status_ui(ui: &mut Ui, data: &Data, current: Option<&commonroom_model::Co
                 (false, n, _) => format!("Live with {n} other devices: changes travel at once"),
             };
             let colour = if online > 0 {
-                egui::Color32::from_rgb(60, 160, 80)
+                crate::theme::palette(ui).success
             } else {
                 ui.visuals().weak_text_color()
             };

@@ -36,7 +36,7 @@ pub struct StoryForm {
 impl StoriesScreen {
     /// Draws the stories screen.
     pub fn stories_ui(&mut self, ui: &mut Ui, here: &mut Here<'_>) {
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             ui.heading("Value stories");
             if ui
                 .button("➕ Record a story")
@@ -64,8 +64,16 @@ impl StoriesScreen {
                 cycles_chart_ui(ui, here);
                 ui.separator();
                 let list = stories(here.view);
-                if list.is_empty() {
-                    ui.weak("No stories yet.");
+                if list.is_empty()
+                    && crate::theme::empty_state(
+                        ui,
+                        "No stories yet.",
+                        "Write down what changed for someone because of the community: \
+                         funders and new members read these.",
+                        Some("Write the first story"),
+                    )
+                {
+                    self.form = Some(Default::default());
                 }
                 for story in list {
                     card_frame(ui).show(ui, |ui| {
@@ -118,7 +126,7 @@ fn form_ui(ui: &mut Ui, form: &mut StoryForm, here: &mut Here<'_>) -> bool {
             }
         }
     }
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         let label = ui.label("From the event");
         let shown = form
             .event
@@ -138,7 +146,7 @@ fn form_ui(ui: &mut Ui, form: &mut StoryForm, here: &mut Here<'_>) -> bool {
             .labelled_by(label.id);
     });
     let mut done = false;
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         let ready = !form.title.trim().is_empty()
             && !form.text.trim().is_empty()
             && !form.cycles.is_empty();

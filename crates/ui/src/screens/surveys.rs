@@ -45,7 +45,7 @@ pub struct SurveyForm {
 impl SurveysScreen {
     /// Draws the surveys screen.
     pub fn surveys_ui(&mut self, ui: &mut Ui, here: &mut Here<'_>) {
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             ui.heading("Surveys");
             if ui.button("➕ New survey").on_hover_text("Ctrl+N").clicked() {
                 self.start_new();
@@ -250,7 +250,7 @@ fn form_ui(ui: &mut Ui, form: &mut SurveyForm, here: &mut Here<'_>) -> bool {
     let mut remove = None;
     for (index, (kind, text, options)) in form.questions.iter_mut().enumerate() {
         card_frame(ui).show(ui, |ui| {
-            ui.horizontal(|ui| {
+            ui.horizontal_wrapped(|ui| {
                 let label = ui.label(format!("Question {} kind", index + 1));
                 egui::ComboBox::from_id_salt(("question_kind", index))
                     .selected_text(kind.label().to_owned())
@@ -283,10 +283,10 @@ fn form_ui(ui: &mut Ui, form: &mut SurveyForm, here: &mut Here<'_>) -> bool {
             .push((QuestionKind::Text, String::new(), String::new()));
     }
     if let Some(error) = &form.error {
-        ui.colored_label(ui.visuals().error_fg_color, error);
+        crate::theme::form_error(ui, error);
     }
     let mut done = false;
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         if primary_button(ui, "Save survey").clicked() {
             if form.title.trim().is_empty()
                 || form.questions.iter().any(|(_, t, _)| t.trim().is_empty())

@@ -38,7 +38,7 @@ pub struct ThemeForm {
 impl ThemesScreen {
     /// Draws the themes screen.
     pub fn themes_ui(&mut self, ui: &mut Ui, here: &mut Here<'_>) {
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             ui.heading("Themes");
             if ui.button("➕ Add theme").on_hover_text("Ctrl+N").clicked() {
                 self.form = Some(ThemeForm::default());
@@ -55,14 +55,7 @@ impl ThemesScreen {
             }
             return;
         }
-        egui::Panel::right("theme_detail")
-            .resizable(true)
-            .default_size(380.0)
-            .show(ui, |ui| {
-                egui::ScrollArea::vertical()
-                    .id_salt("theme_detail_scroll")
-                    .show(ui, |ui| self.detail_ui(ui, here));
-            });
+        crate::widgets::detail_panel(ui, "theme_detail", |ui| self.detail_ui(ui, here));
         let mut themes: Vec<(usize, &commonroom_model::entities::Theme)> = here
             .view
             .live_themes()
@@ -70,8 +63,15 @@ impl ThemesScreen {
             .map(|t| (here.view.notes_by_theme(&t.id).len(), t))
             .collect();
         themes.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.name.cmp(&b.1.name)));
-        if themes.is_empty() {
-            ui.weak("No themes yet. Add one, then drag notes into it on the Notes board.");
+        if themes.is_empty()
+            && crate::theme::empty_state(
+                ui,
+                "No themes yet.",
+                "Add one, then drag notes into it on the Notes board.",
+                Some("Add the first theme"),
+            )
+        {
+            self.form = Some(Default::default());
         }
         egui::ScrollArea::vertical()
             .id_salt("theme_list")
@@ -116,7 +116,7 @@ impl ThemesScreen {
                 .filter(|n| n.event.as_ref() == Some(&event.id))
                 .count();
             if count > 0 {
-                ui.horizontal(|ui| {
+                ui.horizontal_wrapped(|ui| {
                     ui.label(format!(
                         "{}: {}",
                         event.title,
@@ -134,7 +134,7 @@ impl ThemesScreen {
                 ui.label(&note.text);
             });
         }
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             if ui.button("✏ Rename").clicked() {
                 self.form = Some(ThemeForm {
                     editing: Some(theme.id.clone()),
@@ -163,7 +163,7 @@ fn form_ui(ui: &mut Ui, form: &mut ThemeForm, here: &mut Here<'_>) -> bool {
     labelled_text(ui, "Theme name", &mut form.name);
     labelled_multiline(ui, "Description", &mut form.description, 3);
     let mut done = false;
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         if primary_button(ui, "Save theme").clicked() && !form.name.trim().is_empty() {
             let command = match &form.editing {
                 None => Command::AddTheme(NewTheme {

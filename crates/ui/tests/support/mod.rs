@@ -50,10 +50,15 @@ impl Peer {
 
     /// The app over this node, in a headless harness of a laptop-sized window.
     pub fn app(&self) -> Harness<'static, CommonroomApp> {
+        self.app_with(Prefs::default(), egui::vec2(1200.0, 800.0))
+    }
+
+    /// The app over this node with these preferences, in a window of `size` points.
+    pub fn app_with(&self, prefs: Prefs, size: egui::Vec2) -> Harness<'static, CommonroomApp> {
         let bridge = Bridge::new(self.handle(), self.runtime.handle().clone());
-        let app = CommonroomApp::new(bridge, Prefs::default());
+        let app = CommonroomApp::new(bridge, prefs);
         Harness::builder()
-            .with_size(egui::vec2(1200.0, 800.0))
+            .with_size(size)
             .build_ui_state(|ui, app: &mut CommonroomApp| app.frame_ui(ui), app)
     }
 }
@@ -118,8 +123,11 @@ pub fn type_into(harness: &mut Harness<'_, CommonroomApp>, label: &str, text: &s
     harness.step();
 }
 
-/// Clicks the widget labelled `label` and runs a frame.
+/// Scrolls the widget labelled `label` into view, clicks it and runs a frame.
 pub fn click(harness: &mut Harness<'_, CommonroomApp>, label: &str) {
+    // As a person would scroll down to a button below the fold (a no-op when in view).
+    harness.get_by_label(label).scroll_to_me();
+    harness.run_steps(3);
     harness.get_by_label(label).click();
     harness.step();
     harness.step();
@@ -137,7 +145,13 @@ pub fn open_sample(harness: &mut Harness<'_, CommonroomApp>) {
     wait_for(harness, "the first-run page", |h| {
         shows(h, "Explore a sample community")
     });
-    click(harness, "Explore a sample community");
+    // Pressed the way assistive technology presses it: wherever it is on the page (in a
+    // small window or at large text it may be below the fold).
+    harness
+        .get_by_label("Explore a sample community")
+        .click_accesskit();
+    harness.step();
+    harness.step();
     type_into(harness, "Your name", "Robin");
     click(harness, "Open the sample");
     wait_for(harness, "the sample to be filled", |h| {
