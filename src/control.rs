@@ -12,6 +12,7 @@ use commonroom_node::NodeHandle;
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
 use tokio::runtime::Handle;
+use tokio::sync::mpsc;
 
 use crate::cli::{Cli, Command};
 
@@ -40,10 +41,13 @@ pub fn remove_socket(data_dir: &Path) {
 }
 
 /// Starts answering on the control socket; returns the listening task.
+/// `links` receives the invite links handed over by `commonroom open LINK` (a second launch
+/// of the app); without it (`serve`, no window) handing one over is refused.
 pub fn serve(
     data_dir: &Path,
     node: NodeHandle,
     runtime: Handle,
+    links: Option<mpsc::Sender<String>>,
 ) -> Result<tokio::task::JoinHandle<()>> {
     let path = socket_path(data_dir);
     // A socket left by a killed node: we hold the data directory lock, so it is stale.
@@ -60,8 +64,9 @@ pub fn serve(
         while let Ok((stream, _)) = listener.accept().await {
             let node = node.clone();
             let runtime = runtime.clone();
+            let links = links.clone();
             tokio::spawn(async move {
-                if let Err(e) = answer(stream, node, runtime).await {
+                if let Err(e) = answer(stream, node, runtime, links).await {
                     tracing::debug!(error = %e, "control request failed");
                 }
             });
@@ -69,21 +74,33 @@ pub fn serve(
     }))
 }
 
-async fn answer(stream: tokio::net::UnixStream, node: NodeHandle, runtime: Handle) -> Result<()> {
+async fn answer(
+    stream: tokio::net::UnixStream,
+    node: NodeHandle,
+    runtime: Handle,
+    links: Option<mpsc::Sender<String>>,
+) -> Result<()> {
     let (read, mut write) = stream.into_split();
     let mut line = String::new();
     tokio::io::BufReader::new(read.take(MAX_REQUEST))
         .read_line(&mut line)
         .await?;
     let request: Request = serde_json::from_str(&line).context("malformed control request")?;
-    let response = tokio::task::spawn_blocking(move || execute(request, &node, &runtime)).await?;
+    let response =
+        tokio::task::spawn_blocking(move || execute(request, &node, &runtime, links.as_ref()))
+            .await?;
     let mut text = serde_json::to_string(&response)?;
     text.push('\n');
     write.write_all(text.as_bytes()).await?;
     Ok(())
 }
 
-fn execute(request: Request, node: &NodeHandle, runtime: &Handle) -> Response {
+fn execute(
+    request: Request,
+    node: &NodeHandle,
+    runtime: &Handle,
+    links: Option<&mpsc::Sender<String>>,
+) -> Response {
     let mut argv = vec!["commonroom".to_owned()];
     argv.extend(request.args);
     let cli = match Cli::try_parse_from(argv) {
@@ -101,6 +118,7 @@ fn execute(request: Request, node: &NodeHandle, runtime: &Handle) -> Response {
         Some(Command::Serve { .. }) | None => Err(anyhow::anyhow!(
             "a node is already running on this data directory"
         )),
+        Some(Command::Open { link }) => hand_over(links, link),
         Some(command) => crate::network::dispatch(node, runtime, command, &mut out),
     };
     let stdout = String::from_utf8_lossy(&out).into_owned();
@@ -116,6 +134,18 @@ fn execute(request: Request, node: &NodeHandle, runtime: &Handle) -> Response {
             stderr: format!("error: {}\n", crate::one_line(&e)),
         },
     }
+}
+
+/// Gives an invite link to the window running on this directory.
+fn hand_over(links: Option<&mpsc::Sender<String>>, link: String) -> Result<()> {
+    let Some(links) = links else {
+        bail!(
+            "Commonroom runs here without a window (`commonroom serve`), so it cannot show the invite; join with `commonroom join LINK --me NAME` on another data directory, or stop `serve` and open the link again"
+        );
+    };
+    links.try_send(link).map_err(|_| {
+        anyhow::anyhow!("the Commonroom window is busy or closing; open the link again in a moment")
+    })
 }
 
 /// Whether a node answers on `data_dir`'s control socket.

@@ -6,7 +6,6 @@ use std::time::Duration;
 
 use anyhow::{Result, anyhow, bail};
 use commonroom_node::{NetConfig, Node, NodeConfig, NodeHandle, RelayChoice};
-use commonroom_proto::Ticket;
 use commonroom_store::DataDir;
 use tokio::runtime::Handle;
 
@@ -36,11 +35,25 @@ pub fn dispatch(
 ) -> Result<()> {
     let mut backend = NodeBackend::new(node.clone(), runtime.clone());
     match command {
-        Command::Invite { community, days } => {
+        Command::Invite {
+            community,
+            days,
+            message,
+        } => {
             let id = backend.resolve(&community)?;
-            let ticket =
-                runtime.block_on(node.invite(id, Duration::from_secs(days.max(1) * 86_400)))?;
-            writeln!(out, "{}", ticket.encode())?;
+            let name = backend
+                .list()?
+                .into_iter()
+                .find(|(known, _)| *known == id)
+                .map(|(_, name)| name)
+                .unwrap_or_else(|| community.clone());
+            let days = days.max(1);
+            let ticket = runtime.block_on(node.invite(id, Duration::from_secs(days * 86_400)))?;
+            if message {
+                writeln!(out, "{}", ticket.message(&name, days))?;
+            } else {
+                writeln!(out, "{}", ticket.encode())?;
+            }
         }
         Command::Device {
             action: crate::cli::DeviceAction::Link { community, days },
@@ -53,7 +66,7 @@ pub fn dispatch(
         Command::Join {
             ticket, me, focus, ..
         } => {
-            let ticket = Ticket::decode(&ticket)?;
+            let ticket = commonroom_proto::read_invite(&ticket)?;
             let id = runtime.block_on(node.join(ticket, me, focus))?;
             writeln!(out, "{id}")?;
         }

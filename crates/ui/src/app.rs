@@ -62,6 +62,10 @@ pub struct CommonroomApp {
     device_id: String,
     /// The first frame has not yet been drawn.
     first_frame: bool,
+    /// What the About box tells (version, data and log folders).
+    about: crate::screens::about::About,
+    /// The About box.
+    about_box: crate::screens::about::AboutBox,
 }
 
 impl CommonroomApp {
@@ -80,7 +84,27 @@ impl CommonroomApp {
             inviting: false,
             invite_days: crate::bridge::INVITE_DAYS,
             first_frame: true,
+            about: crate::screens::about::About {
+                version: env!("CARGO_PKG_VERSION").to_owned(),
+                ..Default::default()
+            },
+            about_box: Default::default(),
         }
+    }
+
+    /// The same app, with what its About box tells.
+    pub fn with_about(mut self, about: crate::screens::about::About) -> Self {
+        self.about = about;
+        self
+    }
+
+    /// Shows the join screen with an invite link filled in (a link opened from a browser,
+    /// a mail, or handed over by a second launch), over whatever was shown.
+    pub fn open_link(&mut self, link: &str) {
+        self.adding = true;
+        self.searching = false;
+        self.inviting = false;
+        self.screens.first_run.open_link(link);
     }
 
     /// An app created by eframe, reading preferences from its storage.
@@ -132,6 +156,10 @@ impl CommonroomApp {
             self.bridge.list();
         }
         self.absorb();
+        if let Some(link) = self.data.link.take() {
+            self.open_link(&link);
+            ui.ctx().send_viewport_cmd(egui::ViewportCommand::Focus);
+        }
         self.shortcuts(ui);
         let current = self.current().cloned();
         self.data.tick(current.as_ref(), &self.bridge);
@@ -139,6 +167,7 @@ impl CommonroomApp {
             .request_repaint_after(std::time::Duration::from_secs(5));
 
         egui::Panel::top("top_bar").show(ui, |ui| self.top_bar_ui(ui, current.as_ref()));
+        self.about_box.about_ui(ui.ctx(), &self.about);
         egui::Panel::bottom("status_bar").show(ui, |ui| {
             crate::screens::status::status_ui(ui, &self.data, current.as_ref())
         });
@@ -277,6 +306,9 @@ impl CommonroomApp {
         let pressed = |ui: &mut Ui, key: Key| {
             ui.input_mut(|i| i.consume_shortcut(&KeyboardShortcut::new(Modifiers::COMMAND, key)))
         };
+        if ui.input(|i| i.key_pressed(Key::Escape)) {
+            self.about_box.open = false;
+        }
         if self.current().is_none() {
             return;
         }
@@ -372,6 +404,13 @@ impl CommonroomApp {
     }
 
     fn appearance_ui(&mut self, ui: &mut Ui) {
+        if ui
+            .button("ℹ About")
+            .on_hover_text("Version, where your data and the log are kept")
+            .clicked()
+        {
+            self.about_box.open = true;
+        }
         if ui
             .button("A+")
             .on_hover_text("Larger text (Ctrl+plus)")

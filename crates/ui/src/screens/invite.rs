@@ -1,4 +1,5 @@
-//! The Invite dialog: a one-use ticket as text (with a copy button) and as a QR code.
+//! The Invite dialog: a one-use invite as a message that says what to do with it (with a
+//! copy button), holding a `commonroom://` link and the ticket, and the link as a QR code.
 
 use egui::{Color32, Context, Sense, Ui, Vec2};
 
@@ -50,7 +51,7 @@ pub fn invite_ui(
                     .labelled_by(label.id);
                 remake = *days != before;
             });
-            ui.label("They paste it into “Join with an invite”; your Commonroom must be open while they join, on the same Wi-Fi or with both of you online.");
+            ui.label("They open the link in it, or paste the whole message into “Join with an invite”; your Commonroom must be open while they join, on the same Wi-Fi or with both of you online.");
             ui.add_space(8.0);
             match ticket {
                 None => {
@@ -62,7 +63,14 @@ pub fn invite_ui(
                 Some(Err(error)) => {
                     ui.colored_label(ui.visuals().error_fg_color, error);
                 }
-                Some(Ok(ticket)) => ticket_ui(ui, ticket),
+                Some(Ok(ticket)) => match commonroom_proto::Ticket::decode(ticket) {
+                    Ok(decoded) => ticket_ui(
+                        ui,
+                        &decoded.message(&here.view.community.name, *days),
+                        &decoded.link(),
+                    ),
+                    Err(_) => ticket_ui(ui, ticket, ticket),
+                },
             }
             open_invites_ui(ui, here);
         });
@@ -122,22 +130,22 @@ fn open_invites_ui(ui: &mut Ui, here: &mut Here<'_>) {
     }
 }
 
-/// A ticket as copyable text and as a QR code.
-pub fn ticket_ui(ui: &mut Ui, ticket: &str) {
+/// An invite as copyable `text` (a message or a bare ticket), and its `link` as a QR code.
+pub fn ticket_ui(ui: &mut Ui, text: &str, link: &str) {
     let label = ui.label("Invite ticket");
-    let mut shown = ticket.to_owned();
+    let mut shown = text.to_owned();
     ui.add(
         egui::TextEdit::multiline(&mut shown)
-            .desired_rows(3)
-            .desired_width(420.0)
+            .desired_rows(4)
+            .desired_width(460.0)
             .font(egui::TextStyle::Monospace),
     )
     .labelled_by(label.id);
     if ui.button("📋 Copy invite").clicked() {
-        ui.ctx().copy_text(ticket.to_owned());
+        ui.ctx().copy_text(text.to_owned());
     }
     ui.add_space(8.0);
-    qr_ui(ui, ticket);
+    qr_ui(ui, link);
 }
 
 /// Paints `text` as a QR code (dark modules on white, with a quiet zone).

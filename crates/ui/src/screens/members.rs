@@ -350,7 +350,12 @@ impl MembersScreen {
                         Some(Err(error)) => {
                             ui.colored_label(ui.visuals().error_fg_color, error);
                         }
-                        Some(Ok(ticket)) => crate::screens::invite::ticket_ui(ui, ticket),
+                        Some(Ok(ticket)) => {
+                            let link = commonroom_proto::Ticket::decode(ticket)
+                                .map(|t| t.link())
+                                .unwrap_or_else(|_| ticket.clone());
+                            crate::screens::invite::ticket_ui(ui, ticket, &link)
+                        }
                     }
                     if ui.button("Done").clicked() {
                         self.linking = false;
