@@ -43,6 +43,7 @@ pub fn remove_socket(data_dir: &Path) {
 /// Starts answering on the control socket; returns the listening task.
 /// `links` receives the invite links handed over by `commonroom open LINK` (a second launch
 /// of the app); without it (`serve`, no window) handing one over is refused.
+#[cfg(unix)]
 pub fn serve(
     data_dir: &Path,
     node: NodeHandle,
@@ -74,6 +75,7 @@ pub fn serve(
     }))
 }
 
+#[cfg(unix)]
 async fn answer(
     stream: tokio::net::UnixStream,
     node: NodeHandle,
@@ -95,6 +97,7 @@ async fn answer(
     Ok(())
 }
 
+#[cfg_attr(not(unix), allow(dead_code, reason = "no control socket off Unix yet"))]
 fn execute(
     request: Request,
     node: &NodeHandle,
@@ -137,6 +140,7 @@ fn execute(
 }
 
 /// Gives an invite link to the window running on this directory.
+#[cfg_attr(not(unix), allow(dead_code, reason = "no control socket off Unix yet"))]
 fn hand_over(links: Option<&mpsc::Sender<String>>, link: String) -> Result<()> {
     let Some(links) = links else {
         bail!(
@@ -149,6 +153,7 @@ fn hand_over(links: Option<&mpsc::Sender<String>>, link: String) -> Result<()> {
 }
 
 /// Whether a node answers on `data_dir`'s control socket.
+#[cfg(unix)]
 pub fn node_running(data_dir: &Path) -> bool {
     std::os::unix::net::UnixStream::connect(socket_path(data_dir)).is_ok()
 }
@@ -156,6 +161,7 @@ pub fn node_running(data_dir: &Path) -> bool {
 /// Sends this process's arguments to the node running on `data_dir`; prints its answer and
 /// returns its exit code, or `None` if no node answers on the socket (none is running, or
 /// one is still starting).
+#[cfg(unix)]
 pub fn try_forward(data_dir: &Path, args: &[String]) -> Result<Option<i32>> {
     let path = socket_path(data_dir);
     let stream = match std::os::unix::net::UnixStream::connect(&path) {
@@ -188,7 +194,42 @@ pub fn try_forward(data_dir: &Path, args: &[String]) -> Result<Option<i32>> {
     Ok(Some(response.code))
 }
 
+/// Without Unix sockets (Windows), there is no control socket yet: a node answers nothing,
+/// so a command or a second launch waits for the directory's lock and then says who holds it.
+#[cfg(not(unix))]
+mod no_socket {
+    use std::path::Path;
+
+    use anyhow::Result;
+    use commonroom_node::NodeHandle;
+    use tokio::runtime::Handle;
+    use tokio::sync::mpsc;
+
+    /// Starts nothing: there is no control socket on this platform yet.
+    pub fn serve(
+        _data_dir: &Path,
+        _node: NodeHandle,
+        _runtime: Handle,
+        _links: Option<mpsc::Sender<String>>,
+    ) -> Result<tokio::task::JoinHandle<()>> {
+        Ok(tokio::spawn(async {}))
+    }
+
+    /// Never: no node answers on this platform.
+    pub fn node_running(_data_dir: &Path) -> bool {
+        false
+    }
+
+    /// Never forwards: no node answers on this platform.
+    pub fn try_forward(_data_dir: &Path, _args: &[String]) -> Result<Option<i32>> {
+        Ok(None)
+    }
+}
+#[cfg(not(unix))]
+pub use no_socket::{node_running, serve, try_forward};
+
 /// The node runs elsewhere: file arguments must not depend on this process's directory.
+#[cfg_attr(not(unix), allow(dead_code, reason = "no control socket off Unix yet"))]
 fn absolutise_paths(mut args: Vec<String>) -> Result<Vec<String>> {
     let cwd = std::env::current_dir()?;
     // `member import COMMUNITY FILE`: the file is read by the node, from another directory.

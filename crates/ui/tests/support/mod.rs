@@ -50,8 +50,16 @@ impl Peer {
 
     /// The app over this node, in a headless harness of a laptop-sized window.
     pub fn app(&self) -> Harness<'static, CommonroomApp> {
+        self.app_with(|app| app)
+    }
+
+    /// The app over this node, set up by `setup` before its first frame.
+    pub fn app_with(
+        &self,
+        setup: impl FnOnce(CommonroomApp) -> CommonroomApp,
+    ) -> Harness<'static, CommonroomApp> {
         let bridge = Bridge::new(self.handle(), self.runtime.handle().clone());
-        let app = CommonroomApp::new(bridge, Prefs::default());
+        let app = setup(CommonroomApp::new(bridge, Prefs::default()));
         Harness::builder()
             .with_size(egui::vec2(1200.0, 800.0))
             .build_ui_state(|ui, app: &mut CommonroomApp| app.frame_ui(ui), app)
