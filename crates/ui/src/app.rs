@@ -66,6 +66,8 @@ pub struct CommonroomApp {
     about: crate::screens::about::About,
     /// The About box.
     about_box: crate::screens::about::AboutBox,
+    /// A community's screen has been drawn (logged once, for the time to it).
+    drew_community: bool,
 }
 
 impl CommonroomApp {
@@ -89,6 +91,7 @@ impl CommonroomApp {
                 ..Default::default()
             },
             about_box: Default::default(),
+            drew_community: false,
         }
     }
 
@@ -149,6 +152,8 @@ impl CommonroomApp {
     /// Draws one frame of the whole window.
     pub fn frame_ui(&mut self, ui: &mut Ui) {
         if self.first_frame {
+            // Read by scripts/first-frame.sh (`COMMONROOM_LOG=commonroom_ui=info`).
+            tracing::info!(target: "commonroom_ui::startup", "first frame");
             self.first_frame = false;
             self.bridge.set_repaint(ui.ctx());
             ui.ctx().set_theme(self.prefs.theme);
@@ -208,6 +213,10 @@ impl CommonroomApp {
             });
             return;
         };
+        if !self.drew_community {
+            self.drew_community = true;
+            tracing::info!(target: "commonroom_ui::startup", "first frame with a community");
+        }
         let me = state.and_then(|s| s.me.clone());
         let mut here = Here::new(&id, &view, me.as_ref(), Timestamp::now());
         here.history = self.data.history.get(&id);
