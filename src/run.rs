@@ -227,6 +227,7 @@ pub fn run(
         C::Invite { .. } | C::Join { .. } | C::Serve { .. } | C::Sync { .. } | C::Peers { .. } => {
             bail!("this command needs the network; it is carried out by a node")
         }
+        C::Open { .. } => bail!("an invite link is opened by the app, not by a command"),
         C::Event { action } => match action {
             EventAction::Common(action) => {
                 entity(local, out, EntityKind::Event, action, event_command)?

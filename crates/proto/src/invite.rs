@@ -117,22 +117,6 @@ impl Ticket {
         )
     }
 
-    /// Finds a ticket in what a person pasted: the ticket alone (line breaks from chat apps
-    /// are ignored), or a whole invite message or link with the ticket in it as one word.
-    pub fn find_in(text: &str) -> Result<Self, InviteError> {
-        match Self::decode(text) {
-            Err(InviteError::NotATicket) => {}
-            decoded => return decoded,
-        }
-        let lower = text.to_lowercase();
-        let start = lower.find(TICKET_PREFIX).ok_or(InviteError::NotATicket)?;
-        let word: String = lower[start..]
-            .chars()
-            .take_while(char::is_ascii_alphanumeric)
-            .collect();
-        Self::decode(&word)
-    }
-
     /// Parses a ticket (surrounding whitespace and line breaks from chat apps are ignored).
     pub fn decode(text: &str) -> Result<Self, InviteError> {
         let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
@@ -440,27 +424,6 @@ mod tests {
             Ticket::decode(&future),
             Err(InviteError::Damaged("made by an incompatible version"))
         );
-    }
-
-    #[test]
-    fn a_ticket_is_found_in_a_whole_invite_message() {
-        let text = ticket().encode();
-        let message = format!(
-            "Alex invites you to Family Support CoP on Commonroom.\n\n{text}\n\n(Works for 3 people until 9 Dec.)"
-        );
-        assert_eq!(Ticket::find_in(&message).unwrap(), ticket());
-        assert_eq!(
-            Ticket::find_in(&format!("commonroom://join/{text}")).unwrap(),
-            ticket()
-        );
-        assert_eq!(
-            Ticket::find_in("Alex invites you, but forgot the code"),
-            Err(InviteError::NotATicket)
-        );
-        assert!(matches!(
-            Ticket::find_in(&format!("see {}", &text[..60])),
-            Err(InviteError::Damaged(_))
-        ));
     }
 
     #[test]

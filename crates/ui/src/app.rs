@@ -66,6 +66,12 @@ pub struct CommonroomApp {
     first_frame: bool,
     /// How wide the text-size and theme buttons were last frame (to right-align them).
     appearance_width: f32,
+    /// What the About box tells (version, data and log folders).
+    about: crate::screens::about::About,
+    /// The About box.
+    about_box: crate::screens::about::AboutBox,
+    /// A community's screen has been drawn (logged once, for the time to it).
+    drew_community: bool,
 }
 
 impl CommonroomApp {
@@ -86,7 +92,28 @@ impl CommonroomApp {
             invite_asked: false,
             first_frame: true,
             appearance_width: 0.0,
+            about: crate::screens::about::About {
+                version: env!("CARGO_PKG_VERSION").to_owned(),
+                ..Default::default()
+            },
+            about_box: Default::default(),
+            drew_community: false,
         }
+    }
+
+    /// The same app, with what its About box tells.
+    pub fn with_about(mut self, about: crate::screens::about::About) -> Self {
+        self.about = about;
+        self
+    }
+
+    /// Shows the join screen with an invite link filled in (a link opened from a browser,
+    /// a mail, or handed over by a second launch), over whatever was shown.
+    pub fn open_link(&mut self, link: &str) {
+        self.adding = true;
+        self.searching = false;
+        self.inviting = false;
+        self.screens.first_run.open_link(link);
     }
 
     /// An app created by eframe, reading preferences from its storage.
@@ -136,6 +163,8 @@ impl CommonroomApp {
     /// Draws one frame of the whole window.
     pub fn frame_ui(&mut self, ui: &mut Ui) {
         if self.first_frame {
+            // Read by scripts/first-frame.sh (`COMMONROOM_LOG=commonroom_ui=info`).
+            tracing::info!(target: "commonroom_ui::startup", "first frame");
             self.first_frame = false;
             self.bridge.set_repaint(ui.ctx());
             crate::theme::apply(ui.ctx());
@@ -144,6 +173,10 @@ impl CommonroomApp {
             self.bridge.list();
         }
         self.absorb();
+        if let Some(link) = self.data.link.take() {
+            self.open_link(&link);
+            ui.ctx().send_viewport_cmd(egui::ViewportCommand::Focus);
+        }
         self.shortcuts(ui);
         let current = self.current().cloned();
         self.data.tick(current.as_ref(), &self.bridge);
@@ -151,6 +184,7 @@ impl CommonroomApp {
             .request_repaint_after(std::time::Duration::from_secs(5));
 
         egui::Panel::top("top_bar").show(ui, |ui| self.top_bar_ui(ui, current.as_ref()));
+        self.about_box.about_ui(ui.ctx(), &self.about);
         egui::Panel::bottom("status_bar").show(ui, |ui| {
             crate::screens::status::status_ui(ui, &self.data, current.as_ref())
         });
@@ -195,6 +229,10 @@ impl CommonroomApp {
             });
             return;
         };
+        if !self.drew_community {
+            self.drew_community = true;
+            tracing::info!(target: "commonroom_ui::startup", "first frame with a community");
+        }
         let me = state.and_then(|s| s.me.clone());
         let mut here = Here::new(&id, &view, me.as_ref(), Timestamp::now());
         here.history = self.data.history.get(&id);
@@ -300,6 +338,9 @@ impl CommonroomApp {
         let pressed = |ui: &mut Ui, key: Key| {
             ui.input_mut(|i| i.consume_shortcut(&KeyboardShortcut::new(Modifiers::COMMAND, key)))
         };
+        if ui.input(|i| i.key_pressed(Key::Escape)) {
+            self.about_box.open = false;
+        }
         if self.current().is_none() {
             return;
         }
@@ -393,13 +434,19 @@ impl CommonroomApp {
         }
     }
 
-    /// Text size and theme buttons; returns how wide they are together.
+    /// About, text size and theme buttons; returns how wide they are together.
     fn appearance_ui(&mut self, ui: &mut Ui) -> f32 {
         let mut width = 0.0;
         let mut measure = |response: egui::Response| {
             width += response.rect.width() + ui_gap(&response);
             response
         };
+        if measure(ui.button("ℹ About"))
+            .on_hover_text("Version, where your data and the log are kept")
+            .clicked()
+        {
+            self.about_box.open = true;
+        }
         if measure(ui.button("A−"))
             .on_hover_text("Smaller text (Ctrl+minus)")
             .clicked_named("Smaller text")

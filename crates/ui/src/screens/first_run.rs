@@ -40,6 +40,23 @@ pub struct FirstRun {
 const CHOICE_WIDTH: f32 = 240.0;
 
 impl FirstRun {
+    /// The join page with an invite link that was opened (from a browser, a mail or a
+    /// second launch) filled in; a link that cannot be read is shown with why. What the
+    /// person already typed as their name is kept.
+    pub fn open_link(&mut self, link: &str) {
+        self.path = Path::Join;
+        match commonroom_proto::read_invite(link) {
+            Ok(ticket) => {
+                self.ticket = ticket.encode();
+                self.error = None;
+            }
+            Err(error) => {
+                self.ticket = link.trim().to_owned();
+                self.error = Some(format!("This invite link could not be read: {error}"));
+            }
+        }
+    }
+
     /// Draws the page; returns true when the person cancels (only offered when `can_cancel`).
     pub fn first_run_ui(
         &mut self,
@@ -159,7 +176,10 @@ impl FirstRun {
 
     fn join_ui(&mut self, ui: &mut Ui, data: &mut Data, bridge: &Bridge) {
         ui.heading("Join with an invite");
-        ui.label("Ask a member for an invite (✉ Invite in their Commonroom) and paste it here.");
+        ui.label(
+            "Ask a member for an invite (✉ Invite in their Commonroom) and paste it here, \
+             or open the invite link they sent you.",
+        );
         labelled_multiline(ui, "Invite", &mut self.ticket, 3);
         let me = labelled_text(ui, "Your name", &mut self.me);
         ui.weak(

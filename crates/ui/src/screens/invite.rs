@@ -1,5 +1,6 @@
 //! The Invite dialog: choose for how many people and how long, then an invite made only when
-//! asked, as a message a person understands (with a copy button) and as a QR code.
+//! asked, as a message that says who invites whom and what to do (with a copy button),
+//! holding a `commonroom://` link and the ticket, and the link as a QR code.
 
 use egui::{Context, Sense, Ui, Vec2};
 
@@ -27,29 +28,6 @@ impl Default for InviteChoice {
             people: 1,
         }
     }
-}
-
-/// The invite as a message to send: who invites whom to what, what to do, the ticket on a
-/// line of its own, and for how many and how long it works. Pasted whole into "Join with
-/// an invite", it works as it is.
-pub fn invite_message(
-    inviter: &str,
-    community: &str,
-    ticket: &str,
-    choice: InviteChoice,
-) -> String {
-    let whom = if choice.people == 1 {
-        "It works for one person".to_owned()
-    } else {
-        format!("It works for up to {} people", choice.people)
-    };
-    format!(
-        "{inviter} invites you to {community} on Commonroom.\n\n\
-         To join: open Commonroom, choose \u{201c}Join with an invite\u{201d} and paste this whole message.\n\n\
-         {ticket}\n\n\
-         ({whom}, for {}.)",
-        days_text(choice.days)
-    )
 }
 
 /// Draws the dialog; returns whether it stays open, and whether an invite should be made
@@ -118,15 +96,18 @@ pub fn invite_ui(
                 Some(Err(error)) => {
                     ui.colored_label(ui.visuals().error_fg_color, error);
                 }
-                Some(Ok(ticket)) => {
-                    let message = invite_message(
-                        here.my_name(),
-                        &here.view.community.name,
-                        ticket,
-                        *choice,
-                    );
-                    ticket_ui(ui, "Invite message", &message, ticket);
-                }
+                Some(Ok(ticket)) => match commonroom_proto::Ticket::decode(ticket) {
+                    Ok(decoded) => {
+                        let message = decoded.message(
+                            Some(here.my_name()),
+                            &here.view.community.name,
+                            choice.days,
+                            choice.people,
+                        );
+                        ticket_ui(ui, "Invite message", &message, &decoded.link());
+                    }
+                    Err(_) => ticket_ui(ui, "Invite message", ticket, ticket),
+                },
             }
             open_invites_ui(ui, here);
         });
@@ -197,9 +178,9 @@ fn open_invites_ui(ui: &mut Ui, here: &mut Here<'_>) {
     }
 }
 
-/// An invite as a message to copy (shown under `label`), with "Copied" once copied, and its
-/// ticket as a QR code.
-pub fn ticket_ui(ui: &mut Ui, label: &str, message: &str, ticket: &str) {
+/// An invite as a message to copy (shown under `label`), with "Copied" once copied, and
+/// `qr` (its link) as a QR code.
+pub fn ticket_ui(ui: &mut Ui, label: &str, message: &str, qr: &str) {
     let label = ui.label(label);
     let mut shown = message.to_owned();
     ui.add(
@@ -208,7 +189,7 @@ pub fn ticket_ui(ui: &mut Ui, label: &str, message: &str, ticket: &str) {
             .desired_width(ui.available_width().min(480.0)),
     )
     .labelled_by(label.id);
-    let copied_id = ui.scope_id().with(("copied", ticket));
+    let copied_id = ui.scope_id().with(("copied", qr));
     let copied = ui.data(|d| d.get_temp::<bool>(copied_id)).unwrap_or(false);
     ui.horizontal_wrapped(|ui| {
         if ui.button("📋 Copy invite").clicked() {
@@ -220,7 +201,7 @@ pub fn ticket_ui(ui: &mut Ui, label: &str, message: &str, ticket: &str) {
         }
     });
     ui.add_space(8.0);
-    qr_ui(ui, ticket);
+    qr_ui(ui, qr);
 }
 
 /// Paints `text` as a QR code (dark modules on white, with a quiet zone).

@@ -353,7 +353,10 @@ impl MembersScreen {
                             crate::theme::form_error(ui, error);
                         }
                         Some(Ok(ticket)) => {
-                            crate::screens::invite::ticket_ui(ui, "Invite ticket", ticket, ticket)
+                            let link = commonroom_proto::Ticket::decode(ticket)
+                                .map(|t| t.link())
+                                .unwrap_or_else(|_| ticket.clone());
+                            crate::screens::invite::ticket_ui(ui, "Invite ticket", ticket, &link)
                         }
                     }
                     if ui.button("Done").clicked() {

@@ -1,5 +1,6 @@
 //! The screens of the window, each a small module with its own state.
 
+pub mod about;
 pub mod actions;
 pub mod dashboard;
 pub mod events;
