@@ -77,7 +77,7 @@ impl std::fmt::Display for EntityKind {
 #[derive(Debug, thiserror::Error)]
 pub enum CommandError {
     /// A field's value is not acceptable.
-    #[error("invalid {field}: {reason}")]
+    #[error("{}", invalid_in_words(field, reason))]
     Invalid {
         /// The field that was wrong.
         field: &'static str,
@@ -157,4 +157,27 @@ pub enum DocumentError {
         /// The newest version this build understands.
         supported: u64,
     },
+}
+
+/// A refused value in words a person reads: "The text is longer than 10,000 characters."
+fn invalid_in_words(field: &str, reason: &str) -> String {
+    let name = match field {
+        "url" => "link",
+        other => other,
+    };
+    let reason = reason.trim_end_matches('.');
+    format!("The {name} {reason}.")
+}
+
+/// A count with thousands separated, as people write it: 10,000.
+pub(crate) fn with_commas(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }

@@ -298,7 +298,7 @@ fn a_refused_note_or_form_keeps_what_was_typed() {
     });
     assert!(shows_part(
         &app,
-        "Not done: invalid text: is longer than 10000 characters"
+        "Not done: The text is longer than 10,000 characters."
     ));
     assert!(
         app.state().view().unwrap().notes.is_empty(),
@@ -345,7 +345,7 @@ fn a_refused_note_or_form_keeps_what_was_typed() {
     wait_for(&mut app, "the form back as it was", |h| {
         field(h, "Title") == "Carers hub leaflet"
     });
-    assert!(shows_part(&app, "does not look like a link"));
+    assert!(shows_part(&app, "is not a web address"));
     assert_eq!(field(&app, "Link"), "the leaflet on the fridge");
     assert_eq!(field(&app, "Description"), "Opening hours and who to ask");
     assert!(app.state().view().unwrap().resources.is_empty());
@@ -365,7 +365,7 @@ fn a_refused_note_or_form_keeps_what_was_typed() {
     wait_for(&mut app, "the reason back", |h| {
         field(h, "Reason (optional, members see it)") == reason
     });
-    assert!(shows_part(&app, "Not done: invalid reason"));
+    assert!(shows_part(&app, "Not done: The reason is longer than"));
     assert!(app.state().view().unwrap().removals.is_empty());
 }
 

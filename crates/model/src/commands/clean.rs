@@ -67,7 +67,10 @@ pub(super) fn check_len(field: &'static str, value: &str, max: usize) -> Result<
     if value.chars().count() > max {
         return Err(CommandError::Invalid {
             field,
-            reason: format!("is longer than {max} characters"),
+            reason: format!(
+                "is longer than {} characters",
+                crate::error::with_commas(max)
+            ),
         });
     }
     if value
@@ -90,7 +93,9 @@ pub(super) fn clean_url(value: Option<&str>) -> Result<Option<String>, CommandEr
     if url.chars().any(char::is_whitespace) || !url.contains(['.', ':']) {
         return Err(CommandError::Invalid {
             field: "url",
-            reason: format!("{url:?} does not look like a link"),
+            reason: format!(
+                "\u{201c}{url}\u{201d} is not a web address (one looks like https://example.org)"
+            ),
         });
     }
     Ok(Some(url))
