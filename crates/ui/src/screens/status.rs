@@ -37,13 +37,8 @@ pub fn status_ui(ui: &mut Ui, data: &Data, current: Option<&commonroom_model::Co
             // only when offline, and no promise of syncing to a removed member.
             let text = match (removed, online, last_sync) {
                 (true, _, _) => "Removed from this community: this copy no longer syncs".into(),
-                (false, 0, Some(at)) => format!(
-                    "Offline: last synced {}; your changes stay on this laptop until a member is online",
-                    ago(at)
-                ),
-                (false, 0, None) => {
-                    "Offline: your changes stay on this laptop until a member is online".into()
-                }
+                (false, 0, Some(at)) => format!("Offline · last synced {}", ago(at)),
+                (false, 0, None) => "Offline · nothing synced yet".into(),
                 (false, 1, _) => "Live with 1 other device: changes travel at once".into(),
                 (false, n, _) => format!("Live with {n} other devices: changes travel at once"),
             };
@@ -53,6 +48,9 @@ pub fn status_ui(ui: &mut Ui, data: &Data, current: Option<&commonroom_model::Co
                 ui.visuals().weak_text_color()
             };
             ui.colored_label(colour, text).on_hover_ui(|ui| {
+                if online == 0 && !removed {
+                    ui.label("Your changes stay on this laptop and go to the others when a member is online (on the same Wi-Fi, or both online).");
+                }
                 if state.peers.is_empty() {
                     ui.label("No other devices known yet. Invite someone with ✉ Invite.");
                 }
