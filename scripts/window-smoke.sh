@@ -148,12 +148,20 @@ if command -v xdotool >/dev/null 2>&1; then
             sed 's/1/light/; s/0/dark/'
         rm -f "$OUT/.probe.png"
     }
+    focus_shot() { # THEME: the keyboard focus ring, three Tabs into the Members screen
+        xdotool key --window "$WID" ctrl+2; sleep 0.5
+        xdotool key --window "$WID" Tab Tab Tab
+        shoot "focus-$1" 2
+        xdotool key --window "$WID" Escape
+    }
     FIRST=$(theme_now)
     tour "$FIRST"
+    focus_shot "$FIRST"
     toggle_theme
     SECOND=$(theme_now)
     [ "$FIRST" != "$SECOND" ] || { echo "the theme button did not change the theme ($FIRST)"; exit 1; }
     tour "$SECOND"
+    focus_shot "$SECOND"
     zoom() { # KEY: ten steps of Ctrl+plus or Ctrl+minus, 100% to 200% or back
         for _ in $(seq 1 10); do xdotool key --window "$WID" "ctrl+$1"; sleep 0.1; done
     }

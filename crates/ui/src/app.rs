@@ -337,7 +337,12 @@ impl CommonroomApp {
         ui.horizontal_wrapped(|ui| {
             self.top_bar_left_ui(ui, current);
             // The measured width ends with one gap, the same the spacer adds after itself.
-            let spare = ui.available_size_before_wrap().x - self.appearance_width - 1.0;
+            let mut spare = ui.available_size_before_wrap().x - self.appearance_width - 1.0;
+            if spare < 0.0 && self.appearance_width > 0.0 {
+                // Not room for all three: they move together to the next line.
+                ui.end_row();
+                spare = ui.available_size_before_wrap().x - self.appearance_width - 1.0;
+            }
             if spare > 0.0 && self.appearance_width > 0.0 {
                 ui.add_space(spare);
             }
