@@ -119,7 +119,7 @@ pub enum Command {
         /// For CSV: which table (members, events, notes, resources, themes, actions).
         #[arg(long, default_value = "members")]
         table: String,
-        /// For Markdown: only this event's summary, for those who could not come.
+        /// For Markdown or text: only this event's summary, for those who could not come.
         #[arg(long, value_name = "EVENT")]
         event: Option<String>,
         /// For Markdown: the impact report for funders (reach, stories by cycle of value).
@@ -139,10 +139,14 @@ pub enum Command {
         /// How many people may join with this one invite (a group, say a training cohort).
         #[arg(long, default_value_t = 1)]
         uses: u32,
+        /// Print the invite as a message to send, saying in plain words what to do with it,
+        /// with a `commonroom://join/...` link and the ticket.
+        #[arg(long)]
+        message: bool,
     },
     /// Join a community through the inviter's device; exits 0 once the community is stored here.
     Join {
-        /// The invite ticket.
+        /// The invite: a ticket, a `commonroom://join/...` link, or the whole invite message.
         ticket: String,
         /// Your name, as the community will see it (with a device-link ticket: a name for
         /// this device, such as "Sam's phone").
@@ -154,6 +158,14 @@ pub enum Command {
         #[command(flatten)]
         /// Network settings.
         net: NetArgs,
+    },
+    /// Open the app on the join screen with an invite link filled in; if the app already
+    /// runs on this data directory, its window shows the link instead. (The desktop runs
+    /// `commonroom LINK` when a `commonroom://` link is opened, which does the same.)
+    #[command(hide = true)]
+    Open {
+        /// The `commonroom://join/...` link.
+        link: String,
     },
     /// Run as a peer until interrupted, syncing every community live; prints `ready ENDPOINT_ID`.
     Serve {
@@ -309,6 +321,9 @@ pub struct NetArgs {
 pub enum ExportFormat {
     /// A readable overview.
     Markdown,
+    /// Plain text for WhatsApp or email, times in this computer's time zone (with --event:
+    /// one event's summary for those who could not come).
+    Text,
     /// The stable JSON schema.
     Json,
     /// An iCalendar file of the events.
@@ -640,4 +655,52 @@ pub struct ActionFields {
     /// Mark it not done.
     #[arg(long)]
     pub not_done: bool,
+}
+
+/// Reads the command line. A `commonroom:` link given with no command (as the desktop runs
+/// `commonroom %u` for an opened link) is returned beside the parsed rest, as if it had
+/// been `commonroom open LINK`; a link given to a command (such as `join`) is left to it.
+pub fn parse(args: Vec<std::ffi::OsString>) -> Result<Cli, clap::Error> {
+    let link_at = args
+        .iter()
+        .skip(1)
+        .position(|arg| arg.to_str().is_some_and(commonroom_proto::link::is_link));
+    if let Some(index) = link_at.map(|i| i + 1) {
+        let mut rest = args.clone();
+        let link = rest.remove(index);
+        if let Ok(mut cli) = Cli::try_parse_from(&rest)
+            && cli.command.is_none()
+        {
+            cli.command = Some(Command::Open {
+                link: link.to_string_lossy().into_owned(),
+            });
+            return Ok(cli);
+        }
+    }
+    Cli::try_parse_from(args)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parsed(args: &[&str]) -> Result<Cli, clap::Error> {
+        parse(args.iter().map(Into::into).collect())
+    }
+
+    #[test]
+    fn a_bare_link_opens_the_app_and_a_link_given_to_join_stays_there() {
+        let link = "commonroom://join/commonroom1abc";
+        let cli = parsed(&["commonroom", link]).unwrap();
+        assert!(matches!(cli.command, Some(Command::Open { link: l }) if l == link));
+        let cli = parsed(&["commonroom", "--data-dir", "/tmp/x", "--no-mdns", link]).unwrap();
+        assert!(matches!(cli.command, Some(Command::Open { .. })));
+        assert_eq!(cli.data_dir, Some(PathBuf::from("/tmp/x")));
+        assert!(cli.net.no_mdns);
+        let cli = parsed(&["commonroom", "join", link, "--me", "Sam"]).unwrap();
+        assert!(matches!(cli.command, Some(Command::Join { ticket, .. }) if ticket == link));
+        assert!(parsed(&["commonroom", "list", link]).is_err());
+        assert!(parsed(&["commonroom"]).unwrap().command.is_none());
+        assert!(parsed(&["commonroom", "http://example.org"]).is_err());
+    }
 }

@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use commonroom_node::{Node, NodeConfig, NodeHandle};
+use commonroom_store::DataDir;
 use tokio::runtime::Runtime;
+use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use crate::cli::NetArgs;
@@ -24,6 +26,18 @@ impl Host {
     /// there) and starts the node, connecting to peers, and its control socket.
     pub fn start(data_dir: &Path, net: &NetArgs) -> Result<Self> {
         let data = crate::claim::for_node(data_dir)?;
+        Self::start_on(data_dir, data, net, None)
+    }
+
+    /// Starts the node on a directory this process already holds. Invite links handed over
+    /// through the control socket go to `links` (the window); with none (`serve`), handing
+    /// one over is refused.
+    pub fn start_on(
+        data_dir: &Path,
+        data: DataDir,
+        net: &NetArgs,
+        links: Option<mpsc::Sender<String>>,
+    ) -> Result<Self> {
         let runtime = Runtime::new().context("starting the runtime")?;
         let (node, control) = runtime.block_on(async {
             let config = NodeConfig {
@@ -34,8 +48,12 @@ impl Host {
             let node = Node::start_on(config, data)
                 .await
                 .with_context(|| format!("opening {}", data_dir.display()))?;
-            let control =
-                crate::control::serve(data_dir, node.handle(), tokio::runtime::Handle::current())?;
+            let control = crate::control::serve(
+                data_dir,
+                node.handle(),
+                tokio::runtime::Handle::current(),
+                links,
+            )?;
             Ok::<_, anyhow::Error>((node, control))
         })?;
         Ok(Self {

@@ -6,6 +6,7 @@ mod cli;
 mod control;
 mod host;
 mod local;
+mod logfile;
 mod membership;
 mod network;
 mod node_backend;
@@ -18,10 +19,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use clap::Parser;
+use tracing_subscriber::fmt::writer::{BoxMakeWriter, MakeWriterExt};
 
 fn main() -> ExitCode {
-    let cli = match cli::Cli::try_parse() {
+    let cli = match cli::parse(std::env::args_os().collect()) {
         Ok(cli) => cli,
         // Help and version go to standard output as clap writes them; a usage mistake is
         // one line, like every other error (scripts read the first line).
@@ -33,6 +34,19 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // The app and `serve` run for long, often with no terminal: they also keep a log file.
+    let long_running = matches!(
+        cli.command,
+        None | Some(cli::Command::Open { .. } | cli::Command::Serve { .. })
+    );
+    let log_file = long_running
+        .then(logfile::log_dir)
+        .flatten()
+        .and_then(|dir| logfile::LogFile::open(&dir, logfile::MAX_BYTES).ok());
+    let writer = match log_file {
+        Some(file) => BoxMakeWriter::new(std::io::stderr.and(std::sync::Mutex::new(file))),
+        None => BoxMakeWriter::new(std::io::stderr),
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("COMMONROOM_LOG").unwrap_or_else(|_| {
@@ -41,7 +55,8 @@ fn main() -> ExitCode {
                 )
             }),
         )
-        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .with_writer(writer)
         .init();
     match real_main(cli) {
         Ok(code) => code,
@@ -80,9 +95,12 @@ fn real_main(cli: cli::Cli) -> Result<ExitCode> {
         Some(dir) => dir,
         None => default_data_dir()?,
     };
-    let Some(command) = cli.command else {
-        window::open(&data_dir, &cli.net)?;
-        return Ok(ExitCode::SUCCESS);
+    let command = match cli.command {
+        None => return window::open(&data_dir, &cli.net, None),
+        Some(cli::Command::Open { link }) => {
+            return window::open(&data_dir, &cli.net, Some(link));
+        }
+        Some(command) => command,
     };
     if let cli::Command::Serve { net } = &command {
         network::serve(&data_dir, net)?;
@@ -90,13 +108,7 @@ fn real_main(cli: cli::Cli) -> Result<ExitCode> {
     }
     let args: Vec<String> = std::env::args().skip(1).collect();
     match route::route(&data_dir, &command, &args)? {
-        route::Route::Forwarded(code) => {
-            return Ok(if code == 0 {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(code.clamp(1, 255) as u8)
-            });
-        }
+        route::Route::Forwarded(code) => return Ok(exit_code(code)),
         route::Route::WithNetwork(dir) => network::one_shot(dir, command, &cli.net)?,
         route::Route::Here(dir) => {
             let mut local = local::Local::on(dir)?;
@@ -105,6 +117,15 @@ fn real_main(cli: cli::Cli) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A forwarded command's exit status as this process's.
+pub(crate) fn exit_code(code: i32) -> ExitCode {
+    if code == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(code.clamp(1, 255) as u8)
+    }
 }
 
 /// The platform's data directory for Commonroom (e.g. `~/.local/share/commonroom`).

@@ -6,7 +6,6 @@ use std::time::Duration;
 
 use anyhow::{Result, anyhow, bail};
 use commonroom_node::{NetConfig, Node, NodeConfig, NodeHandle, RelayChoice};
-use commonroom_proto::Ticket;
 use commonroom_store::DataDir;
 use tokio::runtime::Handle;
 
@@ -40,11 +39,23 @@ pub fn dispatch(
             community,
             days,
             uses,
+            message,
         } => {
             let id = backend.resolve(&community)?;
-            let valid_for = Duration::from_secs(days.max(1) * 86_400);
+            let name = backend
+                .list()?
+                .into_iter()
+                .find(|(known, _)| *known == id)
+                .map(|(_, name)| name)
+                .unwrap_or_else(|| community.clone());
+            let days = days.max(1);
+            let valid_for = Duration::from_secs(days * 86_400);
             let ticket = runtime.block_on(node.invite_group(id, valid_for, uses))?;
-            writeln!(out, "{}", ticket.encode())?;
+            if message {
+                writeln!(out, "{}", ticket.message(None, &name, days, uses))?;
+            } else {
+                writeln!(out, "{}", ticket.encode())?;
+            }
         }
         Command::Device {
             action: crate::cli::DeviceAction::Link { community, days },
@@ -57,7 +68,7 @@ pub fn dispatch(
         Command::Join {
             ticket, me, focus, ..
         } => {
-            let ticket = Ticket::decode(&ticket)?;
+            let ticket = commonroom_proto::read_invite(&ticket)?;
             let id = runtime.block_on(node.join(ticket, me, focus))?;
             writeln!(out, "{id}")?;
         }

@@ -139,11 +139,18 @@ pub fn run(
                     export::markdown::event_summary(view, &EventId::new(event))
                         .ok_or_else(|| anyhow!("that event has been removed"))?
                 }
-                (_, Some(_)) => bail!("--event goes with --format markdown"),
+                (ExportFormat::Text, Some(event)) => {
+                    export::text::event_summary(view, &EventId::new(event), &chrono::Local)
+                        .ok_or_else(|| anyhow!("that event has been removed"))?
+                }
+                (_, Some(_)) => bail!("--event goes with --format markdown or --format text"),
                 (format, None) => match format {
                     ExportFormat::Markdown => export::markdown::overview(view, Timestamp::now()),
                     ExportFormat::Json => export::json::to_string(view),
                     ExportFormat::Ics => export::ics::calendar(view, Timestamp::now()),
+                    ExportFormat::Text => bail!(
+                        "--format text is the summary of one event for those who could not come: add --event EVENT (see `commonroom event list`)"
+                    ),
                     ExportFormat::Csv => {
                         let table = table.parse().map_err(|e: String| anyhow!(e))?;
                         export::csv::table(view, table)
@@ -220,6 +227,7 @@ pub fn run(
         C::Invite { .. } | C::Join { .. } | C::Serve { .. } | C::Sync { .. } | C::Peers { .. } => {
             bail!("this command needs the network; it is carried out by a node")
         }
+        C::Open { .. } => bail!("an invite link is opened by the app, not by a command"),
         C::Event { action } => match action {
             EventAction::Common(action) => {
                 entity(local, out, EntityKind::Event, action, event_command)?

@@ -545,6 +545,23 @@ fn a_meeting_from_the_sample_pairing_rounds_and_a_summary() {
         &["export", &id, "--format", "json", "--event", &hot_seat],
     );
     assert!(err.contains("--event goes with --format markdown"), "{err}");
+    // Plain text for WhatsApp or email: no Markdown marks, local times.
+    let text = ok(
+        d,
+        &["export", &id, "--format", "text", "--event", &hot_seat],
+    );
+    assert!(
+        text.starts_with("*Hot Seat: a parent's journey through early help*"),
+        "{text}"
+    );
+    assert!(text.contains("6 people came."), "{text}");
+    assert!(text.contains("*Rapid pairing*\n• Round 1: "), "{text}");
+    assert!(
+        !text.contains("**") && !text.contains('#') && !text.contains("UTC"),
+        "{text}"
+    );
+    let err = fails(d, &["export", &id, "--format", "text"]);
+    assert!(err.contains("add --event EVENT"), "{err}");
 
     // The rota says who facilitates next; a new event starts from its format's agenda.
     let overview = ok(d, &["show", &id]);

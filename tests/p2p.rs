@@ -75,8 +75,15 @@ fn two_processes_invite_join_and_sync_live() {
     let synced = ok(b.path(), &["sync", &id, "--timeout", "10"]);
     assert!(synced.contains("synced with 1 of 1"), "{synced}");
     assert_eq!(show(a.path(), &id)["heads"], show(b.path(), &id)["heads"]);
+    // B's laptop goes away without a word (killed: no goodbye reaches A). A counts B as
+    // gone once the connection has been silent for 12 s (the last path a few seconds
+    // later), not after QUIC's default 30 s.
+    serve_b.kill();
+    let took = eventually("A sees that B is gone", Duration::from_secs(25), || {
+        ok(a.path(), &["peers", &id]).contains("offline")
+    });
+    println!("A saw B gone after {took:?}");
     drop(serve_a);
-    drop(serve_b);
 }
 
 #[test]

@@ -252,9 +252,12 @@ impl CommunityDoc {
 
 /// A plain sentence for an activity entry, such as "Sam deleted the note “Bring snacks”".
 pub fn describe(view: &crate::view::CommunityView, entry: &Activity) -> String {
+    let anonymous_note = entry
+        .operation()
+        .is_some_and(|op| op.subject() == Some(Subject::Note));
     let who = match &entry.by {
         Some(by) => view.member_name(by).to_owned(),
-        None if entry.op.is_none() => "Someone".to_owned(),
+        None if entry.op.is_none() || anonymous_note => "Someone".to_owned(),
         None => "Commonroom".to_owned(),
     };
     let Some(op) = entry.operation() else {

@@ -170,6 +170,20 @@ labelled_enum!(
     }
 );
 
+impl Role {
+    /// A human name, e.g. "Core group" (the stored label is "core-group").
+    pub fn title(&self) -> &str {
+        match self {
+            Self::Facilitator => "Facilitator",
+            Self::CoreGroup => "Core group",
+            Self::Moderator => "Moderator",
+            Self::NoteTaker => "Note-taker",
+            Self::Member => "Member",
+            Self::Other(s) => s,
+        }
+    }
+}
+
 impl Cycle {
     /// A human name, e.g. "Applied value".
     pub fn title(&self) -> &str {

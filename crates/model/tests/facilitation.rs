@@ -292,6 +292,39 @@ fn the_summary_tells_those_who_could_not_come() {
     );
     assert!(md.contains("**Next:** **January meeting**"), "{md}");
     assert!(event_summary(&view, &EventId::new("nope")).is_none());
+
+    // The same as plain text for WhatsApp or email, in the reader's time zone.
+    let an_hour_east = chrono::FixedOffset::east_opt(3600).unwrap();
+    let text =
+        commonroom_model::export::text::event_summary(&view, &f.event, &an_hour_east).unwrap();
+    assert!(!text.contains('#') && !text.contains("**"), "{text}");
+    assert!(text.starts_with("*Monthly meeting*\n"), "{text}");
+    assert!(
+        text.contains("2 people came. Facilitated by Alex."),
+        "{text}"
+    );
+    assert!(
+        text.contains("Hot Seat topic: Getting a SEND assessment"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Housing (1):\n• Waiting lists are long"),
+        "{text}"
+    );
+    assert!(
+        text.contains("• Write to the council — Sam, by 2026-12-10"),
+        "{text}"
+    );
+    assert!(text.contains("Next: January meeting"), "{text}");
+    let start = view.events[&f.event].start.to_utc();
+    let local = start
+        .with_timezone(&an_hour_east)
+        .format("%H:%M")
+        .to_string();
+    let utc = start.format("%H:%M").to_string();
+    assert_ne!(local, utc);
+    assert!(text.contains(&local) && !text.contains("UTC"), "{text}");
+    assert!(md.contains(utc.as_str()) && md.contains("UTC"), "{md}");
 }
 
 #[test]

@@ -588,6 +588,39 @@ fn an_anonymous_note_shows_in_history_and_refreshes_alone_without_naming_anyone(
         mine.iter().all(|a| a.id.as_deref() != Some(id.as_str())),
         "the note is not in its author's activity"
     );
+
+    // Its author moves it into a theme: that edit is as anonymous as the note, so History
+    // does not name the author right under it.
+    let own_actor = f.doc.automerge_mut().get_actor().clone();
+    f.doc
+        .apply(
+            &common::ctx(&f.member, 19),
+            Command::EditNote(
+                NoteId::new(&id),
+                commonroom_model::commands::NotePatch {
+                    text: Some("The referral form scares families off".into()),
+                    ..Default::default()
+                },
+            ),
+        )
+        .unwrap();
+    let entry = f.doc.activity(&ActivityFilter::default(), 1).remove(0);
+    assert_eq!((entry.by.as_ref(), entry.at), (None, None));
+    let view = CommunityView::hydrate(&mut f.doc).unwrap();
+    let said = commonroom_model::history::describe(&view, &entry);
+    assert!(said.starts_with("Someone edited the note"), "{said}");
+    let changes = f.doc.automerge_mut().get_changes(&[]);
+    let last = changes.last().unwrap();
+    assert_ne!(last.actor_id(), &own_actor, "written under a one-off actor");
+    let mine = f.doc.activity(&by_author, 50);
+    assert!(mine.iter().all(|a| a.id.as_deref() != Some(id.as_str())));
+    // A named note's edits stay named.
+    assert!(
+        f.doc
+            .activity(&ActivityFilter::default(), 50)
+            .iter()
+            .any(|a| a.by.is_some())
+    );
 }
 
 /// One step of the text-history property test.

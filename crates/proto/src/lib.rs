@@ -1,5 +1,5 @@
 //! Commonroom's wire protocol, without IO: frames with hard size limits, the per-peer sync
-//! session over `automerge::sync`, and invite tickets.
+//! session over `automerge::sync`, and invite tickets and links.
 //!
 //! Architecture invariants:
 //! - Nothing here reads a socket, spawns a task or looks at a clock: the network layer feeds
@@ -12,6 +12,7 @@
 pub mod checked;
 pub mod frame;
 pub mod invite;
+pub mod link;
 pub mod receive;
 pub mod session;
 
@@ -21,4 +22,5 @@ pub use frame::{
     PROTOCOL_VERSION,
 };
 pub use invite::{InviteError, InviteKey, Ticket, public_key_of, verify_join};
+pub use link::{LINK_PREFIX, LinkError, read_invite, ticket_from_link};
 pub use session::{Received, SessionError, SyncSession};

@@ -56,14 +56,22 @@ pub struct CommonroomApp {
     searching: bool,
     /// The invite dialog is open.
     inviting: bool,
-    /// How many days the next invite stays valid.
-    invite_days: u64,
+    /// For how many people and how long the next invite is.
+    invite_choice: crate::screens::invite::InviteChoice,
+    /// An invite was asked for and has not come back yet.
+    invite_asked: bool,
     /// This device's endpoint id (hex).
     device_id: String,
     /// The first frame has not yet been drawn.
     first_frame: bool,
     /// How wide the text-size and theme buttons were last frame (to right-align them).
     appearance_width: f32,
+    /// What the About box tells (version, data and log folders).
+    about: crate::screens::about::About,
+    /// The About box.
+    about_box: crate::screens::about::AboutBox,
+    /// A community's screen has been drawn (logged once, for the time to it).
+    drew_community: bool,
 }
 
 impl CommonroomApp {
@@ -80,10 +88,32 @@ impl CommonroomApp {
             adding: false,
             searching: false,
             inviting: false,
-            invite_days: crate::bridge::INVITE_DAYS,
+            invite_choice: Default::default(),
+            invite_asked: false,
             first_frame: true,
             appearance_width: 0.0,
+            about: crate::screens::about::About {
+                version: env!("CARGO_PKG_VERSION").to_owned(),
+                ..Default::default()
+            },
+            about_box: Default::default(),
+            drew_community: false,
         }
+    }
+
+    /// The same app, with what its About box tells.
+    pub fn with_about(mut self, about: crate::screens::about::About) -> Self {
+        self.about = about;
+        self
+    }
+
+    /// Shows the join screen with an invite link filled in (a link opened from a browser,
+    /// a mail, or handed over by a second launch), over whatever was shown.
+    pub fn open_link(&mut self, link: &str) {
+        self.adding = true;
+        self.searching = false;
+        self.inviting = false;
+        self.screens.first_run.open_link(link);
     }
 
     /// An app created by eframe, reading preferences from its storage.
@@ -98,6 +128,11 @@ impl CommonroomApp {
     /// What the window knows (for tests and benchmarks).
     pub fn data(&self) -> &Data {
         &self.data
+    }
+
+    /// The screens' state (selections, scopes), for tests to read.
+    pub fn screens(&self) -> &Screens {
+        &self.screens
     }
 
     /// The screens' state (selections, scopes), for tests and benchmarks that set them up.
@@ -128,6 +163,8 @@ impl CommonroomApp {
     /// Draws one frame of the whole window.
     pub fn frame_ui(&mut self, ui: &mut Ui) {
         if self.first_frame {
+            // Read by scripts/first-frame.sh (`COMMONROOM_LOG=commonroom_ui=info`).
+            tracing::info!(target: "commonroom_ui::startup", "first frame");
             self.first_frame = false;
             self.bridge.set_repaint(ui.ctx());
             crate::theme::apply(ui.ctx());
@@ -136,6 +173,10 @@ impl CommonroomApp {
             self.bridge.list();
         }
         self.absorb();
+        if let Some(link) = self.data.link.take() {
+            self.open_link(&link);
+            ui.ctx().send_viewport_cmd(egui::ViewportCommand::Focus);
+        }
         self.shortcuts(ui);
         let current = self.current().cloned();
         self.data.tick(current.as_ref(), &self.bridge);
@@ -143,6 +184,7 @@ impl CommonroomApp {
             .request_repaint_after(std::time::Duration::from_secs(5));
 
         egui::Panel::top("top_bar").show(ui, |ui| self.top_bar_ui(ui, current.as_ref()));
+        self.about_box.about_ui(ui.ctx(), &self.about);
         egui::Panel::bottom("status_bar").show(ui, |ui| {
             crate::screens::status::status_ui(ui, &self.data, current.as_ref())
         });
@@ -187,6 +229,10 @@ impl CommonroomApp {
             });
             return;
         };
+        if !self.drew_community {
+            self.drew_community = true;
+            tracing::info!(target: "commonroom_ui::startup", "first frame with a community");
+        }
         let me = state.and_then(|s| s.me.clone());
         let mut here = Here::new(&id, &view, me.as_ref(), Timestamp::now());
         here.history = self.data.history.get(&id);
@@ -206,17 +252,24 @@ impl CommonroomApp {
                 crate::screens::search::search_ui(ui.ctx(), &mut self.screens.search, &mut here);
         }
         if self.inviting {
-            let (open, remake) = crate::screens::invite::invite_ui(
+            let ticket = self.data.tickets.get(&id);
+            if ticket.is_some() {
+                self.invite_asked = false;
+            }
+            let (open, create) = crate::screens::invite::invite_ui(
                 ui.ctx(),
                 &id,
                 &mut here,
-                self.data.tickets.get(&id),
-                &mut self.invite_days,
+                ticket,
+                &mut self.invite_choice,
+                self.invite_asked,
             );
             self.inviting = open;
-            if remake {
+            if create {
                 self.data.tickets.remove(&id);
-                self.bridge.invite(&id, self.invite_days);
+                self.invite_asked = true;
+                let choice = self.invite_choice;
+                self.bridge.invite(&id, choice.days, choice.people);
             }
         }
         let Here {
@@ -285,6 +338,9 @@ impl CommonroomApp {
         let pressed = |ui: &mut Ui, key: Key| {
             ui.input_mut(|i| i.consume_shortcut(&KeyboardShortcut::new(Modifiers::COMMAND, key)))
         };
+        if ui.input(|i| i.key_pressed(Key::Escape)) {
+            self.about_box.open = false;
+        }
         if self.current().is_none() {
             return;
         }
@@ -310,25 +366,13 @@ impl CommonroomApp {
         }
     }
 
+    /// Opens the invite dialog; an invite is made only when the person asks for one.
     fn open_invite(&mut self) {
         if let Some(id) = self.current().cloned() {
             self.data.tickets.remove(&id);
-            if self.may_invite(&id) {
-                self.bridge.invite(&id, self.invite_days);
-            }
+            self.invite_asked = false;
             self.inviting = true;
         }
-    }
-
-    /// Whether this device's member may invite people (the dialog explains if not).
-    fn may_invite(&self, id: &CommunityId) -> bool {
-        let Some(state) = self.data.communities.get(id) else {
-            return false;
-        };
-        let (Some(view), Some(me)) = (&state.view, &state.me) else {
-            return false;
-        };
-        commonroom_model::permissions::abilities(view, me).manage_membership
     }
 
     fn top_bar_ui(&mut self, ui: &mut Ui, current: Option<&CommunityId>) {
@@ -395,13 +439,19 @@ impl CommonroomApp {
         }
     }
 
-    /// Text size and theme buttons; returns how wide they are together.
+    /// About, text size and theme buttons; returns how wide they are together.
     fn appearance_ui(&mut self, ui: &mut Ui) -> f32 {
         let mut width = 0.0;
         let mut measure = |response: egui::Response| {
             width += response.rect.width() + ui_gap(&response);
             response
         };
+        if measure(ui.button("ℹ About"))
+            .on_hover_text("Version, where your data and the log are kept")
+            .clicked()
+        {
+            self.about_box.open = true;
+        }
         if measure(ui.button("A−"))
             .on_hover_text("Smaller text (Ctrl+minus)")
             .clicked_named("Smaller text")

@@ -62,6 +62,9 @@ pub enum Update {
     Node(Event),
     /// Events were dropped because the window fell behind: re-read everything.
     Lagged,
+    /// An invite link was opened while the window runs (handed over by a second launch):
+    /// show the join screen with it filled in.
+    Link(String),
 }
 
 /// Wakes the window when an update arrives (once the window's context is known).
@@ -112,6 +115,21 @@ impl Bridge {
                     Err(broadcast::error::RecvError::Closed) => break,
                 };
                 if tx.send(update).await.is_err() {
+                    break;
+                }
+                repaint.request();
+            }
+        });
+    }
+
+    /// Delivers invite links handed to this process (by a second launch, through the
+    /// control socket) to the window as [`Update::Link`], waking it for each.
+    pub fn forward_links(&self, mut links: mpsc::Receiver<String>) {
+        let tx = self.tx.clone();
+        let repaint = self.repaint.clone();
+        self.runtime.spawn(async move {
+            while let Some(link) = links.recv().await {
+                if tx.send(Update::Link(link)).await.is_err() {
                     break;
                 }
                 repaint.request();
@@ -239,9 +257,10 @@ impl Bridge {
         });
     }
 
-    /// Joins a community with an invite ticket (checked here first, for a clear message).
+    /// Joins a community with an invite: a ticket, a `commonroom://` link or a whole invite
+    /// message (checked here first, for a clear message).
     pub fn join(&self, ticket: &str, me: String) {
-        let ticket = commonroom_proto::Ticket::decode(ticket.trim());
+        let ticket = commonroom_proto::read_invite(ticket);
         self.spawn(|node| async move {
             let result = match ticket {
                 Err(error) => Err(format!("This invite is not valid: {error}")),
@@ -254,13 +273,13 @@ impl Bridge {
         });
     }
 
-    /// Makes an invite ticket for a community, valid for `days`.
-    pub fn invite(&self, community: &CommunityId, days: u64) {
+    /// Makes an invite ticket for a community, valid for `days`, for up to `people`.
+    pub fn invite(&self, community: &CommunityId, days: u64, people: u32) {
         let community = community.clone();
         let valid_for = Duration::from_secs(days.max(1) * 24 * 60 * 60);
         self.spawn(|node| async move {
             let ticket = node
-                .invite(community.clone(), valid_for)
+                .invite_group(community.clone(), valid_for, people)
                 .await
                 .map(|t| t.encode())
                 .map_err(|e| e.to_string());

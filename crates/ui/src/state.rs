@@ -93,6 +93,8 @@ pub struct Data {
     pub opened: Option<Result<CommunityId, String>>,
     /// Typed text of failed changes, by community, until its screen takes it back.
     pub returned: BTreeMap<CommunityId, Vec<crate::here::Draft>>,
+    /// An invite link opened from outside, for the window to show on the join screen.
+    pub link: Option<String>,
 }
 
 impl Data {
@@ -166,6 +168,7 @@ impl Data {
                 self.history.insert(id, entries);
             }
             Update::Node(event) => self.on_event(event, bridge),
+            Update::Link(link) => self.link = Some(link),
             Update::Lagged => {
                 bridge.list();
                 let ids: Vec<CommunityId> = self.communities.keys().cloned().collect();

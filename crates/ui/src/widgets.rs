@@ -4,6 +4,15 @@ use chrono::{Local, NaiveDate, NaiveTime, TimeZone};
 use commonroom_model::{CommunityView, MemberId, Timestamp};
 use egui::{Response, Ui};
 
+/// A count with its noun in the right number: "1 note", "2 notes", "0 answers".
+pub fn count(n: usize, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
+    }
+}
+
 /// How wide a one-line field is when there is room.
 const FIELD_WIDTH: f32 = 280.0;
 /// The narrowest a one-line field gets before it moves under its label.
@@ -114,16 +123,71 @@ pub fn when(instant: Timestamp) -> String {
         .to_string()
 }
 
-/// Parses a local date ("2026-12-03") and time ("18:00") into an instant.
+/// Date forms people type, day first (14/1/2027, 14.1.27, 14 Jan 2027) or ISO (2027-01-14).
+/// Two-digit years are tried first: a four-digit year never parses as one.
+const DATE_FORMS: [&str; 10] = [
+    "%Y-%m-%d",
+    "%d/%m/%y",
+    "%d/%m/%Y",
+    "%d.%m.%y",
+    "%d.%m.%Y",
+    "%d-%m-%Y",
+    "%d %b %Y",
+    "%d %B %Y",
+    "%a %d %b %Y",
+    "%A %d %B %Y",
+];
+
+/// Time forms people type: 18:30, 18.30, 6:30pm, 6.30pm (and 6pm, 18: see [`parse_time`]).
+const TIME_FORMS: [&str; 4] = ["%H:%M", "%H.%M", "%I:%M%p", "%I.%M%p"];
+
+/// Parses a date as people type it (see [`DATE_FORMS`]).
+pub fn parse_date(text: &str) -> Result<NaiveDate, String> {
+    let text = text.trim().replace(',', " ");
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    DATE_FORMS
+        .iter()
+        .find_map(|form| NaiveDate::parse_from_str(&text, form).ok())
+        .ok_or_else(|| {
+            format!("\u{201c}{text}\u{201d} is not a date: type it like 14/1/2027 or 14 Jan 2027")
+        })
+}
+
+/// Parses a time of day as people type it (see [`TIME_FORMS`]); empty is midnight.
+pub fn parse_time(text: &str) -> Result<NaiveTime, String> {
+    let mut compact: String = text.split_whitespace().collect::<String>().to_uppercase();
+    if compact.is_empty() {
+        return Ok(NaiveTime::MIN);
+    }
+    // "6pm": an hour alone with its half of the day.
+    if let Some(hour) = compact
+        .strip_suffix("AM")
+        .or_else(|| compact.strip_suffix("PM"))
+        .filter(|h| !h.is_empty() && h.chars().all(|c| c.is_ascii_digit()))
+    {
+        let half = &compact[compact.len() - 2..];
+        compact = format!("{hour}:00{half}");
+    }
+    if let Ok(hour) = compact.parse::<u32>() {
+        return NaiveTime::from_hms_opt(hour, 0, 0)
+            .ok_or_else(|| format!("\u{201c}{compact}\u{201d} is not an hour of the day"));
+    }
+    TIME_FORMS
+        .iter()
+        .find_map(|form| NaiveTime::parse_from_str(&compact, form).ok())
+        .ok_or_else(|| {
+            format!(
+                "\u{201c}{}\u{201d} is not a time: type it like 18:30 or 6:30pm",
+                text.trim()
+            )
+        })
+}
+
+/// Parses a local date and time as people type them (see [`parse_date`] and
+/// [`parse_time`]) into an instant.
 pub fn parse_local(date: &str, time: &str) -> Result<Timestamp, String> {
-    let date = NaiveDate::parse_from_str(date.trim(), "%Y-%m-%d")
-        .map_err(|_| format!("{:?} is not a date like 2026-12-03", date.trim()))?;
-    let time = if time.trim().is_empty() {
-        NaiveTime::MIN
-    } else {
-        NaiveTime::parse_from_str(time.trim(), "%H:%M")
-            .map_err(|_| format!("{:?} is not a time like 18:30", time.trim()))?
-    };
+    let date = parse_date(date)?;
+    let time = parse_time(time)?;
     let local = Local
         .from_local_datetime(&date.and_time(time))
         .earliest()
@@ -142,4 +206,50 @@ pub fn split_list(text: &str) -> Vec<String> {
 /// Whether `haystack` contains `needle`, ignoring case (an empty needle matches).
 pub fn matches(haystack: &str, needle: &str) -> bool {
     needle.is_empty() || haystack.to_lowercase().contains(&needle.to_lowercase())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "tests fail loudly")]
+
+    use super::*;
+
+    #[test]
+    fn dates_and_times_are_read_as_people_type_them() {
+        let jan_14 = NaiveDate::from_ymd_opt(2027, 1, 14).unwrap();
+        for typed in [
+            "2027-01-14",
+            "14/1/2027",
+            "14/01/27",
+            "14.1.2027",
+            "14-1-2027",
+            "14 Jan 2027",
+            "14 January 2027",
+            "Thu 14 Jan 2027",
+            " 14 jan, 2027 ",
+        ] {
+            assert_eq!(parse_date(typed), Ok(jan_14), "{typed}");
+        }
+        for bad in ["31/2/2027", "next Tuesday", "2027"] {
+            let err = parse_date(bad).unwrap_err();
+            assert!(
+                err.contains("is not a date: type it like 14/1/2027"),
+                "{err}"
+            );
+        }
+        let half_six = NaiveTime::from_hms_opt(18, 30, 0).unwrap();
+        for typed in ["18:30", "18.30", "6:30pm", "6:30 PM", "6.30pm"] {
+            assert_eq!(parse_time(typed), Ok(half_six), "{typed}");
+        }
+        assert_eq!(
+            parse_time("6pm"),
+            Ok(NaiveTime::from_hms_opt(18, 0, 0).unwrap())
+        );
+        assert_eq!(
+            parse_time("18"),
+            Ok(NaiveTime::from_hms_opt(18, 0, 0).unwrap())
+        );
+        assert_eq!(parse_time(""), Ok(NaiveTime::MIN));
+        assert!(parse_time("25:00").is_err() && parse_time("teatime").is_err());
+    }
 }

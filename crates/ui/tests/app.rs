@@ -6,7 +6,7 @@
 
 mod support;
 
-use commonroom_ui::Tab;
+use commonroom_ui::{Prefs, Tab};
 use egui_kittest::kittest::Queryable;
 use support::{Peer, click, settle, shows, shows_part, start_community, type_into, wait_for};
 
@@ -139,22 +139,67 @@ fn a_new_user_starts_a_community_and_runs_a_meeting() {
     app.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::K);
     app.step();
     type_into(&mut app, "Search for", "weekends");
+    // A note's hit says which meeting it came from; Enter opens the one the arrows are on.
     wait_for(&mut app, "a search hit", |h| {
-        shows(h, "Note · Nobody covers weekends")
+        shows_part(h, "Note · Nobody covers weekends — from Monthly circle")
     });
-    click(&mut app, "Note · Nobody covers weekends");
+    app.key_press(egui::Key::ArrowDown);
+    app.step();
+    app.key_press(egui::Key::Enter);
+    app.step();
+    app.step();
     assert_eq!(app.state().prefs().tab, Tab::Notes);
-
-    // The invite dialog shows a ticket and its QR code.
-    click(&mut app, "✉ Invite");
-    wait_for(&mut app, "an invite ticket", |h| {
-        shows(h, "📋 Copy invite") && shows(h, "Invite QR code")
-    });
-    let ticket = app
-        .get_by_role_and_label(egui::accesskit::Role::MultilineTextInput, "Invite ticket")
+    assert_eq!(
+        app.state()
+            .screens()
+            .notes
+            .focus
+            .as_ref()
+            .map(|n| { app.state().view().unwrap().notes[n].text.clone() }),
+        Some("Nobody covers weekends".to_owned()),
+        "the note opened from search is the one outlined"
+    );
+    // Ctrl+K again: the last query is there, selected, ready to be typed over.
+    app.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::K);
+    app.step();
+    app.step();
+    app.get_by_role_and_label(egui::accesskit::Role::TextInput, "Search for")
+        .type_text("respite");
+    app.step();
+    let query = app
+        .get_by_role_and_label(egui::accesskit::Role::TextInput, "Search for")
         .value()
         .unwrap();
-    assert!(ticket.starts_with("commonroom1"), "{ticket}");
+    assert_eq!(query, "respite", "the old query was replaced");
+    app.key_press(egui::Key::Escape);
+    app.step();
+
+    // The invite dialog makes no invite until asked; then a message a person understands,
+    // with the ticket in it, and its QR code.
+    click(&mut app, "✉ Invite");
+    wait_for(&mut app, "the invite dialog", |h| shows(h, "Create invite"));
+    assert!(!shows(&app, "📋 Copy invite"), "nothing made on opening");
+    click(&mut app, "Create invite");
+    wait_for(&mut app, "an invite", |h| {
+        shows(h, "📋 Copy invite") && shows(h, "Invite QR code")
+    });
+    let message = app
+        .get_by_role_and_label(egui::accesskit::Role::MultilineTextInput, "Invite message")
+        .value()
+        .unwrap();
+    assert!(
+        message.contains("invites you to") && message.contains("Join with an invite"),
+        "{message}"
+    );
+    // It says in plain words what to do with it, and holds a link and the ticket.
+    assert!(
+        message.contains("open this link: commonroom://join/commonroom1"),
+        "{message}"
+    );
+    let ticket = commonroom_proto::read_invite(&message).expect("the ticket is in it");
+    assert_eq!(ticket.community, app.state().current().unwrap().to_string());
+    click(&mut app, "📋 Copy invite");
+    wait_for(&mut app, "the copy confirmed", |h| shows_part(h, "Copied"));
 }
 
 #[test]
@@ -165,9 +210,19 @@ fn the_sample_community_opens_and_communities_switch() {
         shows(h, "Explore a sample community")
     });
     click(&mut app, "Explore a sample community");
+    // The sample asks a name first, as starting a community does: others will see it.
+    wait_for(&mut app, "the name asked for", |h| {
+        shows_part(h, "Type your name, as the others will see it")
+    });
+    type_into(&mut app, "Your name", "Robin");
+    app.key_press(egui::Key::Enter);
     wait_for(&mut app, "the sample's Home", |h| {
         shows(h, "Family Support Network (sample)") && shows(h, "What we are about")
     });
+    assert!(
+        shows_part(&app, "Robin"),
+        "the sample greets the person by name"
+    );
     wait_for(&mut app, "the sample to be filled", |h| {
         !h.state().data().opening
     });
@@ -403,4 +458,86 @@ fn members_are_imported_from_pasted_spreadsheet_rows() {
     wait_for(&mut app, "the imported members", |h| {
         shows(h, "Lena · Food Bank") && shows(h, "Omar")
     });
+}
+
+#[test]
+fn an_opened_invite_link_shows_the_join_screen_filled_in() {
+    let inviter = Peer::start();
+    let handle = inviter.handle();
+    let ticket = inviter.runtime.block_on(async {
+        let id = handle
+            .create("Link circle".into(), "Ann".into())
+            .await
+            .unwrap();
+        handle
+            .invite(id, std::time::Duration::from_secs(3600))
+            .await
+            .unwrap()
+    });
+    let peer = Peer::start();
+    let mut app = peer.app();
+    start_community(&mut app, "Carers Circle", "Jo");
+
+    // Over a community that is open, as when a second launch hands a link over.
+    app.state_mut().open_link(&ticket.link());
+    wait_for(&mut app, "the join screen", |h| shows(h, "Join community"));
+    let invite = |h: &egui_kittest::Harness<'_, commonroom_ui::CommonroomApp>| {
+        h.get_by_role_and_label(egui::accesskit::Role::MultilineTextInput, "Invite")
+            .value()
+            .unwrap()
+    };
+    assert_eq!(invite(&app), ticket.encode());
+    assert!(
+        shows(&app, "Cancel"),
+        "the community is still there to go back to"
+    );
+
+    // A damaged link: the text as it came, and why it cannot be used.
+    app.state_mut()
+        .open_link("commonroom://join/commonroom1nonsense");
+    app.step();
+    assert_eq!(invite(&app), "commonroom://join/commonroom1nonsense");
+    assert!(shows_part(
+        &app,
+        "This invite link could not be read: the invite text is damaged"
+    ));
+    app.state_mut().open_link("commonroom://settings");
+    app.step();
+    assert!(shows_part(&app, "does not hold an invite"));
+}
+
+#[test]
+fn the_about_box_tells_the_version_and_folders() {
+    let peer = Peer::start();
+    let about = commonroom_ui::About {
+        version: "9.8.7".into(),
+        data_dir: peer.dir.path().to_path_buf(),
+        log_dir: Some(peer.dir.path().join("logs")),
+    };
+    let mut app = peer.app_set_up(Prefs::default(), egui::vec2(1200.0, 800.0), |app| {
+        app.with_about(about)
+    });
+    wait_for(&mut app, "the first-run page", |h| {
+        shows(h, "Start a community")
+    });
+    click(&mut app, "ℹ About");
+    wait_for(&mut app, "the About box", |h| shows(h, "About Commonroom"));
+    assert!(shows(&app, "Commonroom 9.8.7"));
+    let folder = |h: &egui_kittest::Harness<'_, commonroom_ui::CommonroomApp>, label: &str| {
+        h.get_by_role_and_label(egui::accesskit::Role::TextInput, label)
+            .value()
+            .unwrap()
+    };
+    assert_eq!(
+        folder(&app, "Data folder"),
+        peer.dir.path().display().to_string()
+    );
+    assert_eq!(
+        folder(&app, "Log folder"),
+        peer.dir.path().join("logs").display().to_string()
+    );
+    assert!(shows(&app, "📂 Show log folder"));
+    app.key_press(egui::Key::Escape);
+    app.step();
+    assert!(!shows(&app, "About Commonroom"));
 }

@@ -102,19 +102,29 @@ fn the_facilitator_pairs_people_and_shares_a_summary() {
 
     click(&mut app, "Summary for those who could not come");
     wait_for(&mut app, "the summary window", |h| {
-        shows(h, "📋 Copy summary")
+        shows(h, "📋 Copy for WhatsApp or email")
     });
     let summary = app
         .get_by_role_and_label(egui::accesskit::Role::MultilineTextInput, "Summary")
         .value()
         .unwrap();
-    assert!(summary.contains("**6 people came.**"), "{summary}");
-    assert!(summary.contains("- Round 2: "), "{summary}");
-    assert!(summary.contains("### Trust and stigma"), "{summary}");
+    // Plain text a chat app shows as it is: no Markdown marks.
+    assert!(summary.contains("6 people came."), "{summary}");
+    assert!(summary.contains("• Round 2: "), "{summary}");
+    assert!(summary.contains("Trust and stigma ("), "{summary}");
+    assert!(
+        !summary.contains("**") && !summary.contains('#'),
+        "{summary}"
+    );
+    click(&mut app, "📋 Copy for WhatsApp or email");
+    wait_for(&mut app, "the copy confirmed", |h| shows_part(h, "Copied"));
 
     app.key_press(egui::Key::Escape);
     app.step();
-    assert!(!shows(&app, "📋 Copy summary"), "Esc closes the summary");
+    assert!(
+        !shows(&app, "📋 Copy for WhatsApp or email"),
+        "Esc closes the summary"
+    );
 
     // A new event starts from its format's agenda template and the rota's next facilitator.
     click(&mut app, "➕ New event");
@@ -127,6 +137,17 @@ fn the_facilitator_pairs_people_and_shares_a_summary() {
         agenda.starts_with("1. Welcome and check-in round"),
         "{agenda}"
     );
+    // The date is offered as people write it; once saved, the new event is the one shown
+    // (not the sample's next meeting).
+    let date = app
+        .get_by_role_and_label(egui::accesskit::Role::TextInput, "Date (such as 14/1/2027)")
+        .value()
+        .unwrap();
+    assert!(date.split('/').count() == 3, "{date}");
+    click(&mut app, "Save event");
+    wait_for(&mut app, "the saved event shown", |h| {
+        shows(h, "December Hot Seat") && shows(h, "Will you come?")
+    });
 }
 
 #[test]

@@ -137,20 +137,37 @@ fn roles_removal_and_a_second_device_across_three_windows() {
     assert!(shows(&a, "this laptop"));
     assert_eq!(a.query_all_by_label("Unlink").count(), 1);
 
-    // Alice, a facilitator, makes invites with the validity she chooses, and withdraws one.
+    // Alice, a facilitator, makes invites when she asks, for whom and as long as she
+    // chooses, and withdraws one.
     click(&mut a, "✉ Invite");
+    wait_for(&mut a, "the dialog", |h| shows(h, "Open invites (0)"));
+    click(&mut a, "Create invite");
     wait_for(&mut a, "an invite", |h| {
         shows(h, "📋 Copy invite") && shows(h, "Open invites (1)")
     });
-    a.get_by_role_and_label(egui::accesskit::Role::ComboBox, "Valid for")
+    a.get_by_role_and_label(egui::accesskit::Role::ComboBox, "For")
+        .click();
+    a.step();
+    a.step();
+    click(&mut a, "up to 5 people");
+    a.get_by_role_and_label(egui::accesskit::Role::ComboBox, "valid for")
         .click();
     a.step();
     a.step();
     click(&mut a, "1 day");
-    wait_for(&mut a, "a second, one-day invite", |h| {
-        shows(h, "📋 Copy invite") && shows(h, "Open invites (2)")
+    assert!(shows(&a, "Open invites (1)"), "choosing makes nothing");
+    click(&mut a, "Create invite");
+    wait_for(&mut a, "a second invite, for a group, for one day", |h| {
+        shows(h, "📋 Copy invite")
+            && shows(h, "Open invites (2)")
+            && shows_part(h, "5 of 5 places left")
     });
-    a.get_all_by_label("Withdraw").next().unwrap().click();
+    let message = a
+        .get_by_role_and_label(egui::accesskit::Role::MultilineTextInput, "Invite message")
+        .value()
+        .unwrap();
+    assert!(message.contains("up to 5 people, for 1 day"), "{message}");
+    a.get_all_by_label("Withdraw").next().unwrap().click_accesskit();
     a.step();
     settle(&mut a);
     wait_for(&mut a, "one invite withdrawn", |h| {
@@ -169,11 +186,15 @@ fn roles_removal_and_a_second_device_across_three_windows() {
         shows_part(h, "You were removed from Young Carers Network by Alice")
             && shows_part(h, "Reason given: moved away")
     });
-    // And nothing Bob writes now leaves his laptop: the window refuses it with the reason.
+    // Bob's window no longer offers what it would refuse, and says why; his status bar
+    // promises no sync.
     click(&mut b, "Notes");
-    type_into(&mut b, "New note", "Still here?");
-    click(&mut b, "Add note");
-    wait_for(&mut b, "the refusal", |h| {
-        shows_part(h, "you were removed from this community")
+    wait_for(&mut b, "why there is no note box", |h| {
+        shows_part(
+            h,
+            "You were removed from this community, so you can read its notes",
+        )
     });
+    assert!(b.query_by_label("New note").is_none());
+    assert!(shows_part(&b, "this copy no longer syncs"));
 }

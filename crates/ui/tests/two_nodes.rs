@@ -18,9 +18,11 @@ fn a_change_in_one_window_appears_in_the_other() {
     start_community(&mut a, "Kinship Carers", "Alice");
 
     click(&mut a, "✉ Invite");
-    wait_for(&mut a, "an invite ticket", |h| shows(h, "📋 Copy invite"));
+    click(&mut a, "Create invite");
+    wait_for(&mut a, "an invite", |h| shows(h, "📋 Copy invite"));
+    // The whole message, as it would be pasted from WhatsApp.
     let ticket = a
-        .get_by_role_and_label(egui::accesskit::Role::MultilineTextInput, "Invite ticket")
+        .get_by_role_and_label(egui::accesskit::Role::MultilineTextInput, "Invite message")
         .value()
         .unwrap();
     a.key_press(egui::Key::Escape);
@@ -59,7 +61,7 @@ fn a_change_in_one_window_appears_in_the_other() {
         shows(h, "Chidi Obi")
     });
     wait_for(&mut a, "Bob online in Alice's status bar", |h| {
-        shows(h, "1 peer in the room")
+        shows(h, "Live with 1 other device: changes travel at once")
     });
 
     // Alice builds a survey; Bob answers it in his window; Alice's chart counts it.
@@ -78,6 +80,6 @@ fn a_change_in_one_window_appears_in_the_other() {
     click(&mut b, "4");
     click(&mut b, "Send my answers");
     wait_for(&mut a, "Bob's answer in Alice's chart", |h| {
-        shows(h, "Training needs (1 answers)") && shows(h, "4: 1")
+        shows(h, "Training needs (1 answer)") && shows(h, "4: 1")
     });
 }

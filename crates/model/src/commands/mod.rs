@@ -284,7 +284,8 @@ impl CommunityDoc {
     /// Anonymous notes are written under a one-off random actor id, with no author, a change
     /// message naming only the operation and the note, no change time, and a creation time
     /// and id that carry only the hour, so the document records nothing that links them to
-    /// the member or device that wrote them.
+    /// the member or device that wrote them. Edits of an anonymous note are written the same
+    /// way (one-off actor, no name, no time).
     pub fn apply(&mut self, ctx: &Ctx, command: Command) -> Result<Applied, CommandError> {
         crate::permissions::check(self, ctx.by.as_ref(), command.permission())?;
         if matches!(&command, Command::AddNote(n) if n.anonymous) {
@@ -344,7 +345,18 @@ impl CommunityDoc {
     /// Applies a command on this document as it stands (see [`Self::apply`]).
     fn apply_here(&mut self, ctx: &Ctx, command: Command) -> Result<Applied, CommandError> {
         let op = command.op();
-        let anonymous = matches!(&command, Command::AddNote(n) if n.anonymous);
+        // An edit of an anonymous note (moving it into a theme, say) is as anonymous as the
+        // note: signed, it would sit in History right under "Someone added the anonymous
+        // note" and point at its author, who is often the first to touch it.
+        let anonymous = match &command {
+            Command::AddNote(n) => n.anonymous,
+            Command::EditNote(id, _) => self
+                .get::<crate::entities::Note>(id.as_str())
+                .ok()
+                .flatten()
+                .is_some_and(|note| note.author.is_none()),
+            _ => false,
+        };
         // An anonymous note's operations must be written under a one-off actor from the start:
         // Automerge attributes a change to the actor current when its first operation is made.
         let own_actor = anonymous.then(|| {

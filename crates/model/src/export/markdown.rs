@@ -3,6 +3,7 @@
 use std::fmt::Write;
 
 use crate::entities::Event;
+use crate::export::summary::EventSummary;
 use crate::time::Timestamp;
 use crate::view::CommunityView;
 
@@ -182,12 +183,13 @@ pub fn overview(view: &CommunityView, now: Timestamp) -> String {
     md
 }
 
-/// A short Markdown summary of one event for members who could not come (to paste into
-/// WhatsApp or email): when and where, how many came, the Hot Seat topic, the themes with
-/// their notes, the actions with owners, the pairing rounds, and the next event.
-/// `None` if there is no such live event.
+/// A short Markdown summary of one event for members who could not come: when and where
+/// (in UTC), how many came, the Hot Seat topic, the themes with their notes, the actions
+/// with owners, the pairing rounds, and the next event. `None` if there is no such live
+/// event. For chat apps, [`super::text::event_summary`] gives plain text in local time.
 pub fn event_summary(view: &CommunityView, id: &crate::ids::EventId) -> Option<String> {
-    let event = view.events.get(id).filter(|e| !e.deleted)?;
+    let parts = EventSummary::of(view, id)?;
+    let event = parts.event;
     let mut md = String::new();
     let _ = writeln!(md, "# {}\n", inline(&event.title));
     let mut line = format!("{} · {}", event.format.title(), when(event));
@@ -195,97 +197,46 @@ pub fn event_summary(view: &CommunityView, id: &crate::ids::EventId) -> Option<S
         let _ = write!(line, " · {}", inline(venue));
     }
     let _ = writeln!(md, "{line}\n");
-    let came = event.attendance.len();
     let _ = writeln!(
         md,
-        "**{came} {} came.**{}\n",
-        if came == 1 { "person" } else { "people" },
-        event
+        "**{}**{}\n",
+        parts.came_text(),
+        parts
             .facilitator
-            .as_ref()
-            .map(|f| format!(" Facilitated by {}.", inline(view.member_name(f))))
+            .map(|f| format!(" Facilitated by {}.", inline(f)))
             .unwrap_or_default()
     );
-    if let Some(topic) = &event.topic {
-        let label = if event.format == crate::EventFormat::HotSeat {
-            "Hot Seat topic"
-        } else {
-            "Topic"
-        };
+    if let Some((label, topic)) = parts.topic() {
         let _ = writeln!(md, "**{label}:** {}\n", inline(topic));
     }
-    let summary = event.summary.as_str().trim();
-    if !summary.is_empty() {
-        let _ = writeln!(md, "{summary}\n");
+    if !parts.summary.is_empty() {
+        let _ = writeln!(md, "{}\n", parts.summary);
     }
-
-    let notes = view.notes_by_event(&event.id);
-    if !notes.is_empty() {
+    if !parts.themes.is_empty() {
         let _ = writeln!(md, "## What came up\n");
-        let mut by_theme: std::collections::BTreeMap<String, Vec<&str>> = Default::default();
-        for note in &notes {
-            let theme = note
-                .theme
-                .as_ref()
-                .and_then(|t| view.themes.get(t))
-                .filter(|t| !t.deleted)
-                .map(|t| t.name.clone())
-                .unwrap_or_default();
-            by_theme.entry(theme).or_default().push(&note.text);
-        }
-        // Themes first (by name), then the notes not yet in a theme.
-        let mut sections: Vec<(String, Vec<&str>)> = by_theme.into_iter().collect();
-        sections.sort_by_key(|(theme, _)| (theme.is_empty(), theme.to_lowercase()));
-        for (theme, texts) in sections {
-            let heading = if theme.is_empty() {
-                "Other notes".to_owned()
-            } else {
-                inline(&theme)
-            };
-            let _ = writeln!(md, "### {heading} ({})\n", texts.len());
+        for (theme, texts) in &parts.themes {
+            let _ = writeln!(md, "### {} ({})\n", inline(theme), texts.len());
             for text in texts {
                 let _ = writeln!(md, "- {}", inline(text));
             }
             md.push('\n');
         }
     }
-
-    let mut actions: Vec<&crate::entities::Action> = view
-        .actions
-        .values()
-        .filter(|a| !a.deleted && a.event.as_ref() == Some(&event.id))
-        .collect();
-    actions.sort_by_key(|a| (a.done, a.due, a.created_at));
-    if !actions.is_empty() {
+    if !parts.actions.is_empty() {
         let _ = writeln!(md, "## Actions\n");
-        for a in actions {
-            let owner = a
-                .owner
-                .as_ref()
-                .map(|o| inline(view.member_name(o)))
-                .unwrap_or_else(|| "no owner yet".into());
-            let due = a.due.map(|d| format!(", by {d}")).unwrap_or_default();
-            let done = if a.done { " (done)" } else { "" };
-            let _ = writeln!(md, "- {} — {owner}{due}{done}", inline(&a.text));
+        for action in &parts.actions {
+            let _ = writeln!(md, "- {} — {}", inline(&action.text), inline(&action.rest));
         }
         md.push('\n');
     }
-
-    if !event.rounds.is_empty() {
+    if !parts.rounds.is_empty() {
         let _ = writeln!(md, "## Rapid pairing\n");
-        for (number, round) in &event.rounds {
-            let number = number.trim_start_matches('0');
-            let groups = inline(&crate::pairing::describe(view, &round.groups));
-            let _ = writeln!(md, "- Round {number}: {groups}");
+        for (number, groups) in &parts.rounds {
+            let _ = writeln!(md, "- Round {number}: {}", inline(groups));
         }
         md.push('\n');
     }
-
-    let next = view
-        .events_by_start()
-        .into_iter()
-        .find(|e| e.start > event.start && e.id != event.id);
-    if let Some(next) = next {
+    if let Some(next) = parts.next {
         let _ = writeln!(
             md,
             "**Next:** {}",

@@ -29,7 +29,7 @@ pub struct ActionForm {
     pub text: String,
     /// Who does it.
     pub owner: Option<MemberId>,
-    /// Due date, `YYYY-MM-DD`.
+    /// Due date as typed (14/1/2027, 14 Jan 2027, 2027-01-14...).
     pub due: String,
     /// The meeting it came from.
     pub event: Option<EventId>,
@@ -147,7 +147,7 @@ fn form_ui(ui: &mut Ui, form: &mut ActionForm, here: &mut Here<'_>) -> bool {
         crate::theme::field_error(ui, &text, error);
     }
     member_picker(ui, "Owner", here.view, &mut form.owner);
-    let due = labelled_text(ui, "Due (YYYY-MM-DD)", &mut form.due);
+    let due = labelled_text(ui, "Due (such as 14/1/2027)", &mut form.due);
     match (&form.error, form.error_on) {
         (Some(error), Some(Field::Due)) => {
             crate::theme::field_error(ui, &due, error);
@@ -163,7 +163,7 @@ fn form_ui(ui: &mut Ui, form: &mut ActionForm, here: &mut Here<'_>) -> bool {
             let due = if form.due.trim().is_empty() {
                 Ok(None)
             } else {
-                Day::parse(&form.due).map(Some).map_err(|e| e.to_string())
+                crate::widgets::parse_date(&form.due).map(|date| Some(Day::from_date(date)))
             };
             match due {
                 Err(error) => {

@@ -56,9 +56,9 @@ pub fn dashboard_ui(ui: &mut Ui, here: &mut Here<'_>) {
             for survey in here.view.surveys.values().filter(|s| !s.deleted) {
                 if ui
                     .link(format!(
-                        "{}: {} answers",
+                        "{}: {}",
                         survey.title,
-                        survey.responses.len()
+                        crate::widgets::count(survey.responses.len(), "answer", "answers")
                     ))
                     .clicked()
                 {

@@ -32,6 +32,8 @@ pub struct EventsScreen {
     pub month: Option<NaiveDate>,
     /// The selected event.
     pub selected: Option<EventId>,
+    /// An event just saved, selected before its change has reached the view.
+    saved: Option<EventId>,
     /// An open create or edit form.
     pub form: Option<EventForm>,
     /// The event whose summary window is open.
@@ -54,7 +56,7 @@ pub struct EventForm {
     pub title: String,
     /// Format.
     pub format: EventFormat,
-    /// Date, `YYYY-MM-DD`.
+    /// Date as typed (14/1/2027, 14 Jan 2027, 2027-01-14...).
     pub date: String,
     /// Start time, `HH:MM`.
     pub start: String,
@@ -83,7 +85,7 @@ impl EventForm {
             editing: Some(event.id.clone()),
             title: event.title.clone(),
             format: event.format.clone(),
-            date: start.format("%Y-%m-%d").to_string(),
+            date: start.format("%-d/%-m/%Y").to_string(),
             start: start.format("%H:%M").to_string(),
             end: event
                 .end
@@ -120,7 +122,7 @@ impl EventsScreen {
     pub fn start_new(&mut self) {
         let day = Local::now().date_naive() + chrono::Days::new(7);
         self.form = Some(EventForm {
-            date: day.format("%Y-%m-%d").to_string(),
+            date: day.format("%-d/%-m/%Y").to_string(),
             start: "18:00".into(),
             end: "20:00".into(),
             fresh: true,
@@ -145,15 +147,29 @@ impl EventsScreen {
             self.form = Some(form);
         }
         if let Some(form) = &mut self.form {
-            if form_ui(ui, form, here) {
-                self.form = None;
+            match form_ui(ui, form, here) {
+                FormEnd::Open => {}
+                FormEnd::Cancelled => self.form = None,
+                FormEnd::Saved(id) => {
+                    // The saved event is the one shown next.
+                    self.form = None;
+                    self.selected = Some(id.clone());
+                    self.saved = Some(id);
+                }
             }
             return;
         }
         if self
+            .saved
+            .as_ref()
+            .is_some_and(|id| here.view.events.contains_key(id))
+        {
+            self.saved = None;
+        }
+        if self
             .selected
             .as_ref()
-            .is_none_or(|id| !here.view.events.contains_key(id))
+            .is_none_or(|id| !here.view.events.contains_key(id) && self.saved.as_ref() != Some(id))
         {
             // Show the next meeting (or the last one) rather than an empty page.
             self.selected = here
@@ -441,6 +457,18 @@ fn rsvp_ui(ui: &mut Ui, event: &Event, here: &mut Here<'_>) {
     ));
     let Some(me) = here.me.cloned() else { return };
     let mine = event.rsvps.get(&me).cloned();
+    // Once it has begun, nobody is asked whether they will come.
+    if event.start <= here.now {
+        if let Some(answer) = mine {
+            ui.label(match answer {
+                RsvpAnswer::Yes => "You said you would come.",
+                RsvpAnswer::Maybe => "You said maybe.",
+                RsvpAnswer::No => "You said you could not come.",
+                RsvpAnswer::Other(_) => "You answered.",
+            });
+        }
+        return;
+    }
     ui.horizontal_wrapped(|ui| {
         ui.label("Will you come?");
         for (answer, text) in [
@@ -498,7 +526,17 @@ fn attendance_ui(ui: &mut Ui, event: &Event, here: &mut Here<'_>) {
         });
 }
 
-fn form_ui(ui: &mut Ui, form: &mut EventForm, here: &mut Here<'_>) -> bool {
+/// How a pass over the event form ended.
+enum FormEnd {
+    /// Still being filled in.
+    Open,
+    /// Closed without saving.
+    Cancelled,
+    /// Saved: the event's id.
+    Saved(EventId),
+}
+
+fn form_ui(ui: &mut Ui, form: &mut EventForm, here: &mut Here<'_>) -> FormEnd {
     ui.heading(if form.editing.is_some() {
         "Edit event"
     } else {
@@ -522,7 +560,7 @@ fn form_ui(ui: &mut Ui, form: &mut EventForm, here: &mut Here<'_>) -> bool {
         "Topic (Hot Seat: the challenge presented)",
         &mut form.topic,
     );
-    labelled_text(ui, "Date (YYYY-MM-DD)", &mut form.date);
+    labelled_text(ui, "Date (such as 14/1/2027)", &mut form.date);
     labelled_text(ui, "Starts (HH:MM)", &mut form.start);
     labelled_text(ui, "Ends (HH:MM)", &mut form.end);
     labelled_text(ui, "Venue or link", &mut form.venue);
@@ -532,22 +570,27 @@ fn form_ui(ui: &mut Ui, form: &mut EventForm, here: &mut Here<'_>) -> bool {
     if let Some(error) = &form.error {
         crate::theme::form_error(ui, error);
     }
-    let mut done = false;
+    let mut end = FormEnd::Open;
     ui.horizontal_wrapped(|ui| {
         if primary_button(ui, "Save event").clicked() {
             match build(form) {
                 Ok(command) => {
+                    let id = match &command {
+                        Command::AddEvent(new) => new.id.clone(),
+                        Command::EditEvent(id, _) => id.clone(),
+                        _ => EventId::new(""),
+                    };
                     here.send_keeping("Event saved", command, FORM, form.clone());
-                    done = true;
+                    end = FormEnd::Saved(id);
                 }
                 Err(error) => form.error = Some(error),
             }
         }
         if ui.button("Cancel").clicked() {
-            done = true;
+            end = FormEnd::Cancelled;
         }
     });
-    done
+    end
 }
 
 fn build(form: &EventForm) -> Result<Command, String> {
@@ -618,9 +661,12 @@ fn review_actions_ui(ui: &mut Ui, here: &mut Here<'_>) {
     });
 }
 
-/// The Markdown summary of an event in a window, with a copy button.
+/// An event's summary in a window, as plain text in this computer's time zone (for
+/// WhatsApp or email), with copy buttons for it and for Markdown; each copy is confirmed.
 fn summary_window(ctx: &egui::Context, here: &Here<'_>, event: &EventId, open: &mut bool) {
-    let Some(markdown) = commonroom_model::export::markdown::event_summary(here.view, event) else {
+    let Some(text) =
+        commonroom_model::export::text::event_summary(here.view, event, &chrono::Local)
+    else {
         *open = false;
         return;
     };
@@ -629,11 +675,31 @@ fn summary_window(ctx: &egui::Context, here: &Here<'_>, event: &EventId, open: &
         .default_width(520.0)
         .show(ctx, |ui| {
             ui.label("Paste it into WhatsApp or an email.");
-            if ui.button("📋 Copy summary").clicked() {
-                ui.ctx().copy_text(markdown.clone());
-            }
+            let copied_id = ui.scope_id().with(("summary copied", event));
+            let copied = ui.data(|d| d.get_temp::<&'static str>(copied_id));
+            ui.horizontal_wrapped(|ui| {
+                if ui.button("📋 Copy for WhatsApp or email").clicked() {
+                    ui.ctx().copy_text(text.clone());
+                    ui.data_mut(|d| {
+                        d.insert_temp(copied_id, "Copied: paste it into the chat or email.")
+                    });
+                }
+                if ui
+                    .button("Copy as Markdown")
+                    .on_hover_text("For a wiki or a document that reads Markdown")
+                    .clicked()
+                    && let Some(markdown) =
+                        commonroom_model::export::markdown::event_summary(here.view, event)
+                {
+                    ui.ctx().copy_text(markdown);
+                    ui.data_mut(|d| d.insert_temp(copied_id, "Copied as Markdown."));
+                }
+                if let Some(copied) = copied {
+                    ui.label(copied);
+                }
+            });
             let label = ui.label("Summary");
-            let mut shown = markdown.clone();
+            let mut shown = text.clone();
             egui::ScrollArea::vertical()
                 .max_height(420.0)
                 .show(ui, |ui| {

@@ -17,6 +17,8 @@ pub enum Path {
     Start,
     /// Join with an invite ticket.
     Join,
+    /// Explore the sample community (under the person's own name, as others will see it).
+    Sample,
 }
 
 /// The first page's state.
@@ -38,6 +40,23 @@ pub struct FirstRun {
 const CHOICE_WIDTH: f32 = 240.0;
 
 impl FirstRun {
+    /// The join page with an invite link that was opened (from a browser, a mail or a
+    /// second launch) filled in; a link that cannot be read is shown with why. What the
+    /// person already typed as their name is kept.
+    pub fn open_link(&mut self, link: &str) {
+        self.path = Path::Join;
+        match commonroom_proto::read_invite(link) {
+            Ok(ticket) => {
+                self.ticket = ticket.encode();
+                self.error = None;
+            }
+            Err(error) => {
+                self.ticket = link.trim().to_owned();
+                self.error = Some(format!("This invite link could not be read: {error}"));
+            }
+        }
+    }
+
     /// Draws the page; returns true when the person cancels (only offered when `can_cancel`).
     pub fn first_run_ui(
         &mut self,
@@ -67,9 +86,10 @@ impl FirstRun {
             return false;
         }
         match self.path {
-            Path::Choose => self.choose_ui(ui, data, bridge),
+            Path::Choose => self.choose_ui(ui),
             Path::Start => self.start_ui(ui, data, bridge),
             Path::Join => self.join_ui(ui, data, bridge),
+            Path::Sample => self.sample_ui(ui, data, bridge),
         }
         if let Some(error) = &self.error {
             ui.add_space(space::M);
@@ -96,7 +116,7 @@ impl FirstRun {
         cancelled
     }
 
-    fn choose_ui(&mut self, ui: &mut Ui, data: &mut Data, bridge: &Bridge) {
+    fn choose_ui(&mut self, ui: &mut Ui) {
         // Three cards side by side, or one under another when the window is narrow.
         let side_by_side = ui.available_width() >= 3.0 * CHOICE_WIDTH;
         let count = if side_by_side { 3 } else { 1 };
@@ -129,10 +149,7 @@ impl FirstRun {
                         match index {
                             0 => self.path = Path::Start,
                             1 => self.path = Path::Join,
-                            _ => {
-                                data.opening = true;
-                                bridge.create_sample("You".into());
-                            }
+                            _ => self.path = Path::Sample,
                         }
                     }
                 });
@@ -142,16 +159,15 @@ impl FirstRun {
 
     fn start_ui(&mut self, ui: &mut Ui, data: &mut Data, bridge: &Bridge) {
         ui.heading("Start a community");
-        labelled_text(ui, "Community name", &mut self.community);
-        labelled_text(ui, "Your name", &mut self.me);
-        let ready = !self.community.trim().is_empty() && !self.me.trim().is_empty();
-        if ui
-            .add_enabled(
-                !data.opening && ready,
-                egui::Button::new("Create community"),
-            )
-            .clicked()
-        {
+        let name = labelled_text(ui, "Community name", &mut self.community);
+        let me = labelled_text(ui, "Your name", &mut self.me);
+        let missing = match (self.community.trim().is_empty(), self.me.trim().is_empty()) {
+            (true, true) => Some("Give the community a name and type your name to go on."),
+            (true, false) => Some("Give the community a name to go on."),
+            (false, true) => Some("Type your name, as the others will see it, to go on."),
+            (false, false) => None,
+        };
+        if submit_ui(ui, "Create community", !data.opening, missing, &[name, me]) {
             self.error = None;
             data.opening = true;
             bridge.create(self.community.trim().into(), self.me.trim().into());
@@ -160,21 +176,72 @@ impl FirstRun {
 
     fn join_ui(&mut self, ui: &mut Ui, data: &mut Data, bridge: &Bridge) {
         ui.heading("Join with an invite");
-        ui.label("Ask a member for an invite (✉ Invite in their Commonroom) and paste it here.");
+        ui.label(
+            "Ask a member for an invite (✉ Invite in their Commonroom) and paste it here, \
+             or open the invite link they sent you.",
+        );
         labelled_multiline(ui, "Invite", &mut self.ticket, 3);
-        labelled_text(ui, "Your name", &mut self.me);
+        let me = labelled_text(ui, "Your name", &mut self.me);
         ui.weak(
             "Linking another laptop of yours? Paste the ticket from \"Link another device\" on \
              your profile, and type a name for this laptop (such as \"Sam's laptop\") instead.",
         );
-        let ready = !self.ticket.trim().is_empty() && !self.me.trim().is_empty();
-        if ui
-            .add_enabled(!data.opening && ready, egui::Button::new("Join community"))
-            .clicked()
-        {
+        let missing = match (self.ticket.trim().is_empty(), self.me.trim().is_empty()) {
+            (true, _) => Some("Paste the invite you were sent to go on."),
+            (false, true) => Some("Type your name, as the others will see it, to go on."),
+            (false, false) => None,
+        };
+        if submit_ui(ui, "Join community", !data.opening, missing, &[me]) {
             self.error = None;
             data.opening = true;
             bridge.join(&self.ticket, self.me.trim().into());
         }
     }
+
+    fn sample_ui(&mut self, ui: &mut Ui, data: &mut Data, bridge: &Bridge) {
+        ui.heading("Explore a sample community");
+        ui.label(
+            "A family-support community with members, meetings, notes and actions, where you are \
+             a facilitator. Invite a colleague to try it with you: they see you by this name.",
+        );
+        let me = labelled_text(ui, "Your name", &mut self.me);
+        let missing = self
+            .me
+            .trim()
+            .is_empty()
+            .then_some("Type your name, as the others will see it, to go on.");
+        if submit_ui(ui, "Open the sample", !data.opening, missing, &[me]) {
+            self.error = None;
+            data.opening = true;
+            bridge.create_sample(self.me.trim().into());
+        }
+    }
+}
+
+/// A form's main button, with why it cannot be pressed yet written beside it (never a
+/// silently greyed button). Returns true when it is pressed, or Enter is pressed in one of
+/// the form's `fields`, while the form is complete and `enabled`.
+fn submit_ui(
+    ui: &mut Ui,
+    text: &str,
+    enabled: bool,
+    missing: Option<&str>,
+    fields: &[egui::Response],
+) -> bool {
+    let ready = enabled && missing.is_none();
+    let entered = fields
+        .iter()
+        .any(|f| f.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter)));
+    let pressed = ui
+        .horizontal_wrapped(|ui| {
+            let pressed = ui
+                .add_enabled(ready, egui::Button::new(egui::RichText::new(text).strong()))
+                .clicked();
+            if let Some(missing) = missing {
+                ui.label(missing);
+            }
+            pressed
+        })
+        .inner;
+    ready && (pressed || entered)
 }

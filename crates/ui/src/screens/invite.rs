@@ -1,4 +1,6 @@
-//! The Invite dialog: a one-use ticket as text (with a copy button) and as a QR code.
+//! The Invite dialog: choose for how many people and how long, then an invite made only when
+//! asked, as a message that says who invites whom and what to do (with a copy button),
+//! holding a `commonroom://` link and the ticket, and the link as a QR code.
 
 use egui::{Context, Sense, Ui, Vec2};
 
@@ -7,18 +9,40 @@ use crate::here::Here;
 /// How long an invite may be made valid for, in days, as offered in the dialog.
 pub const VALIDITY_CHOICES: [u64; 4] = [1, 7, 14, 30];
 
-/// Draws the dialog; returns whether it stays open, and whether a new ticket is wanted
-/// (the person chose another validity in `days`).
+/// For how many people one invite may be made, as offered in the dialog.
+pub const GROUP_CHOICES: [u32; 6] = [1, 3, 5, 10, 20, 50];
+
+/// What the person chose for the next invite.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InviteChoice {
+    /// How many days it stays valid.
+    pub days: u64,
+    /// How many people may join with it.
+    pub people: u32,
+}
+
+impl Default for InviteChoice {
+    fn default() -> Self {
+        Self {
+            days: crate::bridge::INVITE_DAYS,
+            people: 1,
+        }
+    }
+}
+
+/// Draws the dialog; returns whether it stays open, and whether an invite should be made
+/// now with `choice`.
 pub fn invite_ui(
     ctx: &Context,
     community: &commonroom_model::CommunityId,
     here: &mut Here<'_>,
     ticket: Option<&Result<String, String>>,
-    days: &mut u64,
+    choice: &mut InviteChoice,
+    asked: bool,
 ) -> (bool, bool) {
     let mut open = true;
-    let mut remake = false;
-    egui::Window::new("Invite someone")
+    let mut create = false;
+    egui::Window::new("Invite people")
         .id(egui::Id::unique(("invite", community)))
         .collapsible(false)
         .resizable(false)
@@ -33,40 +57,69 @@ pub fn invite_ui(
                 return;
             }
             ui.label(format!(
-                "Send this invite to one person you want in {}. It works once.",
+                "Make an invite to {} and send it by WhatsApp, email or text.",
                 here.view.community.name
             ));
-            ui.horizontal(|ui| {
-                let label = ui.label("Valid for");
-                let before = *days;
-                egui::ComboBox::from_id_salt("invite_validity")
-                    .selected_text(days_text(*days))
+            ui.horizontal_wrapped(|ui| {
+                let label = ui.label("For");
+                egui::ComboBox::from_id_salt("invite_people")
+                    .selected_text(people_text(choice.people))
                     .show_ui(ui, |ui| {
-                        for choice in VALIDITY_CHOICES {
-                            ui.selectable_value(days, choice, days_text(choice));
+                        for people in GROUP_CHOICES {
+                            ui.selectable_value(&mut choice.people, people, people_text(people));
                         }
                     })
                     .response
                     .labelled_by(label.id);
-                remake = *days != before;
+                let label = ui.label("valid for");
+                egui::ComboBox::from_id_salt("invite_validity")
+                    .selected_text(days_text(choice.days))
+                    .show_ui(ui, |ui| {
+                        for days in VALIDITY_CHOICES {
+                            ui.selectable_value(&mut choice.days, days, days_text(days));
+                        }
+                    })
+                    .response
+                    .labelled_by(label.id);
             });
-            ui.label("They paste it into “Join with an invite”; your Commonroom must be open while they join, on the same Wi-Fi or with both of you online.");
+            create = ui.button("Create invite").clicked();
+            ui.label("Any member whose Commonroom is open can let them in, on the same Wi-Fi or online; you need not be there.");
             ui.add_space(8.0);
             match ticket {
-                None => {
+                None if asked => {
                     ui.horizontal(|ui| {
                         ui.spinner();
                         ui.label("Making an invite…");
                     });
                 }
+                None => {}
                 Some(Err(error)) => {
                     ui.colored_label(ui.visuals().error_fg_color, error);
                 }
-                Some(Ok(ticket)) => ticket_ui(ui, ticket),
+                Some(Ok(ticket)) => match commonroom_proto::Ticket::decode(ticket) {
+                    Ok(decoded) => {
+                        let message = decoded.message(
+                            Some(here.my_name()),
+                            &here.view.community.name,
+                            choice.days,
+                            choice.people,
+                        );
+                        ticket_ui(ui, "Invite message", &message, &decoded.link());
+                    }
+                    Err(_) => ticket_ui(ui, "Invite message", ticket, ticket),
+                },
             }
             open_invites_ui(ui, here);
         });
-    (open, remake)
+    (open, create)
+}
+
+fn people_text(people: u32) -> String {
+    if people == 1 {
+        "1 person".into()
+    } else {
+        format!("up to {people} people")
+    }
 }
 
 fn days_text(days: u64) -> String {
@@ -98,7 +151,10 @@ fn open_invites_ui(ui: &mut Ui, here: &mut Here<'_>) {
                         Some(member) => {
                             format!("links a device of {}", here.view.member_name(member))
                         }
-                        None => "a new member".to_owned(),
+                        None if invite.uses > 1 => {
+                            format!("{} of {} places left", invite.uses_left(), invite.uses)
+                        }
+                        None => "one new member".to_owned(),
                     };
                     ui.label(format!(
                         "{what}, made by {by}, until {}",
@@ -122,22 +178,30 @@ fn open_invites_ui(ui: &mut Ui, here: &mut Here<'_>) {
     }
 }
 
-/// A ticket as copyable text and as a QR code.
-pub fn ticket_ui(ui: &mut Ui, ticket: &str) {
-    let label = ui.label("Invite ticket");
-    let mut shown = ticket.to_owned();
+/// An invite as a message to copy (shown under `label`), with "Copied" once copied, and
+/// `qr` (its link) as a QR code.
+pub fn ticket_ui(ui: &mut Ui, label: &str, message: &str, qr: &str) {
+    let label = ui.label(label);
+    let mut shown = message.to_owned();
     ui.add(
         egui::TextEdit::multiline(&mut shown)
-            .desired_rows(3)
-            .desired_width(420.0)
-            .font(egui::TextStyle::Monospace),
+            .desired_rows(6)
+            .desired_width(ui.available_width().min(480.0)),
     )
     .labelled_by(label.id);
-    if ui.button("📋 Copy invite").clicked() {
-        ui.ctx().copy_text(ticket.to_owned());
-    }
+    let copied_id = ui.scope_id().with(("copied", qr));
+    let copied = ui.data(|d| d.get_temp::<bool>(copied_id)).unwrap_or(false);
+    ui.horizontal_wrapped(|ui| {
+        if ui.button("📋 Copy invite").clicked() {
+            ui.ctx().copy_text(message.to_owned());
+            ui.data_mut(|d| d.insert_temp(copied_id, true));
+        }
+        if copied {
+            ui.label("Copied: paste it into WhatsApp, an email or a text.");
+        }
+    });
     ui.add_space(8.0);
-    qr_ui(ui, ticket);
+    qr_ui(ui, qr);
 }
 
 /// Paints `text` as a QR code (dark modules on white, with a quiet zone).

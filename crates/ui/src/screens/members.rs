@@ -154,7 +154,7 @@ impl MembersScreen {
         }
         let members = self.filtered(here);
         crate::widgets::detail_panel(ui, "member_profile", |ui| self.profile_ui(ui, here));
-        ui.weak(format!("{} members", members.len()));
+        ui.weak(crate::widgets::count(members.len(), "member", "members"));
         egui::ScrollArea::vertical()
             .id_salt("member_list")
             .auto_shrink(false)
@@ -193,13 +193,13 @@ impl MembersScreen {
                 .selected_text(
                     self.role
                         .as_ref()
-                        .map(|r| r.label().to_owned())
+                        .map(|r| r.title().to_owned())
                         .unwrap_or_else(|| "any".into()),
                 )
                 .show_ui(ui, |ui| {
                     ui.selectable_value(&mut self.role, None, "any");
                     for role in Role::ALL {
-                        ui.selectable_value(&mut self.role, Some(role.clone()), role.label());
+                        ui.selectable_value(&mut self.role, Some(role.clone()), role.title());
                     }
                 })
                 .response
@@ -235,7 +235,7 @@ impl MembersScreen {
         if let Some(org) = &member.organisation {
             ui.label(org);
         }
-        let roles: Vec<&str> = member.roles.iter().map(|r| r.label()).collect();
+        let roles: Vec<&str> = member.roles.iter().map(|r| r.title()).collect();
         ui.label(format!("Roles: {}", roles.join(", ")));
         let focus: Vec<&str> = member.focus.iter().map(String::as_str).collect();
         ui.label(format!(
@@ -254,7 +254,10 @@ impl MembersScreen {
         }
         ui.label(format!("Joined {}", crate::widgets::when(member.joined_at)));
         let attended = here.view.attended_by(&member.id);
-        ui.label(format!("Came to {} events", attended.len()));
+        ui.label(format!(
+            "Came to {}",
+            crate::widgets::count(attended.len(), "event", "events")
+        ));
         for event in attended.iter().take(5) {
             if ui
                 .link(format!(
@@ -349,7 +352,12 @@ impl MembersScreen {
                         Some(Err(error)) => {
                             crate::theme::form_error(ui, error);
                         }
-                        Some(Ok(ticket)) => crate::screens::invite::ticket_ui(ui, ticket),
+                        Some(Ok(ticket)) => {
+                            let link = commonroom_proto::Ticket::decode(ticket)
+                                .map(|t| t.link())
+                                .unwrap_or_else(|_| ticket.clone());
+                            crate::screens::invite::ticket_ui(ui, "Invite ticket", ticket, &link)
+                        }
                     }
                     if ui.button("Done").clicked() {
                         self.linking = false;
@@ -432,7 +440,7 @@ fn form_ui(ui: &mut Ui, form: &mut MemberForm, here: &mut Here<'_>) -> bool {
         }
         for role in Role::ALL {
             let mut on = form.roles.contains(role);
-            if ui.checkbox(&mut on, role.label()).changed() {
+            if ui.checkbox(&mut on, role.title()).changed() {
                 if on {
                     form.roles.push(role.clone());
                 } else {

@@ -1,5 +1,6 @@
 //! The screens of the window, each a small module with its own state.
 
+pub mod about;
 pub mod actions;
 pub mod dashboard;
 pub mod events;
@@ -50,6 +51,9 @@ pub struct Screens {
     pub search: search::Search,
 }
 
+/// Marks a selection on the Notes screen as one note (`note:ID`) rather than a board.
+pub const NOTE_PREFIX: &str = "note:";
+
 impl Screens {
     /// Draws the screen for `tab`.
     pub fn screen_ui(&mut self, ui: &mut Ui, tab: Tab, here: &mut Here<'_>) {
@@ -74,7 +78,10 @@ impl Screens {
             Tab::Members => self.members.selected = Some(id.into()),
             Tab::Resources => self.resources.selected = Some(id),
             Tab::Events => self.events.selected = Some(id.into()),
-            Tab::Notes => self.notes.event = Some(id.into()),
+            Tab::Notes => match id.strip_prefix(NOTE_PREFIX) {
+                Some(note) => self.notes.show_note(note.into()),
+                None => self.notes.event = Some(id.into()),
+            },
             Tab::Themes => self.themes.selected = Some(id.into()),
             Tab::Actions => self.actions.highlight = Some(id),
             Tab::Surveys => self.surveys.selected = Some(id.into()),

@@ -91,6 +91,10 @@ pub struct NotesScreen {
     pub focus_new: bool,
     /// A note being edited, and its text.
     pub editing: Option<(NoteId, String)>,
+    /// A note opened from search: its board is shown, scrolled to it, and it is outlined.
+    pub focus: Option<NoteId>,
+    /// The focused note still has to be scrolled into view.
+    scroll_to_focus: bool,
     layout: Option<Layout>,
 }
 
@@ -118,8 +122,28 @@ impl NotesScreen {
             .map_or(Scope::All, |e| Scope::Event(e.id.clone()))
     }
 
+    /// Shows a note: its meeting's board (or every note, for one from no meeting), scrolled
+    /// to it, with the note outlined.
+    pub fn show_note(&mut self, note: NoteId) {
+        self.focus = Some(note);
+        self.scroll_to_focus = true;
+        self.event = None;
+    }
+
     /// Draws the board.
     pub fn notes_ui(&mut self, ui: &mut Ui, here: &mut Here<'_>) {
+        if self.scroll_to_focus
+            && self.event.is_none()
+            && let Some(note) = self.focus.as_ref().and_then(|id| here.view.notes.get(id))
+        {
+            match &note.event {
+                Some(event) => {
+                    self.event = Some(event.clone());
+                    self.all = false;
+                }
+                None => self.all = true,
+            }
+        }
         if let Some(editing) = here.take_returned::<(NoteId, String)>(EDIT_FIELD) {
             // The edit was not saved: the note opens for editing again, as it was typed.
             self.editing = Some(editing);
@@ -187,6 +211,10 @@ impl NotesScreen {
                 format!("{text} {typed_since}")
             };
         }
+        if here.removal().is_some() {
+            ui.label("You were removed from this community, so you can read its notes but no longer add any.");
+            return;
+        }
         ui.horizontal_wrapped(|ui| {
             let label = ui.label("New note");
             let response = ui
@@ -234,27 +262,39 @@ impl NotesScreen {
     }
 
     fn board_ui(&mut self, ui: &mut Ui, here: &mut Here<'_>, layout: &Layout) {
-        egui::ScrollArea::vertical()
+        let mut area = egui::ScrollArea::vertical()
             .id_salt("notes_board")
-            .auto_shrink(false)
-            .show_viewport(ui, |ui, viewport| {
-                ui.set_height(layout.height);
-                let origin = ui.min_rect().min;
-                let first = layout
-                    .tops
-                    .partition_point(|top| *top < viewport.min.y - CARD.y - GAP);
-                for (index, row) in layout.rows.iter().enumerate().skip(first.saturating_sub(1)) {
-                    let top = layout.tops[index];
-                    if top > viewport.max.y {
-                        break;
-                    }
-                    let rect = Rect::from_min_size(
-                        origin + Vec2::new(0.0, top),
-                        Vec2::new(ui.available_width().max(CARD.x), row.height()),
-                    );
-                    self.row_ui(ui, here, row, rect);
+            .auto_shrink(false);
+        if self.scroll_to_focus
+            && let Some(focus) = &self.focus
+            && let Some(index) = layout
+                .rows
+                .iter()
+                .position(|row| matches!(row, Row::Cards(_, notes) if notes.contains(focus)))
+        {
+            // The row above too, so its theme's heading shows.
+            let top = layout.tops[index.saturating_sub(1)];
+            area = area.vertical_scroll_offset(top);
+            self.scroll_to_focus = false;
+        }
+        area.show_viewport(ui, |ui, viewport| {
+            ui.set_height(layout.height);
+            let origin = ui.min_rect().min;
+            let first = layout
+                .tops
+                .partition_point(|top| *top < viewport.min.y - CARD.y - GAP);
+            for (index, row) in layout.rows.iter().enumerate().skip(first.saturating_sub(1)) {
+                let top = layout.tops[index];
+                if top > viewport.max.y {
+                    break;
                 }
-            });
+                let rect = Rect::from_min_size(
+                    origin + Vec2::new(0.0, top),
+                    Vec2::new(ui.available_width().max(CARD.x), row.height()),
+                );
+                self.row_ui(ui, here, row, rect);
+            }
+        });
     }
 
     fn row_ui(&mut self, ui: &mut Ui, here: &mut Here<'_>, row: &Row, rect: Rect) {
@@ -304,6 +344,16 @@ impl NotesScreen {
         let paper = note_colour(ui, note);
         ui.painter()
             .rect_filled(rect, crate::theme::radius::LARGE, paper);
+        if self.focus.as_ref() == Some(&note.id) {
+            // Opened from search: outlined so the eye finds it.
+            let stroke = egui::Stroke::new(3.0, ui.visuals().selection.stroke.color);
+            ui.painter().rect_stroke(
+                rect.expand(2.0),
+                crate::theme::radius::LARGE + 2,
+                stroke,
+                egui::StrokeKind::Outside,
+            );
+        }
         // Text, fields and buttons on the card take the post-it's own colours.
         let palette = crate::theme::palette(ui);
         crate::theme::note_visuals(ui.visuals_mut(), palette, paper);

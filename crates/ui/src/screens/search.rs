@@ -14,8 +14,11 @@ const MAX_RESULTS: usize = 40;
 pub struct Search {
     /// What is typed.
     pub query: String,
-    /// Put the cursor in the box on the next frame.
+    /// Put the cursor in the box on the next frame, with what was typed before selected
+    /// (typing replaces it; the arrows keep it).
     pub focus: bool,
+    /// The result the arrow keys are on; Enter opens it.
+    pub selected: usize,
 }
 
 /// One search hit.
@@ -85,8 +88,22 @@ fn hits(here: &Here<'_>, query: &str) -> Vec<Hit> {
     }
     for n in view.notes.values().filter(|n| !n.deleted) {
         if matches(&n.text, query) {
-            let target = n.event.as_ref().map(|e| e.to_string()).unwrap_or_default();
-            add(Tab::Notes, target, "Note", n.text.clone());
+            // Which meeting it came from, so two notes that read alike can be told apart.
+            let from = n
+                .event
+                .as_ref()
+                .and_then(|e| view.events.get(e))
+                .map(|e| {
+                    let day = e.start.to_utc().with_timezone(&chrono::Local);
+                    format!(" — from {}, {}", e.title, day.format("%-d %b %Y"))
+                })
+                .unwrap_or_default();
+            add(
+                Tab::Notes,
+                format!("{}{}", super::NOTE_PREFIX, n.id),
+                "Note",
+                format!("{}{from}", n.text),
+            );
         }
     }
     out
@@ -103,15 +120,24 @@ pub fn search_ui(ctx: &Context, search: &mut Search, here: &mut Here<'_>) -> boo
         .open(&mut open)
         .show(ctx, |ui: &mut Ui| {
             let label = ui.label("Search for");
-            let response = ui
-                .add(
-                    egui::TextEdit::singleline(&mut search.query)
-                        .hint_text("members, resources, events, notes, actions…")
-                        .desired_width(f32::INFINITY),
-                )
-                .labelled_by(label.id);
+            let before = search.query.clone();
+            let mut output = egui::TextEdit::singleline(&mut search.query)
+                .hint_text("members, resources, events, notes, actions…")
+                .desired_width(f32::INFINITY)
+                .show(ui);
+            let response = output.response.response.clone().labelled_by(label.id);
             if std::mem::take(&mut search.focus) {
                 response.request_focus();
+                // What was searched last is selected, ready to be typed over.
+                let all = egui::text::CCursorRange::two(
+                    egui::text::CCursor::new(0),
+                    egui::text::CCursor::new(search.query.chars().count()),
+                );
+                output.state.cursor.set_char_range(Some(all));
+                output.state.store(ui.ctx(), response.id);
+            }
+            if search.query != before {
+                search.selected = 0;
             }
             if search.query.trim().is_empty() {
                 ui.weak("Type to search everything in this community.");
@@ -120,16 +146,33 @@ pub fn search_ui(ctx: &Context, search: &mut Search, here: &mut Here<'_>) -> boo
             let found = hits(here, search.query.trim());
             if found.is_empty() {
                 ui.weak("Nothing found.");
+                return;
             }
+            let (down, up) = ui.input_mut(|i| {
+                (
+                    i.consume_key(egui::Modifiers::NONE, egui::Key::ArrowDown),
+                    i.consume_key(egui::Modifiers::NONE, egui::Key::ArrowUp),
+                )
+            });
+            if down {
+                search.selected = (search.selected + 1).min(found.len() - 1);
+            }
+            if up {
+                search.selected = search.selected.saturating_sub(1);
+            }
+            search.selected = search.selected.min(found.len() - 1);
             let enter = response.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+            ui.weak("Arrow keys to choose, Enter to open");
             egui::ScrollArea::vertical()
                 .max_height(360.0)
                 .show(ui, |ui| {
                     for (index, hit) in found.iter().enumerate() {
-                        let clicked = ui
-                            .selectable_label(false, format!("{} · {}", hit.kind, hit.text))
-                            .clicked();
-                        if clicked || (enter && index == 0) {
+                        let on = index == search.selected;
+                        let row = ui.selectable_label(on, format!("{} · {}", hit.kind, hit.text));
+                        if on && (down || up) {
+                            row.scroll_to_me(None);
+                        }
+                        if row.clicked() || (enter && on) {
                             chosen = Some((hit.tab, hit.id.clone()));
                         }
                     }

@@ -27,10 +27,25 @@ pub fn status_ui(ui: &mut Ui, data: &Data, current: Option<&commonroom_model::Co
     ui.horizontal_wrapped(|ui| {
         if let Some(state) = current.and_then(|id| data.communities.get(id)) {
             let online = state.online_peers();
-            let text = match online {
-                0 => "Offline: changes stay on this laptop and sync when a peer is back".into(),
-                1 => "1 peer in the room".into(),
-                n => format!("{n} peers in the room"),
+            let removed = state
+                .view
+                .as_ref()
+                .zip(state.me.as_ref())
+                .is_some_and(|(view, me)| view.is_removed(me));
+            let last_sync = state.peers.iter().filter_map(|p| p.last_sync).max();
+            // Said as it is: live while connected (changes travel at once), the last sync
+            // only when offline, and no promise of syncing to a removed member.
+            let text = match (removed, online, last_sync) {
+                (true, _, _) => "Removed from this community: this copy no longer syncs".into(),
+                (false, 0, Some(at)) => format!(
+                    "Offline: last synced {}; your changes stay on this laptop until a member is online",
+                    ago(at)
+                ),
+                (false, 0, None) => {
+                    "Offline: your changes stay on this laptop until a member is online".into()
+                }
+                (false, 1, _) => "Live with 1 other device: changes travel at once".into(),
+                (false, n, _) => format!("Live with {n} other devices: changes travel at once"),
             };
             let colour = if online > 0 {
                 crate::theme::palette(ui).success
@@ -55,9 +70,6 @@ pub fn status_ui(ui: &mut Ui, data: &Data, current: Option<&commonroom_model::Co
                     ui.label(format!("{who}: {online}, {seen}"));
                 }
             });
-            if let Some(last) = state.peers.iter().filter_map(|p| p.last_sync).max() {
-                ui.weak(format!("· last sync {}", ago(last)));
-            }
             ui.separator();
         }
         if data.pending_writes > 0 {

@@ -79,7 +79,11 @@ impl SurveysScreen {
                     ui.weak("No surveys yet.");
                 }
                 for survey in &surveys {
-                    let text = format!("{} ({} answers)", survey.title, survey.responses.len());
+                    let text = format!(
+                        "{} ({})",
+                        survey.title,
+                        crate::widgets::count(survey.responses.len(), "answer", "answers")
+                    );
                     if ui
                         .selectable_label(self.selected.as_ref() == Some(&survey.id), text)
                         .clicked()
@@ -205,7 +209,10 @@ fn question_ui(ui: &mut Ui, number: usize, question: &Question, answer: &mut Ans
 
 /// Every question's results: charts for scales and choices, the texts for free answers.
 pub fn results_ui(ui: &mut Ui, survey: &Survey) {
-    ui.strong(format!("Results ({} answers)", survey.responses.len()));
+    ui.strong(format!(
+        "Results ({})",
+        crate::widgets::count(survey.responses.len(), "answer", "answers")
+    ));
     for (index, (question, tally)) in survey_results(survey).into_iter().enumerate() {
         ui.label(format!("{}. {}", index + 1, question.text));
         let id = format!("{}-{index}", survey.id);

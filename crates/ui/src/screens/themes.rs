@@ -79,7 +79,14 @@ impl ThemesScreen {
                 for (count, theme) in themes {
                     let selected = self.selected.as_ref() == Some(&theme.id);
                     if ui
-                        .selectable_label(selected, format!("{} · {count} notes", theme.name))
+                        .selectable_label(
+                            selected,
+                            format!(
+                                "{} · {}",
+                                theme.name,
+                                crate::widgets::count(count, "note", "notes")
+                            ),
+                        )
                         .clicked()
                     {
                         self.selected = Some(theme.id.clone());
@@ -110,7 +117,11 @@ impl ThemesScreen {
                 .count();
             if count > 0 {
                 ui.horizontal_wrapped(|ui| {
-                    ui.label(format!("{}: {count} notes", event.title));
+                    ui.label(format!(
+                        "{}: {}",
+                        event.title,
+                        crate::widgets::count(count, "note", "notes")
+                    ));
                     if ui.small_button("board").clicked() {
                         here.go(Tab::Notes, Some(event.id.to_string()));
                     }

@@ -55,8 +55,18 @@ impl Peer {
 
     /// The app over this node with these preferences, in a window of `size` points.
     pub fn app_with(&self, prefs: Prefs, size: egui::Vec2) -> Harness<'static, CommonroomApp> {
+        self.app_set_up(prefs, size, |app| app)
+    }
+
+    /// The app over this node, set up by `setup` before its first frame.
+    pub fn app_set_up(
+        &self,
+        prefs: Prefs,
+        size: egui::Vec2,
+        setup: impl FnOnce(CommonroomApp) -> CommonroomApp,
+    ) -> Harness<'static, CommonroomApp> {
         let bridge = Bridge::new(self.handle(), self.runtime.handle().clone());
-        let app = CommonroomApp::new(bridge, prefs);
+        let app = setup(CommonroomApp::new(bridge, prefs));
         Harness::builder()
             .with_size(size)
             .build_ui_state(|ui, app: &mut CommonroomApp| app.frame_ui(ui), app)
@@ -152,6 +162,8 @@ pub fn open_sample(harness: &mut Harness<'_, CommonroomApp>) {
         .click_accesskit();
     harness.step();
     harness.step();
+    type_into(harness, "Your name", "Robin");
+    click(harness, "Open the sample");
     wait_for(harness, "the sample to be filled", |h| {
         !h.state().data().opening
             && h.state()
