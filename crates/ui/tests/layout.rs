@@ -78,12 +78,11 @@ fn is_container(role: Role) -> bool {
 
 /// The node's id within its tree: the egui id's value.
 fn local_id(id: impl Into<u128>) -> u64 {
-    (id.into() >> 64) as u64
+    support::node_id(id).0
 }
 
 fn egui_id(node_id: u64) -> egui::Id {
-    // An accessibility node id is the egui id's value; egui ids deserialize from it.
-    serde_json::from_value(serde_json::json!(node_id)).unwrap()
+    support::egui_id(egui::accesskit::NodeId(node_id))
 }
 
 /// The widgets of the last frame, with their rectangles and clipping.

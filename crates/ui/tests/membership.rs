@@ -167,7 +167,10 @@ fn roles_removal_and_a_second_device_across_three_windows() {
         .value()
         .unwrap();
     assert!(message.contains("up to 5 people, for 1 day"), "{message}");
-    a.get_all_by_label("Withdraw").next().unwrap().click_accesskit();
+    a.get_all_by_label("Withdraw")
+        .next()
+        .unwrap()
+        .click_accesskit();
     a.step();
     settle(&mut a);
     wait_for(&mut a, "one invite withdrawn", |h| {
