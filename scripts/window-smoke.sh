@@ -130,11 +130,20 @@ fi
 # $OUT/tour-*.png for a person to look over (Ctrl+1…9, Ctrl+0, Ctrl+H walk the screens).
 if command -v xdotool >/dev/null 2>&1; then
     SCREENS=(1:home 2:members 3:resources 4:events 5:notes 6:themes 7:actions 8:surveys 9:stories 0:dashboard h:history)
-    tour() { # PREFIX: a screenshot of every screen
+    tour() { # PREFIX [MONTH_X LIST_X Y]: a screenshot of every screen, and of the month
+        # view when the events screen's "Month" and "List" buttons are at those places
         for screen in "${SCREENS[@]}"; do
             xdotool key --window "$WID" "ctrl+${screen%%:*}"
             shoot "tour-$1-${screen#*:}" 2
         done
+        if [ -n "${2:-}" ]; then
+            xdotool key --window "$WID" ctrl+4
+            xdotool mousemove --window "$WID" "$2" "$4" click 1
+            shoot "tour-$1-events-month" 2
+            cmp -s "$OUT/tour-$1-events.png" "$OUT/tour-$1-events-month.png" &&
+                echo "note: the month view was not reached for tour-$1 (the button moved?)"
+            xdotool mousemove --window "$WID" "$3" "$4" click 1
+        fi
     }
     toggle_theme() { # the last button of the top bar, at its right edge
         eval "$(xdotool getwindowgeometry --shell "$WID")"
@@ -148,17 +157,25 @@ if command -v xdotool >/dev/null 2>&1; then
             sed 's/1/light/; s/0/dark/'
         rm -f "$OUT/.probe.png"
     }
+    focus_shot() { # THEME: the keyboard focus ring, three Tabs into the Members screen
+        xdotool key --window "$WID" ctrl+2; sleep 0.5
+        xdotool key --window "$WID" Tab Tab Tab
+        shoot "focus-$1" 2
+        xdotool key --window "$WID" Escape
+    }
     FIRST=$(theme_now)
-    tour "$FIRST"
+    tour "$FIRST" 372 317 52
+    focus_shot "$FIRST"
     toggle_theme
     SECOND=$(theme_now)
     [ "$FIRST" != "$SECOND" ] || { echo "the theme button did not change the theme ($FIRST)"; exit 1; }
     tour "$SECOND"
+    focus_shot "$SECOND"
     zoom() { # KEY: ten steps of Ctrl+plus or Ctrl+minus, 100% to 200% or back
         for _ in $(seq 1 10); do xdotool key --window "$WID" "ctrl+$1"; sleep 0.1; done
     }
     zoom plus
-    tour "200pct-$SECOND"
+    tour "200pct-$SECOND" 736 625 168
     if cmp -s "$OUT/tour-$SECOND-home.png" "$OUT/tour-200pct-$SECOND-home.png"; then echo "Ctrl+plus did not enlarge the text"; exit 1; fi
     zoom minus
     toggle_theme

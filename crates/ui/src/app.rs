@@ -378,21 +378,30 @@ impl CommonroomApp {
     fn top_bar_ui(&mut self, ui: &mut Ui, current: Option<&CommunityId>) {
         // One row that wraps onto a second when the window is narrow or the text large;
         // text size and theme come last, pushed to the right edge when there is room.
+        // Short of room (a small window, large text), buttons show only their icons.
+        let compact = ui.available_width() < COMPACT_BAR_BELOW;
         ui.horizontal_wrapped(|ui| {
-            self.top_bar_left_ui(ui, current);
+            self.top_bar_left_ui(ui, current, compact);
             // The measured width ends with one gap, the same the spacer adds after itself.
-            let spare = ui.available_size_before_wrap().x - self.appearance_width - 1.0;
+            let mut spare = ui.available_size_before_wrap().x - self.appearance_width - 1.0;
+            if spare < 0.0 && self.appearance_width > 0.0 {
+                // Not room for them all: they move together to the next line.
+                ui.end_row();
+                spare = ui.available_size_before_wrap().x - self.appearance_width - 1.0;
+            }
             if spare > 0.0 && self.appearance_width > 0.0 {
                 ui.add_space(spare);
             }
-            self.appearance_width = self.appearance_ui(ui);
+            self.appearance_width = self.appearance_ui(ui, compact);
         });
     }
 
-    fn top_bar_left_ui(&mut self, ui: &mut Ui, current: Option<&CommunityId>) {
+    fn top_bar_left_ui(&mut self, ui: &mut Ui, current: Option<&CommunityId>, compact: bool) {
         {
-            ui.heading("Commonroom");
-            ui.separator();
+            if !compact {
+                ui.heading("Commonroom");
+                ui.separator();
+            }
             if let Some(current) = current {
                 let label = ui.label("Community");
                 let name = self
@@ -415,19 +424,24 @@ impl CommonroomApp {
                 if chosen != *current {
                     self.show(&chosen, self.prefs.tab);
                 }
-                if ui
-                    .button("➕ Start or join another")
+                if bar_button(ui, "➕", "Start or join another", compact)
                     .on_hover_text("Start a community, join one with an invite, or open the sample")
                     .clicked()
                 {
                     self.adding = true;
                 }
                 ui.separator();
-                if ui.button("🔍 Search").on_hover_text("Ctrl+K").clicked() {
+                if bar_button(ui, "🔍", "Search", compact)
+                    .on_hover_text("Ctrl+K")
+                    .clicked()
+                {
                     self.searching = true;
                     self.screens.search.focus = true;
                 }
-                if ui.button("✉ Invite").on_hover_text("Ctrl+I").clicked() {
+                if bar_button(ui, "✉", "Invite", compact)
+                    .on_hover_text("Ctrl+I")
+                    .clicked()
+                {
                     self.open_invite();
                 }
             }
@@ -435,13 +449,13 @@ impl CommonroomApp {
     }
 
     /// About, text size and theme buttons; returns how wide they are together.
-    fn appearance_ui(&mut self, ui: &mut Ui) -> f32 {
+    fn appearance_ui(&mut self, ui: &mut Ui, compact: bool) -> f32 {
         let mut width = 0.0;
         let mut measure = |response: egui::Response| {
             width += response.rect.width() + ui_gap(&response);
             response
         };
-        if measure(ui.button("ℹ About"))
+        if measure(bar_button(ui, "ℹ", "About", compact))
             .on_hover_text("Version, where your data and the log are kept")
             .clicked()
         {
@@ -503,6 +517,22 @@ impl CommonroomApp {
         self.current()
             .and_then(|id| self.data.communities.get(id))
             .and_then(|c| c.view.clone())
+    }
+}
+
+/// How wide the top bar must be, in points, for its buttons to show their names.
+const COMPACT_BAR_BELOW: f32 = 1000.0;
+
+/// A top-bar button: its icon and name, or only its icon when the bar is short of room;
+/// its name is always its name for screen readers, and shown on hover when hidden.
+fn bar_button(ui: &mut Ui, icon: &str, name: &str, compact: bool) -> egui::Response {
+    let full = format!("{icon} {name}");
+    if compact {
+        let response = ui.button(icon).on_hover_text(name);
+        response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, &full));
+        response
+    } else {
+        ui.button(full)
     }
 }
 

@@ -8,8 +8,8 @@
 //! both themes, including egui's own widget visuals after [`apply`].
 
 use egui::{
-    Color32, Context, CornerRadius, FontFamily, FontId, Margin, Response, RichText, Shadow, Stroke,
-    Style, TextStyle, Theme, Ui, Visuals,
+    Color32, Context, CornerRadius, FontFamily, FontId, Margin, Response, RichText, Stroke, Style,
+    TextStyle, Theme, Ui, Visuals,
 };
 
 /// The colours of one theme. Screens read them with [`palette`].
@@ -451,11 +451,6 @@ pub fn empty_state(ui: &mut Ui, what: &str, next_step: &str, button: Option<&str
             }
         });
     clicked
-}
-
-/// The shadow token used for dialogs in the theme `ui` is drawn in (for custom frames).
-pub fn dialog_shadow(ui: &Ui) -> Shadow {
-    elevation::dialog(ui.visuals().dark_mode)
 }
 
 /// WCAG 2.x relative luminance of an sRGB colour (alpha ignored), from 0 (black) to 1.

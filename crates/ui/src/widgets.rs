@@ -67,23 +67,34 @@ pub fn member_picker(
     .inner
 }
 
-/// A primary button: what pressing Enter in a form does.
+/// A primary button: what pressing Enter in a form does, filled with the accent colour.
 pub fn primary_button(ui: &mut Ui, text: &str) -> Response {
-    ui.add(egui::Button::new(egui::RichText::new(text).strong()))
+    let palette = crate::theme::palette(ui);
+    // A filled button keeps its fill on hover, so darken it by hand (from the last frame).
+    let hovered = ui
+        .ctx()
+        .read_response(ui.next_auto_id())
+        .is_some_and(|r| r.hovered());
+    let fill = if hovered {
+        palette.accent_hover
+    } else {
+        palette.accent
+    };
+    let text = egui::RichText::new(text).strong().color(palette.on_accent);
+    ui.add(egui::Button::new(text).fill(fill))
 }
 
 /// The panel on the right that shows the selected item (a profile, an event, a theme).
 ///
-/// Its width is a share of the screen, the same whatever is selected, and never so wide
-/// that the list beside it shrinks to a sliver; its contents scroll and wrap inside it.
+/// Its width is a share of the screen (so it follows the window and the text size), the
+/// same whatever is selected, and never so wide that the list beside it shrinks to a
+/// sliver; its contents scroll and wrap inside it.
 pub fn detail_panel(ui: &mut Ui, id: &'static str, add_contents: impl FnOnce(&mut Ui)) {
     let width = ui.available_width();
-    let max = (width * 0.5).max(1.0);
-    let default = (width * 0.42).clamp(220.0, 400.0).min(max);
+    let size = (width * 0.42).clamp(240.0, 420.0).min(width * 0.5);
     egui::Panel::right(id)
-        .resizable(true)
-        .default_size(default)
-        .size_range(default.min(180.0)..=max)
+        .resizable(false)
+        .exact_size(size)
         .show(ui, |ui| {
             egui::ScrollArea::vertical()
                 .id_salt((id, "scroll"))
@@ -99,8 +110,8 @@ pub fn detail_panel(ui: &mut Ui, id: &'static str, add_contents: impl FnOnce(&mu
 pub fn card_frame(ui: &Ui) -> egui::Frame {
     egui::Frame::group(ui.style())
         .fill(ui.visuals().faint_bg_color)
-        .inner_margin(8.0)
-        .corner_radius(6.0)
+        .inner_margin(crate::theme::space::M)
+        .corner_radius(crate::theme::radius::LARGE)
 }
 
 /// An instant in local time, e.g. "Thu 3 Dec 2026, 18:00".

@@ -6,7 +6,7 @@
 //! labels, fields, check boxes…); their rectangles, and what their parents clip them to,
 //! come from egui. Containers (panels, frames, scroll areas) are not widgets here, since
 //! they contain the rest; scroll bars and the panels' resize handles float over content
-//! by design. Content scrolled out of a scroll area's view is fine when that scroll area
+//! by design, and so does a dialog over the page (only widgets on one layer can overlap). Content scrolled out of a scroll area's view is fine when that scroll area
 //! can scroll (it has a scroll bar); content cut off without one is not.
 
 #![allow(clippy::unwrap_used, reason = "tests fail loudly")]
@@ -17,7 +17,7 @@ use commonroom_ui::{CommonroomApp, Prefs, Tab};
 use egui::accesskit::Role;
 use egui::{Rect, ThemePreference, Vec2};
 use egui_kittest::Harness;
-use egui_kittest::kittest::NodeT;
+use egui_kittest::kittest::{NodeT, Queryable};
 use support::{Peer, open_sample, wait_for};
 
 /// A window to check in.
@@ -48,6 +48,8 @@ struct Widget {
     rect: Rect,
     /// The part its parents let it paint (after clipping), in window coordinates.
     shown: Rect,
+    /// The layer it is painted on: a dialog covers the page under it, by design.
+    layer: egui::LayerId,
     /// Its own accessibility id, and those of its ancestors.
     id: u64,
     ancestors: Vec<u64>,
@@ -76,12 +78,11 @@ fn is_container(role: Role) -> bool {
 
 /// The node's id within its tree: the egui id's value.
 fn local_id(id: impl Into<u128>) -> u64 {
-    (id.into() >> 64) as u64
+    support::node_id(id).0
 }
 
 fn egui_id(node_id: u64) -> egui::Id {
-    // An accessibility node id is the egui id's value; egui ids deserialize from it.
-    serde_json::from_value(serde_json::json!(node_id)).unwrap()
+    support::egui_id(egui::accesskit::NodeId(node_id))
 }
 
 /// The widgets of the last frame, with their rectangles and clipping.
@@ -128,6 +129,7 @@ fn widgets<S>(harness: &Harness<'_, S>) -> Vec<Widget> {
             what: format!("{:?} {:?}", ak.role(), truncate(&name)),
             rect,
             shown,
+            layer: response.layer_id,
             id,
             ancestors,
             scrolls,
@@ -218,7 +220,8 @@ fn problems<S>(harness: &Harness<'_, S>, window: Rect) -> (Vec<String>, usize) {
             let overlap = a.shown.intersect(b.shown);
             // A widget inside another (an icon in a button) is not overlapping it.
             let nested = a.ancestors.contains(&b.id) || b.ancestors.contains(&a.id);
-            if !nested && overlap.width() > SLACK && overlap.height() > SLACK {
+            if !nested && a.layer == b.layer && overlap.width() > SLACK && overlap.height() > SLACK
+            {
                 problems.push(format!(
                     "{} at {:?} overlaps {} at {:?}",
                     a.what, a.shown, b.what, b.shown
@@ -337,6 +340,12 @@ fn walk(window: Window) -> Vec<String> {
     app.state_mut().show(&community, Tab::Events);
     app.state_mut().screens_mut().events.layout = commonroom_ui::screens::events::Layout::Month;
     check_screen(&mut app, window, "Events (month)", &mut report);
+    // The search dialog (Ctrl+K) over a screen, with results.
+    app.state_mut().show(&community, Tab::Home);
+    app.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::K);
+    app.step();
+    app.get_by_role(Role::TextInput).type_text("family");
+    check_screen(&mut app, window, "Search dialog", &mut report);
     report
 }
 
@@ -389,8 +398,8 @@ fn every_screen_fits_at_200_percent_text_dark() {
     });
 }
 
-/// The check finds what it looks for: a button off the edge, one cut off by its panel,
-/// two on top of each other, and text cut off with no scroll bar; and passes a tidy row.
+/// The check finds what it looks for: a button off the edge, two on top of each other,
+/// text cut off with no scroll bar, a panel squeezed to a sliver; and passes a tidy row.
 #[test]
 fn the_check_finds_broken_layouts() {
     let window = Rect::from_min_size(egui::Pos2::ZERO, Vec2::new(300.0, 200.0));
@@ -419,6 +428,15 @@ fn the_check_finds_broken_layouts() {
             Vec2::new(100.0, 10.0),
         ));
         clipped.label("Half hidden");
+        let mut narrow = ui.new_child(egui::UiBuilder::new().max_rect(Rect::from_min_size(
+            egui::pos2(150.0, 150.0),
+            Vec2::new(140.0, 20.0),
+        )));
+        narrow.set_clip_rect(Rect::from_min_size(
+            egui::pos2(150.0, 150.0),
+            Vec2::new(30.0, 20.0),
+        ));
+        narrow.label("Cut at the side");
     };
     let mut harness = Harness::builder().with_size(window.size()).build_ui(broken);
     harness.step();
@@ -437,7 +455,28 @@ fn the_check_finds_broken_layouts() {
         text.contains("\"Half hidden\"") && text.contains("no way to scroll"),
         "{text}"
     );
+    assert!(
+        text.contains("\"Cut at the side\"") && text.contains("cut off at the side"),
+        "{text}"
+    );
     assert!(!text.contains("\"Fine\""), "{text}");
+
+    let squeezed = |ui: &mut egui::Ui| {
+        egui::Panel::left("sliver")
+            .exact_size(40.0)
+            .show(ui, |ui| ui.label("Tabs"));
+        egui::CentralPanel::default_margins().show(ui, |ui| ui.label("Page"));
+    };
+    let mut harness = Harness::builder()
+        .with_size(window.size())
+        .build_ui(squeezed);
+    harness.step();
+    harness.step();
+    let (found, _) = problems(&harness, window);
+    assert!(
+        found.iter().any(|p| p.contains("a panel is squeezed")),
+        "{found:?}"
+    );
 
     let tidy = |ui: &mut egui::Ui| {
         ui.horizontal_wrapped(|ui| {

@@ -195,7 +195,7 @@ impl EventsScreen {
                 for event in upcoming {
                     self.row_ui(ui, event);
                 }
-                ui.add_space(8.0);
+                ui.add_space(crate::theme::space::M);
                 let past = here.view.past_events(here.now);
                 ui.strong(format!("Past ({})", past.len()));
                 for event in past {

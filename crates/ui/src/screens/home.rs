@@ -108,7 +108,7 @@ fn home_ui(ui: &mut Ui, here: &mut Here<'_>) {
     egui::ScrollArea::vertical().show(ui, |ui| {
         ui.heading(&view.community.name);
         ui.label(format!("Welcome, {}.", here.my_name()));
-        ui.add_space(8.0);
+        ui.add_space(crate::theme::space::M);
         card_frame(ui).show(ui, |ui| {
             ui.strong("What we are about");
             let domain = view.community.domain.as_str();
@@ -128,12 +128,12 @@ fn home_ui(ui: &mut Ui, here: &mut Here<'_>) {
                     }
                 });
         });
-        ui.add_space(8.0);
+        ui.add_space(crate::theme::space::M);
         ui.columns(2, |columns| {
             upcoming_ui(&mut columns[0], here);
             open_actions_ui(&mut columns[1], here);
         });
-        ui.add_space(8.0);
+        ui.add_space(crate::theme::space::M);
         recent_ui(ui, here);
     });
 }

@@ -280,14 +280,14 @@ impl MembersScreen {
                 format!("Removed by {by} on {}", crate::widgets::when(removal.at)),
             );
         }
-        ui.add_space(8.0);
+        ui.add_space(crate::theme::space::M);
         ui.horizontal_wrapped(|ui| {
             if ui.button("✏ Edit profile").clicked() {
                 self.form = Some(MemberForm::from_member(member));
             }
             here.history_button(ui, commonroom_model::EntityKind::Member, member.id.as_str());
         });
-        ui.add_space(8.0);
+        ui.add_space(crate::theme::space::M);
         self.devices_ui(ui, here, member);
         self.removal_ui(ui, here, member);
     }
@@ -375,7 +375,7 @@ impl MembersScreen {
         {
             return;
         }
-        ui.add_space(12.0);
+        ui.add_space(crate::theme::space::L);
         match &mut self.removing {
             None => {
                 if ui

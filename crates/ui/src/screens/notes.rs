@@ -18,7 +18,7 @@ use crate::widgets::primary_button;
 /// A note card's size.
 const CARD: Vec2 = Vec2::new(200.0, 96.0);
 /// Space between cards.
-const GAP: f32 = 8.0;
+const GAP: f32 = crate::theme::space::M;
 /// A theme header's height.
 const HEADER: f32 = 30.0;
 
@@ -306,7 +306,7 @@ impl NotesScreen {
         if zone.dnd_hover_payload::<Dragged>().is_some() {
             ui.painter().rect_filled(
                 rect,
-                4.0,
+                crate::theme::radius::SMALL,
                 ui.visuals().selection.bg_fill.gamma_multiply(0.3),
             );
         }

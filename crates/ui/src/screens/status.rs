@@ -107,7 +107,7 @@ pub fn removed_ui(
     if let Some(reason) = &removal.reason {
         text.push_str(&format!(" Reason given: {reason}."));
     }
-    ui.add_space(4.0);
+    ui.add_space(crate::theme::space::S);
     ui.colored_label(
         ui.visuals().error_fg_color,
         egui::RichText::new(text).strong(),
@@ -116,5 +116,5 @@ pub fn removed_ui(
         "You can still read what was on this laptop, but it no longer syncs with the other \
          members and you can no longer change it. If this is a mistake, ask them to invite you again.",
     );
-    ui.add_space(4.0);
+    ui.add_space(crate::theme::space::S);
 }

@@ -239,7 +239,7 @@ pub fn results_ui(ui: &mut Ui, survey: &Survey) {
                 }
             }
         }
-        ui.add_space(6.0);
+        ui.add_space(crate::theme::space::S);
     }
 }
 
