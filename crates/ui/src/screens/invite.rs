@@ -134,13 +134,19 @@ fn open_invites_ui(ui: &mut Ui, here: &mut Here<'_>) {
 pub fn ticket_ui(ui: &mut Ui, text: &str, link: &str) {
     let label = ui.label("Invite ticket");
     let mut shown = text.to_owned();
-    ui.add(
-        egui::TextEdit::multiline(&mut shown)
-            .desired_rows(4)
-            .desired_width(460.0)
-            .font(egui::TextStyle::Monospace),
-    )
-    .labelled_by(label.id);
+    // A message is several lines: it scrolls, so the QR code and open invites stay in view.
+    egui::ScrollArea::vertical()
+        .id_salt("invite_text")
+        .max_height(130.0)
+        .show(ui, |ui| {
+            ui.add(
+                egui::TextEdit::multiline(&mut shown)
+                    .desired_rows(4)
+                    .desired_width(460.0)
+                    .font(egui::TextStyle::Monospace),
+            )
+            .labelled_by(label.id);
+        });
     if ui.button("📋 Copy invite").clicked() {
         ui.ctx().copy_text(text.to_owned());
     }
@@ -158,7 +164,7 @@ fn qr_ui(ui: &mut Ui, text: &str) {
     let colours = code.to_colors();
     let quiet = 4;
     let modules = width + 2 * quiet;
-    let module = (240.0 / modules as f32).max(2.0);
+    let module = (200.0 / modules as f32).max(2.0);
     let side = module * modules as f32;
     let (response, painter) = ui.allocate_painter(Vec2::splat(side), Sense::hover());
     let rect = response.rect;
