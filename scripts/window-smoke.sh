@@ -63,8 +63,11 @@ if command -v xdotool >/dev/null 2>&1; then
     xdotool key --window "$WID" ctrl+k; xdotool type --window "$WID" "wait"; shoot search 2
     xdotool key --window "$WID" Escape
     xdotool key --window "$WID" ctrl+h; shoot history 2
+    # The About box (top right): version, data and log folders.
+    xdotool mousemove --window "$WID" 1060 12 click 1; shoot about 2
+    xdotool key --window "$WID" Escape
     # The keys really moved between screens: every screenshot differs from Home.
-    for shot in notes members profile events invite search history; do
+    for shot in notes members profile events invite search history about; do
         if cmp -s "$OUT/home.png" "$OUT/$shot.png"; then echo "the $shot screenshot is the same as Home: the window did not respond"; exit 1; fi
     done
 fi

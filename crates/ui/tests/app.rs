@@ -536,7 +536,7 @@ fn the_about_box_tells_the_version_and_folders() {
         folder(&app, "Log folder"),
         peer.dir.path().join("logs").display().to_string()
     );
-    assert!(shows(&app, "📂 Show log folder"));
+    assert!(shows(&app, "Show log folder"));
     app.key_press(egui::Key::Escape);
     app.step();
     assert!(!shows(&app, "About Commonroom"));

@@ -44,7 +44,7 @@ impl AboutBox {
                         ui.label("What Commonroom notes about its work (its log) is kept in:");
                         path_ui(ui, "Log folder", dir);
                         if ui
-                            .button("📂 Show log folder")
+                            .button("Show log folder")
                             .on_hover_text("Open the folder in your file manager, to send the log to whoever helps you")
                             .clicked()
                         {

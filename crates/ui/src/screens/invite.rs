@@ -183,12 +183,18 @@ fn open_invites_ui(ui: &mut Ui, here: &mut Here<'_>) {
 pub fn ticket_ui(ui: &mut Ui, label: &str, message: &str, qr: &str) {
     let label = ui.label(label);
     let mut shown = message.to_owned();
-    ui.add(
-        egui::TextEdit::multiline(&mut shown)
-            .desired_rows(6)
-            .desired_width(ui.available_width().min(480.0)),
-    )
-    .labelled_by(label.id);
+    // A message is several lines: it scrolls, so the QR code and open invites stay in view.
+    egui::ScrollArea::vertical()
+        .id_salt("invite_text")
+        .max_height(130.0)
+        .show(ui, |ui| {
+            ui.add(
+                egui::TextEdit::multiline(&mut shown)
+                    .desired_rows(6)
+                    .desired_width(ui.available_width().min(480.0)),
+            )
+            .labelled_by(label.id);
+        });
     let copied_id = ui.scope_id().with(("copied", qr));
     let copied = ui.data(|d| d.get_temp::<bool>(copied_id)).unwrap_or(false);
     ui.horizontal_wrapped(|ui| {
@@ -214,7 +220,7 @@ fn qr_ui(ui: &mut Ui, text: &str) {
     let colours = code.to_colors();
     let quiet = 4;
     let modules = width + 2 * quiet;
-    let module = (240.0 / modules as f32).max(2.0);
+    let module = (200.0 / modules as f32).max(2.0);
     let side = module * modules as f32;
     let (response, painter) = ui.allocate_painter(Vec2::splat(side), Sense::hover());
     let rect = response.rect;
