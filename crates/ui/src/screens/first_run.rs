@@ -34,6 +34,9 @@ pub struct FirstRun {
     pub ticket: String,
     /// Why the last attempt failed.
     pub error: Option<String>,
+    /// Put the cursor in "Your name" on the next frame (an opened invite link: the invitee
+    /// types their name and presses Enter).
+    pub focus_name: bool,
 }
 
 /// The narrowest a first-run choice card gets before the cards stack.
@@ -49,6 +52,7 @@ impl FirstRun {
             Ok(ticket) => {
                 self.ticket = ticket.encode();
                 self.error = None;
+                self.focus_name = true;
             }
             Err(error) => {
                 self.ticket = link.trim().to_owned();
@@ -182,6 +186,9 @@ impl FirstRun {
         );
         labelled_multiline(ui, "Invite", &mut self.ticket, 3);
         let me = labelled_text(ui, "Your name", &mut self.me);
+        if std::mem::take(&mut self.focus_name) {
+            me.request_focus();
+        }
         ui.weak(
             "Linking another laptop of yours? Paste the ticket from \"Link another device\" on \
              your profile, and type a name for this laptop (such as \"Sam's laptop\") instead.",
