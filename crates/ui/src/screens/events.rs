@@ -46,6 +46,8 @@ pub struct EventsScreen {
 
 /// Where this screen's form comes back from when its change fails.
 const FORM: &str = "events.form";
+/// Below this width a month column shows two-letter day names and dots for events.
+const NARROW_DAY: f32 = 72.0;
 
 /// The create/edit event form.
 #[derive(Clone, Debug, Default)]
@@ -256,8 +258,14 @@ impl EventsScreen {
                     .max_col_width(column)
                     .min_row_height(48.0)
                     .show(ui, |ui| {
-                        for name in ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"] {
-                            ui.add(egui::Label::new(RichText::new(name).strong()).truncate());
+                        // Narrow columns (a small window, large text) take two-letter names.
+                        let names = if column < NARROW_DAY {
+                            ["Mo", "Tu", "We", "Th", "Fr", "Sa", "Su"]
+                        } else {
+                            ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+                        };
+                        for name in names {
+                            ui.strong(name);
                         }
                         ui.end_row();
                         for cell in 0..42_i64 {
@@ -273,13 +281,25 @@ impl EventsScreen {
                                     for event in events.iter().filter(|e| {
                                         e.start.to_utc().with_timezone(&Local).date_naive() == day
                                     }) {
-                                        let button =
-                                            egui::Button::new(&event.title).small().truncate();
-                                        if ui
+                                        // Too narrow for a title: a dot, named for
+                                        // screen readers and on hover.
+                                        let shown = if column < NARROW_DAY {
+                                            "•"
+                                        } else {
+                                            event.title.as_str()
+                                        };
+                                        let button = egui::Button::new(shown).small().truncate();
+                                        let response = ui
                                             .add_sized([column, 0.0], button)
-                                            .on_hover_text(&event.title)
-                                            .clicked()
-                                        {
+                                            .on_hover_text(&event.title);
+                                        response.widget_info(|| {
+                                            egui::WidgetInfo::labeled(
+                                                egui::Role::Button,
+                                                true,
+                                                &event.title,
+                                            )
+                                        });
+                                        if response.clicked() {
                                             self.selected = Some(event.id.clone());
                                         }
                                     }
