@@ -5,10 +5,12 @@ use std::cell::{OnceCell, RefCell};
 
 use anyhow::{Result, anyhow, bail};
 use commonroom_model::automerge::ChangeHash;
+use commonroom_model::conversations::{ConversationIndex, Converse, Conversed};
 use commonroom_model::history::{Activity, ActivityFilter};
 use commonroom_model::{
-    Applied, Command, CommunityId, CommunityView, EntityKind, MemberId, ThemeId,
+    Applied, Command, CommunityId, CommunityView, EntityKind, MemberId, ThemeId, ThreadId,
 };
+use commonroom_node::{ThreadRead, Unread};
 
 /// What the command line needs from whoever holds the data directory.
 pub trait Backend {
@@ -31,6 +33,19 @@ pub trait Backend {
     ) -> Result<Vec<Activity>>;
     /// The point just before a change given by a prefix of its hash.
     fn point_before(&mut self, community: &CommunityId, change: &str) -> Result<Vec<ChangeHash>>;
+    /// Applies a conversation command; returns once durable.
+    fn converse(&mut self, community: &CommunityId, command: Converse) -> Result<Conversed>;
+    /// The channels and the thread index.
+    fn conversations(&mut self, community: &CommunityId) -> Result<ConversationIndex>;
+    /// One thread; `mark_read` records it as read on this device.
+    fn thread(
+        &mut self,
+        community: &CommunityId,
+        thread: &ThreadId,
+        mark_read: bool,
+    ) -> Result<ThreadRead>;
+    /// Unread messages on this device.
+    fn unread(&mut self, community: &CommunityId) -> Result<Unread>;
 
     /// Finds a community by id or by a unique, case-insensitive prefix of its name: where
     /// what the user typed becomes a [`CommunityId`].
@@ -134,6 +149,28 @@ impl<'a> Target<'a> {
             bail!("an empty {kind} id was given");
         }
         unique_prefix(self.ids(kind)?.iter(), query, kind.name())
+    }
+
+    /// Applies a conversation command; returns once durable.
+    pub fn converse(&self, command: Converse) -> Result<Conversed> {
+        self.backend.borrow_mut().converse(&self.id, command)
+    }
+
+    /// The channels and the thread index.
+    pub fn conversations(&self) -> Result<ConversationIndex> {
+        self.backend.borrow_mut().conversations(&self.id)
+    }
+
+    /// One thread; `mark_read` records it as read on this device.
+    pub fn thread(&self, thread: &ThreadId, mark_read: bool) -> Result<ThreadRead> {
+        self.backend
+            .borrow_mut()
+            .thread(&self.id, thread, mark_read)
+    }
+
+    /// Unread messages on this device.
+    pub fn unread(&self) -> Result<Unread> {
+        self.backend.borrow_mut().unread(&self.id)
     }
 
     /// Finds a member by id, unique id prefix, or exact (case-insensitive) name.

@@ -109,6 +109,26 @@ pub enum Command {
         #[command(subcommand)]
         action: StoryAction,
     },
+    /// Conversation channels: list them, or add one (facilitators and core group).
+    Channel {
+        /// What to do.
+        #[command(subcommand)]
+        action: ChannelAction,
+    },
+    /// Conversations between meetings: questions and discussions, replies, reactions.
+    Thread {
+        /// What to do.
+        #[command(subcommand)]
+        action: ThreadAction,
+    },
+    /// Unread messages on this device, per channel and thread.
+    Unread {
+        /// Community id or a unique prefix of its name.
+        community: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Export a community.
     Export {
         /// Community id or a unique prefix of its name.
@@ -428,6 +448,161 @@ pub enum SurveyAction {
         community: String,
         /// The survey's id (or a unique prefix).
         survey: String,
+    },
+}
+
+/// Channel commands.
+#[derive(Debug, Subcommand)]
+pub enum ChannelAction {
+    /// Add a channel; prints its id.
+    Add {
+        /// Community id or a unique prefix of its name.
+        community: String,
+        /// The channel's name.
+        name: String,
+        /// What it is for.
+        #[arg(long, default_value = "")]
+        about: String,
+        /// Only facilitators and the core group start threads in it.
+        #[arg(long)]
+        stewards_only: bool,
+    },
+    /// List the channels.
+    List {
+        /// Community id or a unique prefix of its name.
+        community: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Thread commands. A thread or message is named by its id or a unique prefix of it (a
+/// thread also by its exact title).
+#[derive(Debug, Subcommand)]
+pub enum ThreadAction {
+    /// Start a thread; prints its id (and, for a question, who might help, on stderr).
+    Add {
+        /// Community id or a unique prefix of its name.
+        community: String,
+        /// The title.
+        #[arg(long)]
+        title: String,
+        /// The opening message (`@Name` mentions a member).
+        #[arg(long)]
+        text: String,
+        /// The channel (default: General).
+        #[arg(long)]
+        channel: Option<String>,
+        /// A question (it can be marked answered) rather than a discussion.
+        #[arg(long)]
+        question: bool,
+        /// A tag (helps find helpers); repeat for more.
+        #[arg(long = "tag")]
+        tags: Vec<String>,
+    },
+    /// List threads, pinned first, then the most recently active.
+    List {
+        /// Community id or a unique prefix of its name.
+        community: String,
+        /// Only this channel's threads.
+        #[arg(long)]
+        channel: Option<String>,
+        /// Only questions not yet answered.
+        #[arg(long)]
+        open_questions: bool,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print a thread (and mark it read on this device).
+    Show {
+        /// Community id or a unique prefix of its name.
+        community: String,
+        /// The thread.
+        thread: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Reply in a thread; prints the message id.
+    Reply {
+        /// Community id or a unique prefix of its name.
+        community: String,
+        /// The thread.
+        thread: String,
+        /// What to say (`@Name` mentions a member).
+        #[arg(long)]
+        text: String,
+        /// The message this answers (quoted above the reply).
+        #[arg(long, value_name = "MESSAGE")]
+        reply_to: Option<String>,
+    },
+    /// React to a message (👍 ❤️ 🎉 🙏 💡 👀, or thumbs-up, heart, celebrate, thanks, idea, looking).
+    React {
+        /// Community id or a unique prefix of its name.
+        community: String,
+        /// The message.
+        message: String,
+        /// The reaction.
+        #[arg(long)]
+        emoji: String,
+        /// Take the reaction back.
+        #[arg(long)]
+        off: bool,
+    },
+    /// Mark a question answered by one of its messages.
+    Answer {
+        /// Community id or a unique prefix of its name.
+        community: String,
+        /// The thread.
+        thread: String,
+        /// The answering message.
+        #[arg(long)]
+        message: String,
+    },
+    /// Edit your own message.
+    Edit {
+        /// Community id or a unique prefix of its name.
+        community: String,
+        /// The message.
+        message: String,
+        /// The new text.
+        #[arg(long)]
+        text: String,
+    },
+    /// Delete your own message (a moderator may delete anyone's).
+    Delete {
+        /// Community id or a unique prefix of its name.
+        community: String,
+        /// The message.
+        message: String,
+    },
+    /// Pin a thread to the top of its channel (facilitators and core group).
+    Pin {
+        /// Community id or a unique prefix of its name.
+        community: String,
+        /// The thread.
+        thread: String,
+        /// Unpin it.
+        #[arg(long)]
+        off: bool,
+    },
+    /// Introduce two members to each other in a thread (facilitators and core group).
+    Introduce {
+        /// Community id or a unique prefix of its name.
+        community: String,
+        /// The thread.
+        thread: String,
+        /// One member (name or id).
+        #[arg(long)]
+        first: String,
+        /// The other member (name or id).
+        #[arg(long)]
+        second: String,
+        /// Why they should talk.
+        #[arg(long)]
+        reason: String,
     },
 }
 

@@ -6,9 +6,10 @@ use std::sync::Arc;
 
 use anyhow::Result;
 use commonroom_model::automerge::ChangeHash;
+use commonroom_model::conversations::{ConversationIndex, Converse, Conversed};
 use commonroom_model::history::{Activity, ActivityFilter};
-use commonroom_model::{Applied, Command, CommunityId, CommunityView, MemberId};
-use commonroom_node::{Offline, Request, Response};
+use commonroom_model::{Applied, Command, CommunityId, CommunityView, MemberId, ThreadId};
+use commonroom_node::{Offline, Request, Response, ThreadRead, Unread};
 use commonroom_store::DataDir;
 
 use crate::backend::Backend;
@@ -33,6 +34,50 @@ fn unexpected(response: Response) -> anyhow::Error {
 }
 
 impl Backend for Local {
+    fn converse(&mut self, community: &CommunityId, command: Converse) -> Result<Conversed> {
+        match self.engine.ask(Request::Converse {
+            community: community.clone(),
+            command,
+        })? {
+            Response::Conversed(done) => Ok(done),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    fn conversations(&mut self, community: &CommunityId) -> Result<ConversationIndex> {
+        match self.engine.ask(Request::Conversations {
+            community: community.clone(),
+        })? {
+            Response::Conversations(index) => Ok(index),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    fn thread(
+        &mut self,
+        community: &CommunityId,
+        thread: &ThreadId,
+        mark_read: bool,
+    ) -> Result<ThreadRead> {
+        match self.engine.ask(Request::Thread {
+            community: community.clone(),
+            thread: thread.clone(),
+            mark_read,
+        })? {
+            Response::Thread(read) => Ok(*read),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    fn unread(&mut self, community: &CommunityId) -> Result<Unread> {
+        match self.engine.ask(Request::Unread {
+            community: community.clone(),
+        })? {
+            Response::Unread(unread) => Ok(unread),
+            other => Err(unexpected(other)),
+        }
+    }
+
     fn create(&mut self, name: &str, me: &str) -> Result<CommunityId> {
         match self.engine.ask(Request::Create {
             name: name.to_owned(),

@@ -13,6 +13,7 @@ mod node_backend;
 mod route;
 mod run;
 mod surveys;
+mod talk;
 mod window;
 
 use std::path::PathBuf;

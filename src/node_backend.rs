@@ -2,9 +2,10 @@
 
 use anyhow::Result;
 use commonroom_model::automerge::ChangeHash;
+use commonroom_model::conversations::{ConversationIndex, Converse, Conversed};
 use commonroom_model::history::{Activity, ActivityFilter};
-use commonroom_model::{Applied, Command, CommunityId, CommunityView, MemberId};
-use commonroom_node::NodeHandle;
+use commonroom_model::{Applied, Command, CommunityId, CommunityView, MemberId, ThreadId};
+use commonroom_node::{NodeHandle, ThreadRead, Unread};
 use tokio::runtime::Handle;
 
 use crate::backend::Backend;
@@ -23,6 +24,34 @@ impl NodeBackend {
 }
 
 impl Backend for NodeBackend {
+    fn converse(&mut self, community: &CommunityId, command: Converse) -> Result<Conversed> {
+        Ok(self
+            .runtime
+            .block_on(self.node.converse(community.clone(), command))?)
+    }
+
+    fn conversations(&mut self, community: &CommunityId) -> Result<ConversationIndex> {
+        Ok(self
+            .runtime
+            .block_on(self.node.conversations(community.clone()))?)
+    }
+
+    fn thread(
+        &mut self,
+        community: &CommunityId,
+        thread: &ThreadId,
+        mark_read: bool,
+    ) -> Result<ThreadRead> {
+        Ok(self.runtime.block_on(
+            self.node
+                .thread(community.clone(), thread.clone(), mark_read),
+        )?)
+    }
+
+    fn unread(&mut self, community: &CommunityId) -> Result<Unread> {
+        Ok(self.runtime.block_on(self.node.unread(community.clone()))?)
+    }
+
     fn create(&mut self, name: &str, me: &str) -> Result<CommunityId> {
         Ok(self
             .runtime

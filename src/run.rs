@@ -224,6 +224,9 @@ pub fn run(
         C::Action { action } => entity(local, out, EntityKind::Action, action, action_command)?,
         C::Survey { action } => crate::surveys::survey(local, action, out)?,
         C::Story { action } => crate::surveys::story(local, action, out)?,
+        C::Channel { action } => crate::talk::channel(local, action, out)?,
+        C::Thread { action } => crate::talk::thread(local, action, out)?,
+        C::Unread { community, json } => crate::talk::unread(local, &community, json, out)?,
         C::Invite { .. } | C::Join { .. } | C::Serve { .. } | C::Sync { .. } | C::Peers { .. } => {
             bail!("this command needs the network; it is carried out by a node")
         }

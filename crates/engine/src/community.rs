@@ -55,6 +55,8 @@ pub(crate) struct Open<C> {
     snapshot: Option<Arc<Vec<u8>>>,
     /// The admitted devices as last written to the local `devices` setting.
     remembered_devices: Option<String>,
+    /// The community's side documents (conversations), opened when first needed.
+    pub(crate) sides: crate::sides::Sides<C>,
 }
 
 impl<C: CommunityStorage> Open<C> {
@@ -83,6 +85,7 @@ impl<C: CommunityStorage> Open<C> {
             activity: ActivityLog::default(),
             snapshot: None,
             remembered_devices: None,
+            sides: crate::sides::Sides::default(),
         }
     }
 
@@ -225,6 +228,9 @@ impl<C: CommunityStorage> Open<C> {
         }
         let quiet = now >= self.last_change + QUIET_BEFORE_COMPACTING
             && self.compaction_retry.is_none_or(|t| now >= t);
+        if quiet || force {
+            self.sides.compact();
+        }
         if (quiet || force) && self.store.pieces() > 0 {
             let pieces = self.store.pieces();
             match self.store.maybe_compact(self.doc.automerge_mut()) {

@@ -33,6 +33,11 @@ use crate::storage::{CommunityStorage, Storage};
 use crate::time::Now;
 
 mod reach;
+mod side_sync;
+mod talk;
+
+pub use side_sync::{MAX_SIDE_SESSIONS, SIDE_DOCS_AT_ONCE};
+pub use talk::{ThreadRead, ThreadUnread, Unread};
 
 /// Bytes per change assumed when a message's size hints at how many changes it carries.
 const LABEL_BYTES_PER_CHANGE: usize = 256;
@@ -86,6 +91,8 @@ struct Live {
     shares_addresses: bool,
     /// This device's address book went to the peer; changes follow it.
     book_sent: bool,
+    /// Side documents (conversations) synced on this connection.
+    docs: side_sync::SideSessions,
 }
 
 /// Reconnection state for one (community, peer).
@@ -263,6 +270,12 @@ impl<S: Storage> Engine<S> {
                 result,
             } => self.join_answered(request, ticket, result),
             Input::PeerAddresses { conn, devices } => self.peer_addresses(conn, devices),
+            Input::DocMessage { conn, doc, message } => {
+                self.guarded(conn, |engine| engine.side_message(conn, &doc, &message))
+            }
+            Input::DocHeads { conn, docs } => {
+                self.guarded(conn, |engine| engine.side_heads_heard(conn, docs))
+            }
             Input::Addresses { direct, relay } => {
                 let changed = direct != self.direct || relay != self.relay;
                 self.direct = direct;
@@ -519,6 +532,20 @@ impl<S: Storage> Engine<S> {
                 }
             }
             Request::Peers { community } => self.peers(&community).map(Response::Peers),
+            Request::Converse { community, command } => {
+                self.converse(&community, command).map(Response::Conversed)
+            }
+            Request::Conversations { community } => self
+                .conversation_index(&community)
+                .map(Response::Conversations),
+            Request::Thread {
+                community,
+                thread,
+                mark_read,
+            } => self
+                .thread_read(&community, &thread, mark_read)
+                .map(|read| Response::Thread(Box::new(read))),
+            Request::Unread { community } => self.unread(&community).map(Response::Unread),
         };
         self.reply(id, result);
     }
@@ -884,6 +911,7 @@ impl<S: Storage> Engine<S> {
             };
             self.event(event);
             self.offer_book(conn);
+            self.offer_side_heads(conn);
         } else if !in_sync {
             live.reported_in_sync = false;
         }
@@ -897,6 +925,7 @@ impl<S: Storage> Engine<S> {
             addrs,
             relay,
             shares_addresses,
+            shares_docs,
         } = link;
         if initiator {
             self.dial_ended(&community, peer);
@@ -950,6 +979,7 @@ impl<S: Storage> Engine<S> {
                 reported_in_sync: false,
                 shares_addresses,
                 book_sent: false,
+                docs: side_sync::SideSessions::new(shares_docs),
             },
         );
         if changed

@@ -97,6 +97,23 @@ pub enum Input {
         /// What it said.
         devices: Vec<commonroom_proto::frame::DeviceAddress>,
     },
+    /// A sync message about one side document (a thread, the conversation index), already
+    /// checked against the protocol's limits.
+    DocMessage {
+        /// The connection.
+        conn: ConnId,
+        /// The document's key as the peer wrote it (the engine reads it).
+        doc: String,
+        /// The message.
+        message: CheckedMessage,
+    },
+    /// Which side documents a peer has, and their heads.
+    DocHeads {
+        /// The connection.
+        conn: ConnId,
+        /// The documents.
+        docs: Vec<commonroom_proto::DocHeads>,
+    },
     /// How peers can reach this device now (its direct addresses and home relay).
     Addresses {
         /// Direct addresses.
@@ -126,6 +143,9 @@ pub struct Link {
     /// The peer said (in its hello) that it takes the member address book; only the side
     /// that accepted can know this at the start.
     pub shares_addresses: bool,
+    /// The peer said (in its hello) that it syncs side documents (conversations); only the
+    /// side that accepted can know this at the start, and it sends its heads first.
+    pub shares_docs: bool,
 }
 
 /// Why a join this device asked for did not get an answer.
@@ -218,6 +238,33 @@ pub enum Request {
         /// The community.
         community: CommunityId,
     },
+    /// Apply a conversation command as this device's member; answered once every document
+    /// it writes is durable.
+    Converse {
+        /// The community.
+        community: CommunityId,
+        /// The command.
+        command: commonroom_model::conversations::Converse,
+    },
+    /// The channels and the thread index.
+    Conversations {
+        /// The community.
+        community: CommunityId,
+    },
+    /// One thread's messages.
+    Thread {
+        /// The community.
+        community: CommunityId,
+        /// The thread.
+        thread: commonroom_model::ThreadId,
+        /// Record it as read on this device (it is being shown).
+        mark_read: bool,
+    },
+    /// Unread messages per thread and channel, on this device.
+    Unread {
+        /// The community.
+        community: CommunityId,
+    },
 }
 
 /// The answer to a [`Request`], in the variant of its kind.
@@ -243,6 +290,14 @@ pub enum Response {
     Synced(SyncReport),
     /// Known peers.
     Peers(Vec<PeerInfo>),
+    /// A conversation command applied.
+    Conversed(commonroom_model::conversations::Conversed),
+    /// Channels and threads.
+    Conversations(commonroom_model::conversations::ConversationIndex),
+    /// One thread.
+    Thread(Box<crate::engine::ThreadRead>),
+    /// Unread counts.
+    Unread(crate::engine::Unread),
 }
 
 /// What a `sync` achieved.
@@ -417,6 +472,15 @@ pub enum Event {
     CommunityAdded {
         /// The community.
         community: CommunityId,
+    },
+    /// A side document (a thread, the conversation index) changed, durably.
+    Talked {
+        /// The community.
+        community: CommunityId,
+        /// Which document.
+        doc: commonroom_model::conversations::DocKey,
+        /// Whether it came from a peer.
+        remote: bool,
     },
     /// Changes from a peer could not be saved (a full disk), so they were not kept; the
     /// peer sends them again once the connection is back.

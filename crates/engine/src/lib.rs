@@ -28,6 +28,7 @@ mod error;
 mod found;
 mod io;
 mod peers;
+mod sides;
 #[cfg(feature = "sim")]
 pub mod sim;
 mod storage;
@@ -36,7 +37,7 @@ mod time;
 pub use device::{BadDeviceId, DeviceId};
 pub use engine::{
     Engine, EngineConfig, FIRST_RETRY, GATE_RECHECK, JOIN_TIMEOUT, MAX_CONNECTIONS_PER_PEER,
-    MAX_RETRY, MESH_DEGREE,
+    MAX_RETRY, MAX_SIDE_SESSIONS, MESH_DEGREE, SIDE_DOCS_AT_ONCE, ThreadRead, ThreadUnread, Unread,
 };
 pub use error::EngineError;
 pub use found::{Founded, Founding, found_community};

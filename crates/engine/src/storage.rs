@@ -40,6 +40,24 @@ pub trait Storage {
         doc: &mut AutoCommit,
         locals: &[(&str, &str)],
     ) -> Result<Self::Community, StoreError>;
+
+    /// The keys of a community's stored side documents (conversations), sorted.
+    fn side_keys(&self, id: &CommunityId) -> Result<Vec<String>, StoreError>;
+
+    /// Reads a side document back; `None` if none was ever stored under `key`.
+    fn open_side(
+        &self,
+        id: &CommunityId,
+        key: &str,
+    ) -> Result<Option<Opened<Self::Community>>, StoreError>;
+
+    /// Stores a new side document; durable when this returns.
+    fn create_side(
+        &self,
+        id: &CommunityId,
+        key: &str,
+        doc: &mut AutoCommit,
+    ) -> Result<Self::Community, StoreError>;
 }
 
 /// One community's durable changes and device-local settings.
@@ -102,6 +120,37 @@ impl Storage for DataDir {
         store.set_compact_on_persist(false);
         Ok(store)
     }
+
+    fn side_keys(&self, id: &CommunityId) -> Result<Vec<String>, StoreError> {
+        self.side_doc_keys(id.as_str())
+    }
+
+    fn open_side(
+        &self,
+        id: &CommunityId,
+        key: &str,
+    ) -> Result<Option<Opened<CommunityStore>>, StoreError> {
+        Ok(self.open_side_doc(id.as_str(), key)?.map(|loaded| {
+            let mut store = loaded.store;
+            store.set_compact_on_persist(false);
+            Opened {
+                store,
+                doc: loaded.doc,
+                problems: loaded.problems.iter().map(ToString::to_string).collect(),
+            }
+        }))
+    }
+
+    fn create_side(
+        &self,
+        id: &CommunityId,
+        key: &str,
+        doc: &mut AutoCommit,
+    ) -> Result<CommunityStore, StoreError> {
+        let mut store = self.create_side_doc(id.as_str(), key, doc)?;
+        store.set_compact_on_persist(false);
+        Ok(store)
+    }
 }
 
 impl CommunityStorage for CommunityStore {
@@ -136,6 +185,14 @@ impl CommunityStorage for CommunityStore {
     fn write_local(&mut self, name: &str, value: &str) -> Result<(), StoreError> {
         CommunityStore::write_local(self, name, value)
     }
+}
+
+/// A side document is kept in memory like a community, under `<community>/docs/<key>`
+/// (no community id contains a slash).
+const SIDE_SEPARATOR: &str = "/docs/";
+
+fn side_slot(id: &CommunityId, key: &str) -> CommunityId {
+    CommunityId::new(format!("{id}{SIDE_SEPARATOR}{key}"))
 }
 
 /// What one community holds in memory: what survives a simulated restart.
@@ -198,7 +255,44 @@ impl Storage for MemoryStorage {
     type Community = MemoryCommunity;
 
     fn community_ids(&self) -> Result<Vec<CommunityId>, StoreError> {
-        Ok(self.lock().communities.keys().cloned().collect())
+        Ok(self
+            .lock()
+            .communities
+            .keys()
+            .filter(|id| !id.as_str().contains(SIDE_SEPARATOR))
+            .cloned()
+            .collect())
+    }
+
+    fn side_keys(&self, id: &CommunityId) -> Result<Vec<String>, StoreError> {
+        let prefix = format!("{id}{SIDE_SEPARATOR}");
+        Ok(self
+            .lock()
+            .communities
+            .keys()
+            .filter_map(|k| k.as_str().strip_prefix(&prefix).map(str::to_owned))
+            .collect())
+    }
+
+    fn open_side(
+        &self,
+        id: &CommunityId,
+        key: &str,
+    ) -> Result<Option<Opened<MemoryCommunity>>, StoreError> {
+        let slot = side_slot(id, key);
+        if !self.lock().communities.contains_key(&slot) {
+            return Ok(None);
+        }
+        self.open(&slot).map(Some)
+    }
+
+    fn create_side(
+        &self,
+        id: &CommunityId,
+        key: &str,
+        doc: &mut AutoCommit,
+    ) -> Result<MemoryCommunity, StoreError> {
+        self.create(&side_slot(id, key), doc, &[])
     }
 
     fn open(&self, id: &CommunityId) -> Result<Opened<MemoryCommunity>, StoreError> {

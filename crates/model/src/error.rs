@@ -117,6 +117,15 @@ pub enum CommandError {
         /// The clashing id.
         id: String,
     },
+    /// A thread, message or channel named by a conversation command is not here (or not
+    /// yet: it may still be on its way from a peer).
+    #[error("there is no {what} {id} here")]
+    NotFound {
+        /// What was looked for, in words ("thread", "message", "channel").
+        what: &'static str,
+        /// The id or name given.
+        id: String,
+    },
     /// The document does not have the shape Commonroom expects.
     #[error(transparent)]
     Document(Box<DocumentError>),

@@ -142,6 +142,19 @@ id_type!(
     StoryId
 );
 
+id_type!(
+    /// Identifies a conversation channel ("General", "Announcements", or one a steward adds).
+    ChannelId
+);
+id_type!(
+    /// Identifies a conversation thread (and its own document).
+    ThreadId
+);
+id_type!(
+    /// Identifies one message in a thread.
+    MessageId
+);
+
 impl NoteId {
     /// A fresh id for an anonymous note written in the hour starting at `hour_start`
     /// (milliseconds since the Unix epoch): it carries that hour and nothing finer, like

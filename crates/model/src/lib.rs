@@ -3,6 +3,7 @@
 
 pub mod change_label;
 pub mod commands;
+pub mod conversations;
 pub mod doc;
 pub mod entities;
 pub mod entity;
@@ -28,7 +29,8 @@ pub use commands::{Applied, Command, Ctx};
 pub use doc::{CommunityDoc, SCHEMA_VERSION, Touched};
 pub use error::{CommandError, DocumentError, EntityKind};
 pub use ids::{
-    ActionId, CommunityId, EventId, MemberId, NoteId, ResourceId, StoryId, SurveyId, ThemeId,
+    ActionId, ChannelId, CommunityId, EventId, MemberId, MessageId, NoteId, ResourceId, StoryId,
+    SurveyId, ThemeId, ThreadId,
 };
 pub use labels::{Cycle, EventFormat, QuestionKind, Role, RsvpAnswer};
 pub use time::{Day, Timestamp};

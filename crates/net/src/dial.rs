@@ -45,6 +45,7 @@ pub async fn dial_sync(
         addrs: own_addrs,
         relay: bound.home_relay(),
         shares_addresses: true,
+        shares_docs: true,
     };
     write_frame(&mut send, &Frame::Hello(hello)).await?;
     match read_frame_within(&mut recv, DIAL_TIMEOUT).await {

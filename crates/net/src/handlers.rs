@@ -36,6 +36,8 @@ pub enum Inbound {
         peer_relay: Option<String>,
         /// The peer takes member address books (its hello said so).
         shares_addresses: bool,
+        /// The peer syncs side documents (its hello said so).
+        shares_docs: bool,
         /// The connection.
         conn: Connection,
         /// Our half of the stream.
@@ -149,6 +151,7 @@ impl SyncHandler {
             peer_addrs: hello.addrs,
             peer_relay: hello.relay,
             shares_addresses: hello.shares_addresses,
+            shares_docs: hello.shares_docs,
             conn: conn.clone(),
             send,
             recv,

@@ -142,6 +142,18 @@ async fn read_loop(
                     Err(reason) => return End::Protocol(reason),
                 }
             }
+            Frame::DocSync { doc, message } => {
+                match checked_off_thread(share, message, CheckedMessage::check).await {
+                    Ok(message) => Msg::DocIncoming {
+                        id,
+                        doc,
+                        message,
+                        _permit: permit,
+                    },
+                    Err(reason) => return End::Protocol(reason),
+                }
+            }
+            Frame::DocHeads(docs) => Msg::DocHeads { id, docs },
             Frame::Addresses(devices) => Msg::Addresses {
                 id,
                 devices: usable_ways_in(devices),

@@ -63,6 +63,18 @@ pub(crate) enum Msg {
         bytes: Vec<u8>,
         _permit: OwnedSemaphorePermit,
     },
+    /// A sync message about a side document, checked like [`Msg::Incoming`].
+    DocIncoming {
+        id: ConnId,
+        doc: String,
+        message: CheckedMessage,
+        _permit: OwnedSemaphorePermit,
+    },
+    /// The side documents a peer has.
+    DocHeads {
+        id: ConnId,
+        docs: Vec<commonroom_proto::DocHeads>,
+    },
     Closed {
         id: ConnId,
     },
@@ -348,6 +360,17 @@ impl Driver {
             Msg::Addresses { id, devices } => {
                 self.charged(id, Input::PeerAddresses { conn: id, devices })
             }
+            Msg::DocIncoming {
+                id, doc, message, ..
+            } => self.charged(
+                id,
+                Input::DocMessage {
+                    conn: id,
+                    doc,
+                    message,
+                },
+            ),
+            Msg::DocHeads { id, docs } => self.charged(id, Input::DocHeads { conn: id, docs }),
             Msg::Closed { id } => {
                 if self.conns.remove(&id).is_some() {
                     self.feed(Input::Closed { conn: id });
@@ -366,6 +389,7 @@ impl Driver {
                         addrs: Vec::new(),
                         relay: None,
                         shares_addresses: false,
+                        shares_docs: false,
                     };
                     self.establish(link, conn, send, recv);
                 }
@@ -473,6 +497,7 @@ impl Driver {
                 peer_addrs,
                 peer_relay,
                 shares_addresses,
+                shares_docs,
                 conn,
                 send,
                 recv,
@@ -485,6 +510,7 @@ impl Driver {
                     addrs: peer_addrs,
                     relay: peer_relay,
                     shares_addresses,
+                    shares_docs,
                 };
                 self.establish(link, conn, send, recv);
             }

@@ -390,6 +390,65 @@ impl NodeHandle {
             .collect())
     }
 
+    /// Applies a conversation command (a thread, a reply, a reaction...); answered once
+    /// durable, and offered to connected members at once.
+    pub async fn converse(
+        &self,
+        community: CommunityId,
+        command: commonroom_model::conversations::Converse,
+    ) -> Result<commonroom_model::conversations::Conversed, NodeError> {
+        self.ask(Request::Converse { community, command }, |r| match r {
+            Response::Conversed(done) => Some(done),
+            _ => None,
+        })
+        .await
+    }
+
+    /// The channels and the thread index.
+    pub async fn conversations(
+        &self,
+        community: CommunityId,
+    ) -> Result<commonroom_model::conversations::ConversationIndex, NodeError> {
+        self.ask(Request::Conversations { community }, |r| match r {
+            Response::Conversations(index) => Some(index),
+            _ => None,
+        })
+        .await
+    }
+
+    /// One thread's messages; `mark_read` when it is being shown to the person.
+    pub async fn thread(
+        &self,
+        community: CommunityId,
+        thread: commonroom_model::ThreadId,
+        mark_read: bool,
+    ) -> Result<commonroom_engine::ThreadRead, NodeError> {
+        let request = Request::Thread {
+            community,
+            thread,
+            mark_read,
+        };
+        let read = self
+            .ask(request, |r| match r {
+                Response::Thread(read) => Some(read),
+                _ => None,
+            })
+            .await?;
+        Ok(*read)
+    }
+
+    /// Unread messages on this device, per thread and channel.
+    pub async fn unread(
+        &self,
+        community: CommunityId,
+    ) -> Result<commonroom_engine::Unread, NodeError> {
+        self.ask(Request::Unread { community }, |r| match r {
+            Response::Unread(unread) => Some(unread),
+            _ => None,
+        })
+        .await
+    }
+
     /// Where this node can be reached (direct addresses).
     pub async fn addrs(&self) -> Result<Vec<std::net::SocketAddr>, NodeError> {
         self.ask_driver(|reply| Msg::Addrs { reply }).await

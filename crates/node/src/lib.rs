@@ -17,7 +17,9 @@ mod handle;
 mod memory;
 mod offline;
 
-pub use commonroom_engine::{DeviceId, EngineError, Event, Traffic};
+pub use commonroom_engine::{
+    DeviceId, EngineError, Event, ThreadRead, ThreadUnread, Traffic, Unread,
+};
 pub use commonroom_engine::{Request, Response};
 pub use commonroom_net::{NetConfig, RelayChoice};
 pub use error::NodeError;

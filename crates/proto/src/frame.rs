@@ -28,6 +28,16 @@ const KIND_JOIN: u8 = 5;
 const KIND_JOINED: u8 = 6;
 const KIND_SNAPSHOT: u8 = 7;
 const KIND_ADDRESSES: u8 = 8;
+const KIND_DOC_SYNC: u8 = 9;
+const KIND_DOC_HEADS: u8 = 10;
+
+/// Longest side-document key on the wire (`thread-<ULID>` is 33 bytes).
+pub const MAX_DOC_KEY_LEN: usize = 40;
+/// Most side documents one heads frame names; more go in several frames.
+pub const MAX_DOC_HEADS_PER_FRAME: usize = 128;
+/// Most heads sent for one side document (a document with more sends its first ones: the
+/// other side then sees a difference and syncs it, which is harmless).
+pub const MAX_HEADS_PER_DOC: usize = 8;
 
 /// Most member devices one addresses frame names; a larger book goes in several frames.
 pub const MAX_ADDRESSES_PER_FRAME: usize = 64;
@@ -80,6 +90,11 @@ pub struct Hello {
     /// member address book. (Older nodes leave it out and are sent none.)
     #[serde(default)]
     pub shares_addresses: bool,
+    /// The sender syncs side documents ([`Frame::DocHeads`], [`Frame::DocSync`]): the side
+    /// that accepts sends its heads first, and the dialer answers with its own. (Older nodes
+    /// leave it out and are sent neither.)
+    #[serde(default)]
+    pub shares_docs: bool,
 }
 
 /// How to reach one member device, as one member tells another. Sent only on a sync
@@ -97,6 +112,15 @@ pub struct DeviceAddress {
     /// When these were last heard from the device itself (ms since the epoch): the newest
     /// word about a device wins.
     pub seen: i64,
+}
+
+/// The heads of one side document, as one member tells another which documents it has.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DocHeads {
+    /// The document's key (`conversations`, `thread-<id>`).
+    pub doc: String,
+    /// Its heads (Automerge change hashes), at most [`MAX_HEADS_PER_DOC`].
+    pub heads: Vec<[u8; 32]>,
 }
 
 /// The first frame on a join connection: proof of an invite, and who is joining.
@@ -150,6 +174,17 @@ pub enum Frame {
     /// How to reach member devices (at most [`MAX_ADDRESSES_PER_FRAME`]), so members can
     /// reach each other without the one who invited them.
     Addresses(Vec<DeviceAddress>),
+    /// An Automerge sync message about one side document of the community (a thread, the
+    /// conversation index), on a connection already accepted.
+    DocSync {
+        /// The document's key.
+        doc: String,
+        /// The encoded `automerge::sync::Message`.
+        message: Vec<u8>,
+    },
+    /// The heads of side documents the sender has (at most [`MAX_DOC_HEADS_PER_FRAME`]),
+    /// most recently active first, so the other side syncs those that differ.
+    DocHeads(Vec<DocHeads>),
 }
 
 /// A parsed, size-checked frame header.
@@ -167,10 +202,9 @@ impl Header {
         let len = u32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
         let kind = bytes[4];
         let limit = match kind {
-            KIND_SYNC | KIND_SNAPSHOT => MAX_SYNC_LEN,
-            KIND_HELLO | KIND_ACCEPT | KIND_REFUSE | KIND_JOIN | KIND_JOINED | KIND_ADDRESSES => {
-                MAX_CONTROL_LEN
-            }
+            KIND_SYNC | KIND_SNAPSHOT | KIND_DOC_SYNC => MAX_SYNC_LEN,
+            KIND_HELLO | KIND_ACCEPT | KIND_REFUSE | KIND_JOIN | KIND_JOINED | KIND_ADDRESSES
+            | KIND_DOC_HEADS => MAX_CONTROL_LEN,
             other => return Err(FrameError::UnknownKind(other)),
         };
         if len > limit {
@@ -236,6 +270,81 @@ fn addresses(payload: &[u8]) -> Result<Vec<DeviceAddress>, FrameError> {
     Ok(book)
 }
 
+/// Whether a side-document key has the shape keys have: 1 to [`MAX_DOC_KEY_LEN`] ASCII
+/// letters, digits and dashes.
+pub fn is_doc_key(key: &str) -> bool {
+    !key.is_empty()
+        && key.len() <= MAX_DOC_KEY_LEN
+        && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+}
+
+/// Reads a length-prefixed key at the start of `payload`; returns it and the rest.
+fn doc_key<'a>(kind: &'static str, payload: &'a [u8]) -> Result<(String, &'a [u8]), FrameError> {
+    let malformed = |reason: &str| FrameError::Malformed {
+        kind,
+        reason: reason.to_owned(),
+    };
+    let (&len, rest) = payload
+        .split_first()
+        .ok_or_else(|| malformed("no document key"))?;
+    let len = usize::from(len);
+    if rest.len() < len {
+        return Err(malformed("document key cut short"));
+    }
+    let (key, rest) = rest.split_at(len);
+    let key = std::str::from_utf8(key)
+        .ok()
+        .filter(|k| is_doc_key(k))
+        .ok_or_else(|| malformed("not a document key"))?;
+    Ok((key.to_owned(), rest))
+}
+
+/// Decodes a heads frame: repeated (key, count, count hashes of 32 bytes), within limits.
+fn doc_heads(mut payload: &[u8]) -> Result<Vec<DocHeads>, FrameError> {
+    let malformed = |reason: String| FrameError::Malformed {
+        kind: "doc heads",
+        reason,
+    };
+    let mut docs = Vec::new();
+    while !payload.is_empty() {
+        if docs.len() == MAX_DOC_HEADS_PER_FRAME {
+            return Err(malformed(format!(
+                "more than {MAX_DOC_HEADS_PER_FRAME} documents"
+            )));
+        }
+        let (doc, rest) = doc_key("doc heads", payload)?;
+        let (&count, mut rest) = rest
+            .split_first()
+            .ok_or_else(|| malformed("no head count".into()))?;
+        let count = usize::from(count);
+        if count > MAX_HEADS_PER_DOC {
+            return Err(malformed(format!(
+                "{count} heads for one document, more than {MAX_HEADS_PER_DOC}"
+            )));
+        }
+        let mut heads = Vec::with_capacity(count);
+        for _ in 0..count {
+            if rest.len() < 32 {
+                return Err(malformed("a head cut short".into()));
+            }
+            let (hash, after) = rest.split_at(32);
+            let mut head = [0u8; 32];
+            head.copy_from_slice(hash);
+            heads.push(head);
+            rest = after;
+        }
+        docs.push(DocHeads { doc, heads });
+        payload = rest;
+    }
+    Ok(docs)
+}
+
+fn push_key(out: &mut Vec<u8>, key: &str) {
+    let key = &key.as_bytes()[..key.len().min(MAX_DOC_KEY_LEN)];
+    out.push(key.len() as u8);
+    out.extend_from_slice(key);
+}
+
 impl Frame {
     /// Encodes the frame with its header.
     pub fn encode(&self) -> Vec<u8> {
@@ -248,6 +357,24 @@ impl Frame {
             Frame::Joined(j) => (KIND_JOINED, serde_json::to_vec(j).unwrap_or_default()),
             Frame::Snapshot(bytes) => (KIND_SNAPSHOT, bytes.clone()),
             Frame::Addresses(a) => (KIND_ADDRESSES, serde_json::to_vec(a).unwrap_or_default()),
+            Frame::DocSync { doc, message } => {
+                let mut out = Vec::with_capacity(1 + doc.len() + message.len());
+                push_key(&mut out, doc);
+                out.extend_from_slice(message);
+                (KIND_DOC_SYNC, out)
+            }
+            Frame::DocHeads(docs) => {
+                let mut out = Vec::new();
+                for entry in docs.iter().take(MAX_DOC_HEADS_PER_FRAME) {
+                    push_key(&mut out, &entry.doc);
+                    let heads = &entry.heads[..entry.heads.len().min(MAX_HEADS_PER_DOC)];
+                    out.push(heads.len() as u8);
+                    for head in heads {
+                        out.extend_from_slice(head);
+                    }
+                }
+                (KIND_DOC_HEADS, out)
+            }
         };
         let mut out = Vec::with_capacity(HEADER_LEN + payload.len());
         out.extend_from_slice(&(payload.len() as u32).to_be_bytes());
@@ -284,6 +411,14 @@ impl Frame {
             KIND_JOINED => Ok(Frame::Joined(json("joined", payload)?)),
             KIND_SNAPSHOT => Ok(Frame::Snapshot(payload.to_vec())),
             KIND_ADDRESSES => addresses(payload).map(Frame::Addresses),
+            KIND_DOC_SYNC => {
+                let (doc, message) = doc_key("doc sync", payload)?;
+                Ok(Frame::DocSync {
+                    doc,
+                    message: message.to_vec(),
+                })
+            }
+            KIND_DOC_HEADS => doc_heads(payload).map(Frame::DocHeads),
             other => Err(FrameError::UnknownKind(other)),
         }
     }

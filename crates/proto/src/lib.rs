@@ -18,8 +18,8 @@ pub mod session;
 
 pub use checked::{CheckError, Checked, CheckedChunk};
 pub use frame::{
-    ALPN_JOIN, ALPN_SYNC, Frame, FrameError, Header, MAX_CONTROL_LEN, MAX_SYNC_LEN, Opening,
-    PROTOCOL_VERSION,
+    ALPN_JOIN, ALPN_SYNC, DocHeads, Frame, FrameError, Header, MAX_CONTROL_LEN, MAX_SYNC_LEN,
+    Opening, PROTOCOL_VERSION,
 };
 pub use invite::{InviteError, InviteKey, Ticket, public_key_of, verify_join};
 pub use link::{LINK_PREFIX, LinkError, read_invite, ticket_from_link};

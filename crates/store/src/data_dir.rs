@@ -11,6 +11,8 @@ use crate::error::StoreError;
 
 const DEVICE_KEY: &str = "device.key";
 const COMMUNITIES: &str = "communities";
+/// The folder, inside a community's, that holds its side documents (conversations).
+const SIDE_DIR: &str = "docs";
 
 /// A data directory held exclusively by this process until dropped.
 #[derive(Debug)]
@@ -198,6 +200,66 @@ impl DataDir {
             return Err(StoreError::UnknownCommunity(id.to_owned()));
         }
         community::load(id, dir)
+    }
+}
+
+impl DataDir {
+    /// Where a community's side document `key` lives: `communities/<id>/docs/<key>/`
+    /// (keys are letters, digits and dashes only, so a key never names another path).
+    fn side_dir(&self, id: &str, key: &str) -> Result<PathBuf, StoreError> {
+        let valid = !key.is_empty()
+            && key.len() <= 64
+            && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+        if !valid {
+            return Err(StoreError::InvalidId(key.to_owned()));
+        }
+        Ok(self.community_dir(id)?.join(SIDE_DIR).join(key))
+    }
+
+    /// The keys of a community's stored side documents, sorted (none if it has none).
+    pub fn side_doc_keys(&self, id: &str) -> Result<Vec<String>, StoreError> {
+        let dir = self.community_dir(id)?.join(SIDE_DIR);
+        if !dir.is_dir() {
+            return Ok(Vec::new());
+        }
+        let mut keys: Vec<String> = fs::read_dir(&dir)
+            .map_err(StoreError::io("listing", &dir))?
+            .flatten()
+            .filter(|e| e.path().is_dir())
+            .filter_map(|e| e.file_name().into_string().ok())
+            .filter(|name| !name.starts_with('.'))
+            .collect();
+        keys.sort();
+        Ok(keys)
+    }
+
+    /// Loads a side document of a community, or `None` if none is stored under `key`.
+    pub fn open_side_doc(&self, id: &str, key: &str) -> Result<Option<Loaded>, StoreError> {
+        let dir = self.side_dir(id, key)?;
+        if !dir.is_dir() {
+            return Ok(None);
+        }
+        community::load(key, dir).map(Some)
+    }
+
+    /// Stores a new side document of a community: durable when this returns.
+    pub fn create_side_doc(
+        &self,
+        id: &str,
+        key: &str,
+        doc: &mut AutoCommit,
+    ) -> Result<CommunityStore, StoreError> {
+        let dir = self.side_dir(id, key)?;
+        if dir.exists() {
+            // A side document left empty by a crash before its first write: start again.
+            if let Ok(Some(loaded)) = self.open_side_doc(id, key) {
+                let mut store = loaded.store;
+                store.persist(doc)?;
+                return Ok(store);
+            }
+        }
+        create_dir_durably(&self.community_dir(id)?.join(SIDE_DIR))?;
+        community::create(dir, doc)
     }
 }
 

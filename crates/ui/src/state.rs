@@ -200,6 +200,8 @@ impl Data {
                      they will sync again once there is room"
                 )));
             }
+            // The window has no conversations screen yet; the command line reads them.
+            Event::Talked { .. } => {}
             Event::PeerOnline { community, .. }
             | Event::PeerOffline { community, .. }
             | Event::Synced { community, .. } => {

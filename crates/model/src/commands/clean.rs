@@ -12,7 +12,7 @@ pub const MAX_TEXT_CHARS: usize = 10_000;
 pub const MAX_LONG_TEXT_CHARS: usize = 200_000;
 
 /// A name or title: whitespace collapsed, not empty, at most [`MAX_NAME_CHARS`].
-pub(super) fn clean_name(field: &'static str, value: &str) -> Result<String, CommandError> {
+pub(crate) fn clean_name(field: &'static str, value: &str) -> Result<String, CommandError> {
     let cleaned = value.split_whitespace().collect::<Vec<_>>().join(" ");
     if cleaned.is_empty() {
         return Err(CommandError::Invalid {
@@ -25,7 +25,7 @@ pub(super) fn clean_name(field: &'static str, value: &str) -> Result<String, Com
 }
 
 /// A text: trimmed, not empty, at most `max` characters.
-pub(super) fn clean_text(
+pub(crate) fn clean_text(
     field: &'static str,
     value: &str,
     max: usize,
@@ -42,7 +42,7 @@ pub(super) fn clean_text(
 }
 
 /// An optional text: trimmed, `None` if empty, at most `max` characters.
-pub(super) fn clean_optional(
+pub(crate) fn clean_optional(
     field: &'static str,
     value: Option<&str>,
     max: usize,
@@ -63,7 +63,7 @@ pub(super) fn clean_long(field: &'static str, value: &str) -> Result<String, Com
 }
 
 /// At most `max` characters, and no control characters other than newlines and tabs.
-pub(super) fn check_len(field: &'static str, value: &str, max: usize) -> Result<(), CommandError> {
+pub(crate) fn check_len(field: &'static str, value: &str, max: usize) -> Result<(), CommandError> {
     if value.chars().count() > max {
         return Err(CommandError::Invalid {
             field,

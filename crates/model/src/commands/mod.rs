@@ -25,7 +25,7 @@ use crate::time::Timestamp;
 
 mod access;
 mod actions;
-mod clean;
+pub(crate) mod clean;
 mod community;
 mod events;
 mod library;

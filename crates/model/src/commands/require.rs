@@ -9,7 +9,7 @@ use crate::ids::MemberId;
 
 impl CommunityDoc {
     /// The member, who must exist and not have been removed.
-    pub(super) fn require_active_member(&self, id: &MemberId) -> Result<Member, CommandError> {
+    pub(crate) fn require_active_member(&self, id: &MemberId) -> Result<Member, CommandError> {
         let member = self
             .get::<Member>(id.as_str())?
             .ok_or_else(|| CommandError::Unknown {
@@ -23,7 +23,7 @@ impl CommunityDoc {
     }
 
     /// [`Self::require_active_member`] when a member is named.
-    pub(super) fn require_optional_member(
+    pub(crate) fn require_optional_member(
         &self,
         id: Option<&MemberId>,
     ) -> Result<(), CommandError> {
@@ -34,7 +34,7 @@ impl CommunityDoc {
     }
 
     /// The entity, which must exist and not be deleted.
-    pub(super) fn require_live<T: Entity>(&self, id: &str) -> Result<T, CommandError> {
+    pub(crate) fn require_live<T: Entity>(&self, id: &str) -> Result<T, CommandError> {
         let entity = self.get::<T>(id)?.ok_or_else(|| CommandError::Unknown {
             kind: T::KIND,
             id: id.to_owned(),
@@ -49,7 +49,7 @@ impl CommunityDoc {
     }
 
     /// [`Self::require_live`] when an entity is named.
-    pub(super) fn require_optional_live<T: Entity>(
+    pub(crate) fn require_optional_live<T: Entity>(
         &self,
         id: Option<&str>,
     ) -> Result<(), CommandError> {
@@ -60,7 +60,7 @@ impl CommunityDoc {
     }
 
     /// A usable id for a new entity of `kind`: not empty, not taken.
-    pub(super) fn require_new(&self, kind: EntityKind, id: &str) -> Result<(), CommandError> {
+    pub(crate) fn require_new(&self, kind: EntityKind, id: &str) -> Result<(), CommandError> {
         if id.trim().is_empty() {
             return Err(CommandError::Invalid {
                 field: "id",
