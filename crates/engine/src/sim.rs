@@ -657,6 +657,7 @@ impl Sim {
                 addrs: vec![self.peers[peer].addr],
                 relay: None,
                 shares_addresses: !initiator,
+                shares_docs: !initiator,
             };
             let accepted = Input::Connected {
                 conn: theirs,

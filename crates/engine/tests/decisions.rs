@@ -304,6 +304,7 @@ fn a_new_member_gets_the_whole_community_in_one_snapshot() {
         addrs: Vec::new(),
         relay: None,
         shares_addresses: false,
+        shares_docs: false,
     };
     engine.handle(Input::Connected { conn: 1, link }, at(200));
     let opening = SyncSession::new()
@@ -338,6 +339,7 @@ fn a_change_is_offered_to_every_connected_peer_of_its_community() {
             addrs: Vec::new(),
             relay: None,
             shares_addresses: false,
+            shares_docs: false,
         };
         let out = engine.handle(Input::Connected { conn, link }, at(10));
         assert!(
@@ -374,6 +376,7 @@ fn a_third_connection_from_one_device_lets_the_oldest_go() {
         addrs: Vec::new(),
         relay: None,
         shares_addresses: false,
+        shares_docs: false,
     };
     engine.handle(
         Input::Connected {
@@ -751,6 +754,7 @@ fn the_address_book_names_only_member_devices_and_goes_only_to_members_who_take_
             addrs: vec![format!("10.0.0.{conn}:{port}").parse().unwrap()],
             relay: None,
             shares_addresses: false,
+            shares_docs: false,
         };
         engine.handle(Input::Connected { conn, link }, at(10));
     }
@@ -776,6 +780,7 @@ fn the_address_book_names_only_member_devices_and_goes_only_to_members_who_take_
         addrs: vec!["10.0.0.2:7002".parse().unwrap()],
         relay: None,
         shares_addresses: true,
+        shares_docs: true,
     };
     let out = engine.handle(Input::Connected { conn: 2, link }, at(30));
     assert!(

@@ -465,3 +465,55 @@ impl FrameDecoder {
         self.buffer.len()
     }
 }
+
+#[cfg(test)]
+mod side_doc_tests {
+    #![allow(clippy::unwrap_used, reason = "tests fail loudly")]
+
+    use super::*;
+
+    fn round_trip(frame: &Frame) -> Result<Frame, FrameError> {
+        let bytes = frame.encode();
+        let mut head = [0u8; HEADER_LEN];
+        head.copy_from_slice(&bytes[..HEADER_LEN]);
+        Frame::decode(Header::parse(head)?, &bytes[HEADER_LEN..])
+    }
+
+    #[test]
+    fn side_document_frames_round_trip_and_bad_ones_are_refused() {
+        let sync = Frame::DocSync {
+            doc: "thread-01ARZ3NDEKTSV4RRFFQ69G5FAV".into(),
+            message: vec![0x42, 1, 2],
+        };
+        assert_eq!(round_trip(&sync).unwrap(), sync);
+        let heads = Frame::DocHeads(vec![
+            DocHeads {
+                doc: "conversations".into(),
+                heads: vec![[3; 32]],
+            },
+            DocHeads {
+                doc: "thread-x".into(),
+                heads: vec![],
+            },
+        ]);
+        assert_eq!(round_trip(&heads).unwrap(), heads);
+        // A key that could name a path, a key cut short, a head cut short, too many heads.
+        for payload in [
+            b"\x05../..rest".to_vec(),
+            b"\x30short".to_vec(),
+            [b"\x01a\x01".as_slice(), &[0u8; 31]].concat(),
+            [b"\x01a\x09".as_slice(), &[0u8; 9 * 32]].concat(),
+        ] {
+            let kind = if payload.len() > 20 { KIND_DOC_HEADS } else { KIND_DOC_SYNC };
+            let header = Header::parse({
+                let len = (payload.len() as u32).to_be_bytes();
+                [len[0], len[1], len[2], len[3], kind]
+            })
+            .unwrap();
+            assert!(
+                Frame::decode(header, &payload).is_err(),
+                "{payload:?} was read as a frame"
+            );
+        }
+    }
+}

@@ -264,6 +264,7 @@ fn frame_seeds() -> Vec<Vec<u8>> {
         ],
         relay: Some("https://relay.example.org./".into()),
         shares_addresses: true,
+        shares_docs: true,
     });
     let addresses = Frame::Addresses(vec![DeviceAddress {
         device: "ab".repeat(32),
@@ -295,6 +296,22 @@ fn frame_seeds() -> Vec<Vec<u8>> {
         addresses.encode(),
         Frame::Refuse("not a member".into()).encode(),
         Frame::Snapshot(vec![1, 2, 3]).encode(),
+        Frame::DocSync {
+            doc: "thread-01ARZ3NDEKTSV4RRFFQ69G5FAV".into(),
+            message: vec![0x42, 0, 0, 0, 0],
+        }
+        .encode(),
+        Frame::DocHeads(vec![
+            commonroom_proto::DocHeads {
+                doc: "conversations".into(),
+                heads: vec![[7; 32]],
+            },
+            commonroom_proto::DocHeads {
+                doc: "thread-01ARZ3NDEKTSV4RRFFQ69G5FAV".into(),
+                heads: vec![[1; 32], [2; 32]],
+            },
+        ])
+        .encode(),
         stream,
     ]
 }

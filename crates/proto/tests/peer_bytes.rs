@@ -37,6 +37,7 @@ fn frames_round_trip_through_a_chunked_stream() {
             addrs: vec!["127.0.0.1:9".parse().unwrap()],
             relay: Some("https://relay.example.org./".into()),
             shares_addresses: true,
+            shares_docs: true,
         }),
         Frame::Accept,
         Frame::Addresses(vec![DeviceAddress {

@@ -251,6 +251,14 @@ mod tests {
         }
         // Pinned: a different genesis would make old and new devices create competing maps.
         let mut index = SideDoc::new(DocKey::Conversations, None);
-        assert_eq!(index.heads()[0].to_string(), index.heads()[0].to_string(),);
+        assert_eq!(
+            index.heads()[0].to_string(),
+            "a80378676ee7759c88a37c351393b1fafdf6f6cfec8ab748e4073c660cadd17a"
+        );
+        let mut thread = SideDoc::new(DocKey::Thread(ThreadId::generate()), None);
+        assert_eq!(
+            thread.heads()[0].to_string(),
+            "2b8cd7b2d5a8838dfbe9e4dde4f60714ad7debebaca9b0d46da7478d317249c4"
+        );
     }
 }
