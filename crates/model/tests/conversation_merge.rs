@@ -85,20 +85,43 @@ fn send(replicas: &mut [Replica], from: usize, to: usize, key: &DocKey, actor: u
 
 #[derive(Clone, Debug)]
 enum Step {
-    Ask { by: usize, question: bool },
-    Reply { by: usize, thread: usize, quote: bool },
-    React { by: usize, thread: usize },
-    Edit { by: usize, thread: usize },
-    Answer { by: usize, thread: usize },
+    Ask {
+        by: usize,
+        question: bool,
+    },
+    Reply {
+        by: usize,
+        thread: usize,
+        quote: bool,
+    },
+    React {
+        by: usize,
+        thread: usize,
+    },
+    Edit {
+        by: usize,
+        thread: usize,
+    },
+    Answer {
+        by: usize,
+        thread: usize,
+    },
     /// Send one document (the index when `doc` is 0, else a thread) between two replicas.
-    Send { from: usize, to: usize, doc: usize },
+    Send {
+        from: usize,
+        to: usize,
+        doc: usize,
+    },
 }
 
 fn step() -> impl Strategy<Value = Step> {
     prop_oneof![
         (0usize..3, any::<bool>()).prop_map(|(by, question)| Step::Ask { by, question }),
-        (0usize..3, 0usize..8, any::<bool>())
-            .prop_map(|(by, thread, quote)| Step::Reply { by, thread, quote }),
+        (0usize..3, 0usize..8, any::<bool>()).prop_map(|(by, thread, quote)| Step::Reply {
+            by,
+            thread,
+            quote
+        }),
         (0usize..3, 0usize..8).prop_map(|(by, thread)| Step::React { by, thread }),
         (0usize..3, 0usize..8).prop_map(|(by, thread)| Step::Edit { by, thread }),
         (0usize..3, 0usize..8).prop_map(|(by, thread)| Step::Answer { by, thread }),
@@ -128,7 +151,11 @@ fn three() -> (CommunityDoc, Vec<MemberId>) {
 
 fn last_message(replica: &Replica, thread: &ThreadId) -> Option<MessageId> {
     let doc = replica.docs.get(&DocKey::Thread(thread.clone()))?;
-    ThreadView::read(doc).ok()?.messages.last().map(|m| m.id.clone())
+    ThreadView::read(doc)
+        .ok()?
+        .messages
+        .last()
+        .map(|m| m.id.clone())
 }
 
 fn own_message(replica: &Replica, thread: &ThreadId) -> Option<MessageId> {
@@ -255,27 +282,37 @@ fn a_reply_before_its_thread_is_kept_and_shown_when_the_thread_arrives() {
         .collect();
     let thread = ThreadId::new("01ARZ3NDEKTSV4RRFFQ69G5FAV");
     let key = DocKey::Thread(thread.clone());
-    replicas[0].run(&community, 1, 10, Converse::StartThread(NewThread {
-        id: thread.clone(),
-        first: MessageId::new("first"),
-        channel: ChannelId::new(conversations::GENERAL),
-        title: "Funding".into(),
-        text: "Any leads?".into(),
-        question: true,
-        tags: vec![],
-        mentions: vec![],
-        theme: None,
-    }));
+    replicas[0].run(
+        &community,
+        1,
+        10,
+        Converse::StartThread(NewThread {
+            id: thread.clone(),
+            first: MessageId::new("first"),
+            channel: ChannelId::new(conversations::GENERAL),
+            title: "Funding".into(),
+            text: "Any leads?".into(),
+            question: true,
+            tags: vec![],
+            mentions: vec![],
+            theme: None,
+        }),
+    );
     // B gets the listing only (not the messages) and replies: its thread document starts
     // from the shared genesis.
     send(&mut replicas, 0, 1, &DocKey::Conversations, 2);
-    replicas[1].run(&community, 2, 11, Converse::Reply(NewReply {
-        id: MessageId::new("b-reply"),
-        thread: thread.clone(),
-        text: "Try the lottery fund".into(),
-        reply_to: None,
-        mentions: vec![],
-    }));
+    replicas[1].run(
+        &community,
+        2,
+        11,
+        Converse::Reply(NewReply {
+            id: MessageId::new("b-reply"),
+            thread: thread.clone(),
+            text: "Try the lottery fund".into(),
+            reply_to: None,
+            mentions: vec![],
+        }),
+    );
     // C gets B's reply (thread document) before any listing: kept, not listed yet.
     send(&mut replicas, 1, 2, &key, 3);
     assert!(replicas[2].index().thread(&thread).is_none());

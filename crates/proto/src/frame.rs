@@ -504,7 +504,11 @@ mod side_doc_tests {
             [b"\x01a\x01".as_slice(), &[0u8; 31]].concat(),
             [b"\x01a\x09".as_slice(), &[0u8; 9 * 32]].concat(),
         ] {
-            let kind = if payload.len() > 20 { KIND_DOC_HEADS } else { KIND_DOC_SYNC };
+            let kind = if payload.len() > 20 {
+                KIND_DOC_HEADS
+            } else {
+                KIND_DOC_SYNC
+            };
             let header = Header::parse({
                 let len = (payload.len() as u32).to_be_bytes();
                 [len[0], len[1], len[2], len[3], kind]
