@@ -108,7 +108,8 @@ pub fn run(
             let session = Target::open(local, &community)?;
             let view = session.view()?;
             if json {
-                write!(out, "{}", export::json::to_string(view))?;
+                let index = session.conversations()?;
+                write!(out, "{}", export::json::with_conversations(view, &index))?;
             } else {
                 write!(
                     out,
@@ -146,7 +147,9 @@ pub fn run(
                 (_, Some(_)) => bail!("--event goes with --format markdown or --format text"),
                 (format, None) => match format {
                     ExportFormat::Markdown => export::markdown::overview(view, Timestamp::now()),
-                    ExportFormat::Json => export::json::to_string(view),
+                    ExportFormat::Json => {
+                        export::json::with_conversations(view, &session.conversations()?)
+                    }
                     ExportFormat::Ics => export::ics::calendar(view, Timestamp::now()),
                     ExportFormat::Text => bail!(
                         "--format text is the summary of one event for those who could not come: add --event EVENT (see `commonroom event list`)"

@@ -24,10 +24,10 @@ fn when(at: Timestamp) -> String {
 fn resolve_thread(index: &ConversationIndex, query: &str) -> Result<ThreadEntry> {
     let query = query.trim();
     let ids: Vec<String> = index.threads.iter().map(|t| t.id.to_string()).collect();
-    if let Ok(id) = unique_prefix(ids.iter(), query, "thread") {
-        if let Some(entry) = index.threads.iter().find(|t| t.id.as_str() == id) {
-            return Ok(entry.clone());
-        }
+    if let Ok(id) = unique_prefix(ids.iter(), query, "thread")
+        && let Some(entry) = index.threads.iter().find(|t| t.id.as_str() == id)
+    {
+        return Ok(entry.clone());
     }
     let titled: Vec<&ThreadEntry> = index
         .threads

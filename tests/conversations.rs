@@ -64,8 +64,16 @@ fn a_question_reaches_members_live_and_an_absent_member_gets_it_all_on_return() 
     let question = ok(
         a,
         &[
-            "thread", "add", &id, "--title", "Respite care funding", "--text",
-            "Has anyone got respite funding from the council?", "--question", "--tag", "respite",
+            "thread",
+            "add",
+            &id,
+            "--title",
+            "Respite care funding",
+            "--text",
+            "Has anyone got respite funding from the council?",
+            "--question",
+            "--tag",
+            "respite",
         ],
     );
     let took = eventually("B has A's question, unread", WAIT, || {
@@ -76,8 +84,14 @@ fn a_question_reaches_members_live_and_an_absent_member_gets_it_all_on_return() 
     println!("the question reached B in {took:?}");
     // Showing it marks it read (on B only), below a "new" divider the first time.
     let shown = ok(b, &["thread", "show", &id, &question]);
-    assert!(shown.contains("--- new since you last looked ---"), "{shown}");
-    assert!(shown.contains("Has anyone got respite funding from the council?"), "{shown}");
+    assert!(
+        shown.contains("--- new since you last looked ---"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("Has anyone got respite funding from the council?"),
+        "{shown}"
+    );
     assert_eq!(ok(b, &["unread", &id]), "nothing unread");
     let again = ok(b, &["thread", "show", &id, &question]);
     assert!(!again.contains("new since you last looked"), "{again}");

@@ -1,4 +1,5 @@
 //! Conversations in the engine: what this device has read stays on this device.
+#![allow(clippy::unwrap_used, reason = "tests fail loudly")]
 
 use std::time::Duration;
 

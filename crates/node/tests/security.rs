@@ -23,6 +23,25 @@ async fn a_stranger_gets_no_document_data() {
     let ha = a.handle();
     let id = found(&ha, "Private CoP").await;
     ha.apply(id.clone(), note("secret minutes")).await.unwrap();
+    // A conversation too: its documents sit behind the same gate.
+    ha.converse(
+        id.clone(),
+        commonroom_model::conversations::Converse::StartThread(
+            commonroom_model::conversations::NewThread {
+                id: commonroom_model::ThreadId::generate(),
+                first: commonroom_model::MessageId::generate(),
+                channel: commonroom_model::ChannelId::new("general"),
+                title: "Private worries".into(),
+                text: "secret question".into(),
+                question: true,
+                tags: vec![],
+                mentions: vec![],
+                theme: None,
+            },
+        ),
+    )
+    .await
+    .unwrap();
     let addrs = ha.addrs().await.unwrap();
 
     let s = stranger(99).await;
@@ -68,6 +87,23 @@ async fn a_stranger_gets_no_document_data() {
         commonroom_proto::Frame::Refuse("this device is not a member of that community".into())
             .encode();
     assert_eq!(bytes, refusal, "only the refusal, no document bytes");
+    // Opening with a conversation's sync message instead of a hello gets nothing at all.
+    let conn = s
+        .endpoint
+        .connect(addr_of(ha.endpoint_id(), &addrs), ALPN_SYNC)
+        .await
+        .unwrap();
+    let (mut send, mut recv) = conn.open_bi().await.unwrap();
+    let opening = commonroom_proto::Frame::DocSync {
+        doc: "conversations".into(),
+        message: vec![0x42, 0, 0, 0, 0],
+    };
+    send.write_all(&opening.encode()).await.unwrap();
+    let bytes = tokio::time::timeout(Duration::from_secs(5), recv.read_to_end(1 << 20))
+        .await
+        .unwrap()
+        .unwrap_or_default();
+    assert!(bytes.is_empty(), "a stranger read {} bytes", bytes.len());
     a.shutdown().await;
 }
 

@@ -174,8 +174,7 @@ impl<S: Storage> Engine<S> {
         community: &CommunityId,
     ) -> Result<ConversationIndex, EngineError> {
         let actor = self.actor_for(community);
-        let open = self.ready(community)?;
-        let _ = open;
+        self.ready(community)?;
         let open = self
             .communities
             .get_mut(community)
@@ -183,7 +182,7 @@ impl<S: Storage> Engine<S> {
         let slot = open
             .sides
             .get(&self.storage, community, &DocKey::Conversations, actor)?;
-        Ok(ConversationIndex::read(&slot.doc).map_err(|e| EngineError::Document(Box::new(e)))?)
+        ConversationIndex::read(&slot.doc).map_err(|e| EngineError::Document(Box::new(e)))
     }
 
     fn read_marks(open_store: &impl CommunityStorage, now: i64) -> ReadMarks {

@@ -7,6 +7,7 @@
 
 use serde::Serialize;
 
+use crate::conversations::ConversationIndex;
 use crate::entities::{Action, Community, Event, Member, Note, Removal, Resource, Theme};
 use crate::view::CommunityView;
 
@@ -64,6 +65,25 @@ pub fn to_value(view: &CommunityView) -> serde_json::Value {
 /// The community as pretty-printed JSON text.
 pub fn to_string(view: &CommunityView) -> String {
     let mut text = serde_json::to_string_pretty(&to_value(view)).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+/// The community with its conversation index (`channels`, `threads`: each thread's
+/// entry, not its messages, which live in their own documents) as pretty-printed JSON.
+pub fn with_conversations(view: &CommunityView, index: &ConversationIndex) -> String {
+    let mut value = to_value(view);
+    if let serde_json::Value::Object(map) = &mut value {
+        map.insert(
+            "channels".into(),
+            serde_json::to_value(&index.channels).unwrap_or_default(),
+        );
+        map.insert(
+            "threads".into(),
+            serde_json::to_value(&index.threads).unwrap_or_default(),
+        );
+    }
+    let mut text = serde_json::to_string_pretty(&value).unwrap_or_default();
     text.push('\n');
     text
 }
