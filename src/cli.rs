@@ -145,6 +145,13 @@ pub enum Command {
         /// For Markdown: the impact report for funders (reach, stories by cycle of value).
         #[arg(long, conflicts_with = "event")]
         impact: bool,
+        /// For Markdown or text: the conversations since the last meeting (new threads,
+        /// busy ones, questions waiting for an answer), for those who read nothing between.
+        #[arg(long, conflicts_with_all = ["event", "impact"])]
+        digest: bool,
+        /// With --digest: since this date (YYYY-MM-DD) instead of the last meeting.
+        #[arg(long, value_name = "DATE", requires = "digest")]
+        since: Option<String>,
         /// Write to this file instead of standard output.
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
@@ -587,6 +594,16 @@ pub enum ThreadAction {
         /// Unpin it.
         #[arg(long)]
         off: bool,
+    },
+    /// Bring a thread to a meeting: adds it to the agenda of the next meeting (or EVENT).
+    Bring {
+        /// Community id or a unique prefix of its name.
+        community: String,
+        /// The thread.
+        thread: String,
+        /// The meeting (default: the next one).
+        #[arg(long)]
+        event: Option<String>,
     },
     /// Introduce two members to each other in a thread (facilitators and core group).
     Introduce {

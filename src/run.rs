@@ -124,6 +124,8 @@ pub fn run(
             table,
             event,
             impact,
+            digest,
+            since,
             out: file,
         } => {
             let session = Target::open(local, &community)?;
@@ -132,6 +134,22 @@ pub fn run(
                 .transpose()?;
             let view = session.view()?;
             let text = match (format, event) {
+                (ExportFormat::Markdown | ExportFormat::Text, None) if digest => {
+                    let since = since
+                        .map(|d| commonroom_model::Day::parse(&d).map(|d| d.start_utc()))
+                        .transpose()?;
+                    let index = session.conversations()?;
+                    let digest =
+                        export::digest::Digest::gather(view, &index, since, Timestamp::now());
+                    if matches!(format, ExportFormat::Markdown) {
+                        digest.markdown(&chrono::Local)
+                    } else {
+                        digest.text(&chrono::Local)
+                    }
+                }
+                (_, None) if digest => {
+                    bail!("--digest goes with --format markdown or --format text")
+                }
                 (ExportFormat::Markdown, None) if impact => {
                     commonroom_model::insight::impact_report(view, Timestamp::now())
                 }

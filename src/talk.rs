@@ -3,11 +3,12 @@
 use std::io::Write;
 
 use anyhow::{Result, bail};
+use commonroom_model::commands::EventPatch;
 use commonroom_model::conversations::{
     ConversationIndex, Converse, Message, NewChannel, NewIntroduction, NewReply, NewThread,
     ThreadEntry, mentions_in, suggest_helpers,
 };
-use commonroom_model::{ChannelId, MessageId, ThreadId, Timestamp};
+use commonroom_model::{ChannelId, EventId, MessageId, ThreadId, Timestamp};
 
 use crate::backend::{Backend, Target, unique_prefix};
 use crate::cli::{ChannelAction, ThreadAction};
@@ -69,6 +70,15 @@ fn resolve_message(session: &Target<'_>, query: &str) -> Result<(ThreadId, Messa
         0 => bail!("no message with the id {query:?} in this community"),
         _ => bail!("{query:?} is the start of several message ids; give more of it"),
     }
+}
+
+/// The next meeting that has not started yet.
+fn next_meeting(view: &commonroom_model::CommunityView, now: Timestamp) -> Option<EventId> {
+    view.events
+        .values()
+        .filter(|e| !e.deleted && e.start > now)
+        .min_by_key(|e| e.start)
+        .map(|e| e.id.clone())
 }
 
 fn channel_name(index: &ConversationIndex, id: &ChannelId) -> String {
@@ -402,6 +412,52 @@ pub fn thread(backend: &mut dyn Backend, action: ThreadAction, out: &mut dyn Wri
                 thread: entry.id,
                 pinned: !off,
             })?;
+        }
+        ThreadAction::Bring {
+            community,
+            thread,
+            event,
+        } => {
+            let session = Target::open(backend, &community)?;
+            let index = session.conversations()?;
+            let entry = resolve_thread(&index, &thread)?;
+            let view = session.view()?;
+            let event = match event {
+                Some(query) => {
+                    EventId::new(session.resolve_id(commonroom_model::EntityKind::Event, &query)?)
+                }
+                None => match next_meeting(view, Timestamp::now()) {
+                    Some(id) => id,
+                    None => bail!(
+                        "no meeting is planned yet: add one with `commonroom event add`, or name one with --event"
+                    ),
+                },
+            };
+            let Some(meeting) = view.events.get(&event) else {
+                bail!("no meeting with the id {event}");
+            };
+            let title = meeting.title.clone();
+            let mut agenda = meeting.agenda.as_str().trim_end().to_owned();
+            if !agenda.is_empty() {
+                agenda.push('\n');
+            }
+            agenda.push_str(&format!(
+                "- {} (from the conversation in #{})",
+                entry.title,
+                channel_name(&index, &entry.channel)
+            ));
+            session.apply(commonroom_model::Command::EditEvent(
+                event.clone(),
+                EventPatch {
+                    agenda: Some(agenda),
+                    ..EventPatch::default()
+                },
+            ))?;
+            session.converse(Converse::BringToMeeting {
+                thread: entry.id,
+                event,
+            })?;
+            writeln!(out, "on the agenda of {title}")?;
         }
         ThreadAction::Introduce {
             community,

@@ -102,6 +102,16 @@ impl Day {
             })
     }
 
+    /// The first instant of the day (UTC).
+    pub fn start_utc(self) -> Timestamp {
+        Timestamp::from_millis(
+            self.0
+                .and_time(chrono::NaiveTime::MIN)
+                .and_utc()
+                .timestamp_millis(),
+        )
+    }
+
     /// The underlying date.
     pub fn date(self) -> NaiveDate {
         self.0

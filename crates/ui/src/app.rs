@@ -239,6 +239,7 @@ impl CommonroomApp {
         here.link_ticket = self.data.link_tickets.get(&id);
         here.this_device = Some(&self.device_id);
         here.returned = self.data.returned.remove(&id).unwrap_or_default();
+        here.talk = self.data.talk.get(&id);
         if let Some(removal) = here.removal() {
             egui::Panel::top("removed_banner").show(ui, |ui| {
                 crate::screens::status::removed_ui(ui, &here, removal);
@@ -278,8 +279,26 @@ impl CommonroomApp {
             nav,
             wants_history,
             wants_link_ticket,
+            talk_commands,
+            wants_talk,
+            wants_thread,
             ..
         } = here;
+        for outgoing in talk_commands {
+            self.data.converse(&self.bridge, &id, outgoing);
+        }
+        if wants_talk {
+            self.data.refresh_talk(&id, &self.bridge);
+        }
+        if let Some(thread) = wants_thread {
+            self.bridge.thread(&id, &thread, true);
+            self.data.talk.entry(id.clone()).or_default().shown = Some(thread);
+        } else if self.prefs.tab != Tab::Conversations
+            && let Some(talk) = self.data.talk.get_mut(&id)
+        {
+            // Off the screen: what arrives now is unread.
+            talk.shown = None;
+        }
         for outgoing in commands {
             self.data.apply(&self.bridge, &id, outgoing);
         }
@@ -497,9 +516,17 @@ impl CommonroomApp {
         // A tab's name stays on one line: the side bar is as wide as the longest.
         ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Extend);
         ui.add_space(crate::theme::space::S);
+        let unread = self
+            .current()
+            .and_then(|id| self.data.talk.get(id))
+            .map_or(0, |t| t.unread.total());
         for tab in Tab::ALL {
+            let title = match tab {
+                Tab::Conversations if unread > 0 => format!("{} ({unread} new)", tab.title()),
+                _ => tab.title().to_owned(),
+            };
             let response = ui
-                .selectable_label(self.prefs.tab == tab, tab.title())
+                .selectable_label(self.prefs.tab == tab, title)
                 .on_hover_text(tab.shortcut());
             if response.clicked() {
                 self.prefs.tab = tab;

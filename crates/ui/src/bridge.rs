@@ -8,9 +8,11 @@ use std::future::Future;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
+use commonroom_model::ThreadId;
+use commonroom_model::conversations::{ConversationIndex, Conversed};
 use commonroom_model::history::{Activity, ActivityFilter};
 use commonroom_model::{Applied, CommunityId, CommunityView, MemberId};
-use commonroom_node::{Event, NodeHandle, PeerInfo};
+use commonroom_node::{Event, NodeHandle, PeerInfo, ThreadRead, Unread};
 use tokio::sync::{broadcast, mpsc};
 
 /// How many answers and events may wait for the next frame before senders wait.
@@ -58,6 +60,23 @@ pub enum Update {
     LinkTicket(CommunityId, Result<String, String>),
     /// A community's activity feed, newest first.
     History(CommunityId, Result<Vec<Activity>, String>),
+    /// A community's channels and thread index, or why they could not be read.
+    Conversations(CommunityId, Result<ConversationIndex, String>),
+    /// Unread counts on this device.
+    Unread(CommunityId, Unread),
+    /// One thread, as shown (and marked read if asked), or why it could not be read.
+    Thread(CommunityId, ThreadId, Result<Box<ThreadRead>, String>),
+    /// A conversation command finished.
+    Conversed {
+        /// The community.
+        community: CommunityId,
+        /// What was asked, in words.
+        what: String,
+        /// The outcome.
+        result: Result<Conversed, String>,
+        /// The typed text it was made from, to give back if it failed.
+        draft: Option<crate::here::Draft>,
+    },
     /// Something happened in the node.
     Node(Event),
     /// Events were dropped because the window fell behind: re-read everything.
@@ -309,6 +328,58 @@ impl Bridge {
                 .await
                 .map_err(|e| e.to_string());
             Update::History(community, entries)
+        });
+    }
+
+    /// Asks for a community's channels and thread index, and its unread counts.
+    pub fn conversations(&self, community: &CommunityId) {
+        let id = community.clone();
+        self.spawn(|node| async move {
+            let index = node
+                .conversations(id.clone())
+                .await
+                .map_err(|e| e.to_string());
+            Update::Conversations(id, index)
+        });
+        let community = community.clone();
+        self.spawn(|node| async move {
+            let unread = node.unread(community.clone()).await.unwrap_or_default();
+            Update::Unread(community, unread)
+        });
+    }
+
+    /// Asks for one thread; `mark_read` when it is on the screen.
+    pub fn thread(&self, community: &CommunityId, thread: &ThreadId, mark_read: bool) {
+        let (community, thread) = (community.clone(), thread.clone());
+        self.spawn(|node| async move {
+            let read = node
+                .thread(community.clone(), thread.clone(), mark_read)
+                .await
+                .map(Box::new)
+                .map_err(|e| e.to_string());
+            Update::Thread(community, thread, read)
+        });
+    }
+
+    /// Applies a conversation command (`what` describes it for the status line).
+    pub fn converse(&self, community: &CommunityId, outgoing: crate::here::TalkOut) {
+        let community = community.clone();
+        let crate::here::TalkOut {
+            what,
+            command,
+            draft,
+        } = outgoing;
+        self.spawn(|node| async move {
+            let result = node
+                .converse(community.clone(), command)
+                .await
+                .map_err(|e| e.to_string());
+            Update::Conversed {
+                community,
+                what,
+                result,
+                draft,
+            }
         });
     }
 }

@@ -43,6 +43,16 @@ pub struct Outgoing {
     pub draft: Option<Draft>,
 }
 
+/// A conversation command on its way to the node.
+pub struct TalkOut {
+    /// What it does, in words ("Reply sent").
+    pub what: String,
+    /// The command.
+    pub command: commonroom_model::conversations::Converse,
+    /// What was typed, to give back if it fails.
+    pub draft: Option<Draft>,
+}
+
 /// A screen's view of the world for one frame.
 pub struct Here<'a> {
     /// The community's id.
@@ -69,6 +79,14 @@ pub struct Here<'a> {
     pub link_ticket: Option<&'a Result<String, String>>,
     /// A screen asks for a new device-link ticket.
     pub wants_link_ticket: bool,
+    /// The community's conversations as last read.
+    pub talk: Option<&'a crate::state::Talk>,
+    /// Conversation commands to send.
+    pub talk_commands: Vec<TalkOut>,
+    /// The conversations screen wants the index and unread counts read again.
+    pub wants_talk: bool,
+    /// The conversations screen shows this thread: read it (and mark it read).
+    pub wants_thread: Option<commonroom_model::ThreadId>,
 }
 
 impl<'a> Here<'a> {
@@ -92,6 +110,10 @@ impl<'a> Here<'a> {
             this_device: None,
             link_ticket: None,
             wants_link_ticket: false,
+            talk: None,
+            talk_commands: Vec::new(),
+            wants_talk: false,
+            wants_thread: None,
         }
     }
 
@@ -155,6 +177,38 @@ impl<'a> Here<'a> {
     pub fn take_returned<T: std::any::Any>(&mut self, field: &str) -> Option<T> {
         let at = self.returned.iter().position(|d| d.field == field)?;
         self.returned.remove(at).value.downcast().ok().map(|v| *v)
+    }
+
+    /// Queues a conversation command made from what was typed into `field`; if it fails,
+    /// `value` comes back through [`Self::take_returned`].
+    pub fn converse_keeping<T: std::any::Any + Send>(
+        &mut self,
+        what: impl Into<String>,
+        command: commonroom_model::conversations::Converse,
+        field: &'static str,
+        value: T,
+    ) {
+        self.talk_commands.push(TalkOut {
+            what: what.into(),
+            command,
+            draft: Some(Draft {
+                field,
+                value: Box::new(value),
+            }),
+        });
+    }
+
+    /// Queues a conversation command with nothing typed (a reaction, a pin).
+    pub fn converse(
+        &mut self,
+        what: impl Into<String>,
+        command: commonroom_model::conversations::Converse,
+    ) {
+        self.talk_commands.push(TalkOut {
+            what: what.into(),
+            command,
+            draft: None,
+        });
     }
 
     /// Asks the window to show `tab` with `select` selected.

@@ -5,10 +5,12 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use commonroom_model::ThreadId;
+use commonroom_model::conversations::ConversationIndex;
 use commonroom_model::history::Activity;
 use commonroom_model::{CommunityId, CommunityView, MemberId};
 use commonroom_node::EngineError;
-use commonroom_node::{Event, PeerInfo};
+use commonroom_node::{Event, PeerInfo, ThreadRead, Unread};
 
 use crate::bridge::{Bridge, Update};
 
@@ -41,6 +43,22 @@ impl CommunityState {
     pub fn online_peers(&self) -> usize {
         self.peers.iter().filter(|p| p.online).count()
     }
+}
+
+/// A community's conversations as the window last read them.
+#[derive(Default)]
+pub struct Talk {
+    /// Channels and threads, once read (or why not).
+    pub index: Option<Result<ConversationIndex, String>>,
+    /// Unread counts on this device.
+    pub unread: Unread,
+    /// The thread shown, as last read.
+    pub thread: Option<(ThreadId, Result<Box<ThreadRead>, String>)>,
+    /// The thread on screen (re-read, and marked read, when it changes).
+    pub shown: Option<ThreadId>,
+    /// A read of the index is on its way; `stale`: ask again when it lands.
+    requested: bool,
+    stale: bool,
 }
 
 /// Why a community's snapshot could not be shown.
@@ -95,6 +113,8 @@ pub struct Data {
     pub returned: BTreeMap<CommunityId, Vec<crate::here::Draft>>,
     /// An invite link opened from outside, for the window to show on the join screen.
     pub link: Option<String>,
+    /// Conversations, by community (once the window has looked at them).
+    pub talk: BTreeMap<CommunityId, Talk>,
 }
 
 impl Data {
@@ -167,6 +187,37 @@ impl Data {
             Update::History(id, entries) => {
                 self.history.insert(id, entries);
             }
+            Update::Conversations(id, index) => {
+                let talk = self.talk.entry(id.clone()).or_default();
+                talk.requested = false;
+                talk.index = Some(index);
+                if std::mem::take(&mut talk.stale) {
+                    self.refresh_talk(&id, bridge);
+                }
+            }
+            Update::Unread(id, unread) => self.talk.entry(id).or_default().unread = unread,
+            Update::Thread(id, thread, read) => {
+                self.talk.entry(id.clone()).or_default().thread = Some((thread, read));
+                // It was shown, so it is read: the counts change.
+                self.refresh_talk(&id, bridge);
+            }
+            Update::Conversed {
+                community,
+                what,
+                result,
+                draft,
+            } => {
+                self.pending_writes = self.pending_writes.saturating_sub(1);
+                match result {
+                    Ok(_) => self.say(Notice::Done(what)),
+                    Err(error) => {
+                        self.say(Notice::Failed(format!("Not sent: {error}")));
+                        if let Some(draft) = draft {
+                            self.returned.entry(community).or_default().push(draft);
+                        }
+                    }
+                }
+            }
             Update::Node(event) => self.on_event(event, bridge),
             Update::Link(link) => self.link = Some(link),
             Update::Lagged => {
@@ -200,8 +251,20 @@ impl Data {
                      they will sync again once there is room"
                 )));
             }
-            // The window has no conversations screen yet; the command line reads them.
-            Event::Talked { .. } => {}
+            Event::Talked { community, doc, .. } => {
+                if !self.talk.contains_key(&community) {
+                    // Nobody looked yet: read on first look.
+                    return;
+                }
+                self.refresh_talk(&community, bridge);
+                if let Some(talk) = self.talk.get(&community)
+                    && let Some(shown) = &talk.shown
+                    && doc.thread() == Some(shown)
+                {
+                    // On the screen now: read it again, and it is read.
+                    bridge.thread(&community, shown, true);
+                }
+            }
             Event::PeerOnline { community, .. }
             | Event::PeerOffline { community, .. }
             | Event::Synced { community, .. } => {
@@ -218,6 +281,18 @@ impl Data {
         bridge.me(id);
         bridge.peers(id);
         self.refresh(id, bridge);
+    }
+
+    /// Asks for the conversations of a community again, unless a read is on its way (then
+    /// once more after it).
+    pub fn refresh_talk(&mut self, id: &CommunityId, bridge: &Bridge) {
+        let talk = self.talk.entry(id.clone()).or_default();
+        if talk.requested {
+            talk.stale = true;
+        } else {
+            talk.requested = true;
+            bridge.conversations(id);
+        }
     }
 
     /// Asks for a new snapshot, unless one is already on its way (then asks once more after).
@@ -253,6 +328,17 @@ impl Data {
     ) {
         self.pending_writes += 1;
         bridge.apply(community, outgoing);
+    }
+
+    /// Sends a conversation command, counted as a pending write until it is durable.
+    pub fn converse(
+        &mut self,
+        bridge: &Bridge,
+        community: &CommunityId,
+        outgoing: crate::here::TalkOut,
+    ) {
+        self.pending_writes += 1;
+        bridge.converse(community, outgoing);
     }
 
     /// Shows a message for a few seconds.

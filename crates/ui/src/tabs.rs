@@ -8,6 +8,8 @@ pub enum Tab {
     /// Domain, Terms of Reference, what is coming up, what happened.
     #[default]
     Home,
+    /// Channels, threads and questions between meetings.
+    Conversations,
     /// The member directory.
     Members,
     /// The shared library.
@@ -32,8 +34,9 @@ pub enum Tab {
 
 impl Tab {
     /// Every screen, in side-bar order.
-    pub const ALL: [Tab; 11] = [
+    pub const ALL: [Tab; 12] = [
         Tab::Home,
+        Tab::Conversations,
         Tab::Members,
         Tab::Resources,
         Tab::Events,
@@ -50,6 +53,7 @@ impl Tab {
     pub fn title(self) -> &'static str {
         match self {
             Tab::Home => "Home",
+            Tab::Conversations => "Conversations",
             Tab::Members => "Members",
             Tab::Resources => "Resources",
             Tab::Events => "Events",
@@ -65,23 +69,15 @@ impl Tab {
 
     /// The shortcut in words, e.g. "Ctrl+5".
     pub fn shortcut(self) -> String {
-        if self == Tab::History {
-            return "Ctrl+H".into();
-        }
-        let digit = match self.key() {
-            egui::Key::Num0 => 0,
-            key => Tab::ALL
-                .iter()
-                .position(|t| t.key() == key)
-                .map_or(0, |i| i + 1),
-        };
-        format!("Ctrl+{digit}")
+        format!("Ctrl+{}", self.key().symbol_or_name())
     }
 
-    /// The keyboard shortcut's key (Ctrl+1 … Ctrl+9, then Ctrl+0; Ctrl+H for History).
+    /// The keyboard shortcut's key (Ctrl+1 … Ctrl+9, then Ctrl+0; Ctrl+T for
+    /// Conversations, Ctrl+H for History).
     pub fn key(self) -> egui::Key {
         match self {
             Tab::Home => egui::Key::Num1,
+            Tab::Conversations => egui::Key::T,
             Tab::Members => egui::Key::Num2,
             Tab::Resources => egui::Key::Num3,
             Tab::Events => egui::Key::Num4,

@@ -2,6 +2,7 @@
 //! chat apps, iCalendar, CSV.
 
 pub mod csv;
+pub mod digest;
 pub mod ics;
 pub mod json;
 pub mod markdown;

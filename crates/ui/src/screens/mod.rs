@@ -2,6 +2,7 @@
 
 pub mod about;
 pub mod actions;
+pub mod conversations;
 pub mod dashboard;
 pub mod events;
 pub mod first_run;
@@ -29,6 +30,8 @@ pub struct Screens {
     pub first_run: first_run::FirstRun,
     /// Home.
     pub home: home::HomeScreen,
+    /// Channels, threads and questions.
+    pub conversations: conversations::ConversationsScreen,
     /// The member directory.
     pub members: members::MembersScreen,
     /// The library.
@@ -59,6 +62,7 @@ impl Screens {
     pub fn screen_ui(&mut self, ui: &mut Ui, tab: Tab, here: &mut Here<'_>) {
         match tab {
             Tab::Home => self.home.home_ui(ui, here),
+            Tab::Conversations => self.conversations.conversations_ui(ui, here),
             Tab::Members => self.members.members_ui(ui, here),
             Tab::Resources => self.resources.resources_ui(ui, here),
             Tab::Events => self.events.events_ui(ui, here),
@@ -86,6 +90,7 @@ impl Screens {
             Tab::Actions => self.actions.highlight = Some(id),
             Tab::Surveys => self.surveys.selected = Some(id.into()),
             Tab::History => self.history.select(&id),
+            Tab::Conversations => self.conversations.select(id.into()),
             Tab::Home | Tab::Stories | Tab::Dashboard => {}
         }
     }
@@ -101,6 +106,7 @@ impl Screens {
             Tab::Actions => self.actions.form = Some(Default::default()),
             Tab::Surveys => self.surveys.start_new(),
             Tab::Stories => self.stories.form = Some(Default::default()),
+            Tab::Conversations => self.conversations.start_new(),
             Tab::Home | Tab::Dashboard | Tab::History => {}
         }
     }
