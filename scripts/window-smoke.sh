@@ -130,9 +130,9 @@ if command -v xdotool >/dev/null 2>&1; then
 fi
 
 # Every screen in both themes, at 200% text, and in a 900x600 window, kept in
-# $OUT/tour-*.png for a person to look over (Ctrl+1…9, Ctrl+0, Ctrl+H walk the screens).
+# $OUT/tour-*.png for a person to look over (Ctrl+1…9, Ctrl+0, Ctrl+T, Ctrl+H walk the screens).
 if command -v xdotool >/dev/null 2>&1; then
-    SCREENS=(1:home 2:members 3:resources 4:events 5:notes 6:themes 7:actions 8:surveys 9:stories 0:dashboard h:history)
+    SCREENS=(1:home t:conversations 2:members 3:resources 4:events 5:notes 6:themes 7:actions 8:surveys 9:stories 0:dashboard h:history)
     tour() { # PREFIX [MONTH_X LIST_X Y]: a screenshot of every screen, and of the month
         # view when the events screen's "Month" and "List" buttons are at those places
         for screen in "${SCREENS[@]}"; do

@@ -52,6 +52,9 @@ pub fn run(
             for command in commonroom_model::sample::sample_commands(&founder, Timestamp::now()) {
                 local.apply(&id, command)?;
             }
+            for command in commonroom_model::sample::sample_conversations() {
+                local.converse(&id, command)?;
+            }
             writeln!(out, "{id}")?;
         }
         C::History {

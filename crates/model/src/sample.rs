@@ -507,3 +507,46 @@ pub fn sample_commands(founder: &MemberId, now: Timestamp) -> Vec<Command> {
     }
     out
 }
+
+/// The sample community's first conversations, started by the founder: a question that
+/// members with the right focus areas could answer, a discussion, and an announcement.
+pub fn sample_conversations() -> Vec<crate::conversations::Converse> {
+    use crate::conversations::{ANNOUNCEMENTS, Converse, GENERAL, NewThread};
+    use crate::ids::{ChannelId, MessageId, ThreadId};
+    let thread = |channel: &str, title: &str, text: &str, question: bool, tags: &[&str]| {
+        Converse::StartThread(NewThread {
+            id: ThreadId::generate(),
+            first: MessageId::generate(),
+            channel: ChannelId::new(channel),
+            title: title.to_owned(),
+            text: text.to_owned(),
+            question,
+            tags: tags.iter().map(|t| (*t).to_owned()).collect(),
+            mentions: Vec::new(),
+            theme: None,
+        })
+    };
+    vec![
+        thread(
+            ANNOUNCEMENTS,
+            "Next meeting: the venue has changed",
+            "We meet in the Community Room at the library this month; the entrance is round the back.",
+            false,
+            &[],
+        ),
+        thread(
+            GENERAL,
+            "Ideas for the summer holiday programme",
+            "What worked for families last summer? Anything we should not repeat?",
+            false,
+            &[],
+        ),
+        thread(
+            GENERAL,
+            "A family facing eviction: who can help with the housing debt?",
+            "A mum I support has rent arrears and a notice to quit. Who knows the quickest route to debt advice and emergency housing help?",
+            true,
+            &["housing", "debt advice"],
+        ),
+    ]
+}

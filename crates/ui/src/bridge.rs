@@ -268,6 +268,9 @@ impl Bridge {
                     for command in commonroom_model::sample::sample_commands(&founder, now) {
                         node.apply(id.clone(), command).await?;
                     }
+                    for command in commonroom_model::sample::sample_conversations() {
+                        node.converse(id.clone(), command).await?;
+                    }
                 }
                 Ok::<_, commonroom_node::NodeError>(id)
             }

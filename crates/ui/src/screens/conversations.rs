@@ -142,9 +142,13 @@ impl ConversationsScreen {
                 .as_ref()
                 .filter(|(id, _)| *id == thread)
                 .map(|(_, read)| read);
-            crate::widgets::detail_panel(ui, "thread_list", |ui| {
-                self.list_ui(ui, &index, here);
-            });
+            // The list stays on the left, as in every chat app; the thread takes the rest.
+            let width = ui.available_width();
+            let size = (width * 0.36).clamp(220.0, 380.0).min(width * 0.5);
+            egui::Panel::left("thread_list")
+                .resizable(false)
+                .exact_size(size)
+                .show(ui, |ui| self.list_ui(ui, &index, here));
             match read {
                 Some(Ok(read)) => {
                     let read = read.clone();
