@@ -101,13 +101,10 @@ fn a_question_finds_its_helper_who_replies_and_the_answer_is_marked() {
     wait_for(&mut a, "Bob's reply in Alice's window", |h| {
         shows(h, "Ask the council's admissions team for an in-year place.")
     });
-    // Each message has its own React menu: Bob's reply is the last.
-    a.get_all_by_label("React")
-        .last()
-        .unwrap()
-        .click_accesskit();
+    // Each message has its own React button: Bob's reply is the last.
+    a.get_all_by_label("React").last().unwrap().click();
     a.run_steps(2);
-    wait_for(&mut a, "the reactions menu", |h| shows(h, "🙏 thanks"));
+    wait_for(&mut a, "the reaction choices", |h| shows(h, "🙏 thanks"));
     click(&mut a, "🙏 thanks");
     wait_for(&mut a, "Alice's reaction", |h| shows(h, "🙏 1"));
     click(&mut a, "✔ Mark as the answer");
@@ -117,5 +114,22 @@ fn a_question_finds_its_helper_who_replies_and_the_answer_is_marked() {
     // And Bob sees his answer marked.
     wait_for(&mut b, "the answer marked in Bob's window", |h| {
         shows(h, "✔ Answered by Bob") && shows(h, "✔ the answer") && shows(h, "🙏 1")
+    });
+
+    // What the conversation found is kept in one step, and Bob's profile says he helped.
+    click(&mut a, "Save as a resource");
+    click(&mut a, "Resources");
+    wait_for(&mut a, "the answered question in the library", |h| {
+        shows_part(h, "Which school will take a kinship child mid-year?")
+    });
+    click(&mut a, "Members");
+    wait_for(&mut a, "Bob in Alice's directory", |h| shows_part(h, "Bob"));
+    a.get_all_by_label_contains("Bob").next().unwrap().click();
+    a.run_steps(2);
+    wait_for(&mut a, "what Bob helped with", |h| {
+        shows(
+            h,
+            "Answered 1 question: Which school will take a kinship child mid-year?",
+        )
     });
 }

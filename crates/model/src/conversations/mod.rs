@@ -10,6 +10,7 @@
 pub mod commands;
 pub mod doc;
 pub mod entities;
+pub mod keep;
 pub mod key;
 pub mod read;
 
@@ -18,5 +19,6 @@ pub use commands::{
 };
 pub use doc::{ANNOUNCEMENTS, GENERAL, SideDoc};
 pub use entities::{Channel, Message, REACTIONS, ThreadEntry, reaction};
+pub use keep::{as_resource, as_story, kept_text};
 pub use key::{BadDocKey, DocKey};
 pub use read::{ConversationIndex, Helper, ThreadView, mentions_in, suggest_helpers};

@@ -39,6 +39,8 @@ pub struct ConversationsScreen {
     pub reply: String,
     /// The message the reply quotes.
     pub quoting: Option<MessageId>,
+    /// The message whose reaction choices are open.
+    pub reacting: Option<MessageId>,
     /// An open "new thread" form.
     pub form: Option<ThreadForm>,
 }
@@ -323,6 +325,7 @@ impl ConversationsScreen {
                 }
             }
         });
+        self.keep_ui(ui, id, &entry, read, here);
         if entry.question {
             match &entry.answer {
                 Some(_) => {
@@ -354,6 +357,92 @@ impl ConversationsScreen {
                 }
             });
         self.compose_ui(ui, id, read, here);
+    }
+
+    /// Bringing the thread to the next meeting, and keeping what it found.
+    fn keep_ui(
+        &mut self,
+        ui: &mut Ui,
+        id: &ThreadId,
+        entry: &ThreadEntry,
+        read: &ThreadRead,
+        here: &mut Here<'_>,
+    ) {
+        let next = here
+            .view
+            .events
+            .values()
+            .filter(|e| !e.deleted && e.start > here.now)
+            .min_by_key(|e| e.start)
+            .cloned();
+        ui.horizontal_wrapped(|ui| {
+            match entry.agenda.as_ref().and_then(|e| here.view.events.get(e)) {
+                Some(event) => {
+                    ui.weak(format!("On the agenda of {}", event.title));
+                }
+                None => {
+                    if let Some(event) = next
+                        && ui
+                            .button("Bring to the next meeting")
+                            .on_hover_text(format!("Adds it to the agenda of {}", event.title))
+                            .clicked()
+                    {
+                        let mut agenda = event.agenda.as_str().trim_end().to_owned();
+                        if !agenda.is_empty() {
+                            agenda.push('\n');
+                        }
+                        agenda.push_str(&format!("- {} (from the conversations)", entry.title));
+                        here.send(
+                            format!("On the agenda of {}", event.title),
+                            commonroom_model::Command::EditEvent(
+                                event.id.clone(),
+                                commonroom_model::commands::EventPatch {
+                                    agenda: Some(agenda),
+                                    ..Default::default()
+                                },
+                            ),
+                        );
+                        here.converse(
+                            "Brought to the meeting",
+                            Converse::BringToMeeting {
+                                thread: id.clone(),
+                                event: event.id.clone(),
+                            },
+                        );
+                    }
+                }
+            }
+            let found = !entry.question || entry.answer.is_some();
+            if found {
+                let view = here.view;
+                let name = |m: &commonroom_model::MemberId| view.member_name(m).to_owned();
+                if ui
+                    .button("Save as a resource")
+                    .on_hover_text("Keeps the question and its answer in the library")
+                    .clicked()
+                {
+                    let resource =
+                        commonroom_model::conversations::as_resource(entry, &read.view, name);
+                    here.send(
+                        "Saved in the library",
+                        commonroom_model::Command::AddResource(resource),
+                    );
+                }
+                if ui
+                    .button("Record as a story")
+                    .on_hover_text(
+                        "A value-creation story: add the cycles of value on the Stories screen",
+                    )
+                    .clicked()
+                {
+                    let story = commonroom_model::conversations::as_story(entry, &read.view, name);
+                    here.send(
+                        "Recorded as a story",
+                        commonroom_model::Command::AddStory(story),
+                    );
+                }
+            }
+        });
     }
 
     #[allow(
@@ -418,14 +507,19 @@ impl ConversationsScreen {
                         toggled = Some((emoji, !reacted));
                     }
                 }
-                ui.menu_button("React", |ui| {
+                let choosing = self.reacting.as_ref() == Some(&message.id);
+                if ui.selectable_label(choosing, "React").clicked() {
+                    self.reacting = (!choosing).then(|| message.id.clone());
+                }
+                if choosing {
+                    // The choices, as plain buttons a keyboard reaches in order.
                     for (emoji, word) in REACTIONS {
                         if ui.button(format!("{emoji} {word}")).clicked() {
                             toggled = Some((emoji, true));
-                            ui.close();
+                            self.reacting = None;
                         }
                     }
-                });
+                }
                 if let Some((emoji, on)) = toggled {
                     here.converse(
                         if on {

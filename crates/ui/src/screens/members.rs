@@ -252,6 +252,23 @@ impl MembersScreen {
         if member.lived_experience && here.me == Some(&member.id) {
             ui.label("You have said you bring lived experience.");
         }
+        match here.talk.and_then(|t| t.index.as_ref()) {
+            Some(Ok(index)) => {
+                let helped: Vec<&str> = index
+                    .helped_with(&member.id)
+                    .map(|t| t.title.as_str())
+                    .collect();
+                if !helped.is_empty() {
+                    ui.label(format!(
+                        "Answered {}: {}",
+                        crate::widgets::count(helped.len(), "question", "questions"),
+                        helped.join("; ")
+                    ));
+                }
+            }
+            Some(Err(_)) => {}
+            None => here.wants_talk = true,
+        }
         ui.label(format!("Joined {}", crate::widgets::when(member.joined_at)));
         let attended = here.view.attended_by(&member.id);
         ui.label(format!(
