@@ -42,6 +42,18 @@ fn resolve_thread(index: &ConversationIndex, query: &str) -> Result<ThreadEntry>
     }
 }
 
+/// A message of `thread` named by its id or a unique prefix of it.
+fn message_in(session: &Target<'_>, thread: &ThreadId, query: &str) -> Result<MessageId> {
+    let read = session.thread(thread, false)?;
+    let ids: Vec<String> = read
+        .view
+        .messages
+        .iter()
+        .map(|m| m.id.to_string())
+        .collect();
+    Ok(MessageId::new(unique_prefix(ids.iter(), query, "message")?))
+}
+
 /// The message named by its id or a unique prefix, searching the most recently active
 /// threads first; with its thread.
 fn resolve_message(session: &Target<'_>, query: &str) -> Result<(ThreadId, Message)> {
@@ -367,17 +379,10 @@ pub fn thread(backend: &mut dyn Backend, action: ThreadAction, out: &mut dyn Wri
             let session = Target::open(backend, &community)?;
             let index = session.conversations()?;
             let entry = resolve_thread(&index, &thread)?;
-            let read = session.thread(&entry.id, false)?;
-            let ids: Vec<String> = read
-                .view
-                .messages
-                .iter()
-                .map(|m| m.id.to_string())
-                .collect();
-            let answer = unique_prefix(ids.iter(), &message, "message")?;
+            let answer = message_in(&session, &entry.id, &message)?;
             session.converse(Converse::MarkAnswered {
                 thread: entry.id,
-                answer: Some(MessageId::new(answer)),
+                answer: Some(answer),
             })?;
         }
         ThreadAction::Edit {

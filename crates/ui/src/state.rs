@@ -156,19 +156,7 @@ impl Data {
                 what,
                 result,
                 draft,
-            } => {
-                self.pending_writes = self.pending_writes.saturating_sub(1);
-                match result {
-                    Ok(_) => self.say(Notice::Done(what)),
-                    Err(error) => {
-                        // `what` names the success ("Note added"); a failure says only why.
-                        self.say(Notice::Failed(format!("Not done: {error}")));
-                        if let Some(draft) = draft {
-                            self.returned.entry(community).or_default().push(draft);
-                        }
-                    }
-                }
-            }
+            } => self.finished(community, what, result.map(drop), draft, "Not done"),
             Update::Opened(result) => {
                 self.opening = false;
                 if let Ok(id) = &result {
@@ -206,18 +194,7 @@ impl Data {
                 what,
                 result,
                 draft,
-            } => {
-                self.pending_writes = self.pending_writes.saturating_sub(1);
-                match result {
-                    Ok(_) => self.say(Notice::Done(what)),
-                    Err(error) => {
-                        self.say(Notice::Failed(format!("Not sent: {error}")));
-                        if let Some(draft) = draft {
-                            self.returned.entry(community).or_default().push(draft);
-                        }
-                    }
-                }
-            }
+            } => self.finished(community, what, result.map(drop), draft, "Not sent"),
             Update::Node(event) => self.on_event(event, bridge),
             Update::Link(link) => self.link = Some(link),
             Update::Lagged => {
@@ -339,6 +316,28 @@ impl Data {
     ) {
         self.pending_writes += 1;
         bridge.converse(community, outgoing);
+    }
+
+    /// A change the node finished: `what` names the success ("Note added"); a failure says
+    /// only why (after `refused`), and what was typed goes back to its screen.
+    fn finished(
+        &mut self,
+        community: CommunityId,
+        what: String,
+        result: Result<(), String>,
+        draft: Option<crate::here::Draft>,
+        refused: &str,
+    ) {
+        self.pending_writes = self.pending_writes.saturating_sub(1);
+        match result {
+            Ok(()) => self.say(Notice::Done(what)),
+            Err(error) => {
+                self.say(Notice::Failed(format!("{refused}: {error}")));
+                if let Some(draft) = draft {
+                    self.returned.entry(community).or_default().push(draft);
+                }
+            }
+        }
     }
 
     /// Shows a message for a few seconds.

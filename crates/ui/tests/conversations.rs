@@ -101,11 +101,17 @@ fn a_question_finds_its_helper_who_replies_and_the_answer_is_marked() {
     wait_for(&mut a, "Bob's reply in Alice's window", |h| {
         shows(h, "Ask the council's admissions team for an in-year place.")
     });
-    // Each message has its own React button: Bob's reply is the last.
-    a.get_all_by_label("React").last().unwrap().click();
+    // Each message has its own React button: Bob's reply is the last. (Activated as a
+    // screen reader does: the thread scrolls to its newest message as replies arrive, so a
+    // pointer aimed a frame earlier can land beside it.)
+    a.get_all_by_label("React")
+        .last()
+        .unwrap()
+        .click_accesskit();
     a.run_steps(2);
     wait_for(&mut a, "the reaction choices", |h| shows(h, "🙏 thanks"));
-    click(&mut a, "🙏 thanks");
+    a.get_by_label("🙏 thanks").click_accesskit();
+    a.run_steps(2);
     wait_for(&mut a, "Alice's reaction", |h| shows(h, "🙏 1"));
     click(&mut a, "✔ Mark as the answer");
     wait_for(&mut a, "the answer marked", |h| {

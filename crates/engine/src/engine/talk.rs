@@ -103,6 +103,17 @@ fn messages_after(
         .collect()
 }
 
+/// The open community `id` among `communities` (a function, not a method, so the
+/// engine's storage can be borrowed beside it).
+fn open_in<'a, C>(
+    communities: &'a mut BTreeMap<CommunityId, crate::community::Open<C>>,
+    id: &CommunityId,
+) -> Result<&'a mut crate::community::Open<C>, EngineError> {
+    communities
+        .get_mut(id)
+        .ok_or_else(|| EngineError::UnknownCommunity(id.clone()))
+}
+
 impl<S: Storage> Engine<S> {
     /// Applies a conversation command: each document it writes is durable before it is
     /// offered to peers; if one cannot be saved, none of its changes are kept.
@@ -113,10 +124,7 @@ impl<S: Storage> Engine<S> {
     ) -> Result<Conversed, EngineError> {
         let actor = self.actor_for(community);
         let now = self.now;
-        let open = self
-            .communities
-            .get_mut(community)
-            .ok_or_else(|| EngineError::UnknownCommunity(community.clone()))?;
+        let open = open_in(&mut self.communities, community)?;
         if !open.ready {
             return Err(EngineError::NotYetSynced(community.clone()));
         }
@@ -175,10 +183,7 @@ impl<S: Storage> Engine<S> {
     ) -> Result<ConversationIndex, EngineError> {
         let actor = self.actor_for(community);
         self.ready(community)?;
-        let open = self
-            .communities
-            .get_mut(community)
-            .ok_or_else(|| EngineError::UnknownCommunity(community.clone()))?;
+        let open = open_in(&mut self.communities, community)?;
         let slot = open
             .sides
             .get(&self.storage, community, &DocKey::Conversations, actor)?;
@@ -208,10 +213,7 @@ impl<S: Storage> Engine<S> {
         let entry = index.thread(thread).cloned();
         let actor = self.actor_for(community);
         let wall = self.now.wall.millis();
-        let open = self
-            .communities
-            .get_mut(community)
-            .ok_or_else(|| EngineError::UnknownCommunity(community.clone()))?;
+        let open = open_in(&mut self.communities, community)?;
         let me = open.me.clone();
         let mut marks = Self::read_marks(&open.store, wall);
         let key = DocKey::Thread(thread.clone());
@@ -261,10 +263,7 @@ impl<S: Storage> Engine<S> {
         let index = self.conversation_index(community)?;
         let actor = self.actor_for(community);
         let wall = self.now.wall.millis();
-        let open = self
-            .communities
-            .get_mut(community)
-            .ok_or_else(|| EngineError::UnknownCommunity(community.clone()))?;
+        let open = open_in(&mut self.communities, community)?;
         let me = open.me.clone();
         let mut marks = Self::read_marks(&open.store, wall);
         if open.store.read_local(READ_SETTING)?.is_none() {

@@ -41,6 +41,10 @@ pub struct ConversationsScreen {
     pub quoting: Option<MessageId>,
     /// The message whose reaction choices are open.
     pub reacting: Option<MessageId>,
+    /// Where the "new since you last looked" line goes in the thread shown, as it was
+    /// when the thread was opened: it stays put while messages arrive and the thread is
+    /// marked read, so nothing jumps under the pointer.
+    divider: Option<(ThreadId, Option<MessageId>)>,
     /// An open "new thread" form.
     pub form: Option<ThreadForm>,
 }
@@ -154,6 +158,13 @@ impl ConversationsScreen {
             match read {
                 Some(Ok(read)) => {
                     let read = read.clone();
+                    if self
+                        .divider
+                        .as_ref()
+                        .is_none_or(|(shown, _)| *shown != thread)
+                    {
+                        self.divider = Some((thread.clone(), read.first_unread.clone()));
+                    }
                     self.thread_ui(ui, &index, &thread, &read, here);
                 }
                 Some(Err(error)) => {
@@ -349,8 +360,9 @@ impl ConversationsScreen {
             .stick_to_bottom(true)
             .auto_shrink(false)
             .show(ui, |ui| {
+                let divider = self.divider.as_ref().and_then(|(_, first)| first.clone());
                 for message in &read.view.messages {
-                    if read.first_unread.as_ref() == Some(&message.id) {
+                    if divider.as_ref() == Some(&message.id) {
                         divider_ui(ui);
                     }
                     self.message_ui(ui, id, &entry, message, read, can_answer, here);
