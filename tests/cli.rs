@@ -926,3 +926,29 @@ fn commands_started_with_a_node_starting_wait_for_it_and_are_carried_out_by_it()
         assert!(texts.contains(&format!("with the node {i}")));
     }
 }
+
+/// A data directory given as a relative path works from the directory it is typed in,
+/// and a new one is made private without a warning (only a loosened one is warned about).
+#[test]
+fn a_relative_data_directory_works_and_a_new_one_is_private_without_a_warning() {
+    let here = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_commonroom"))
+        .current_dir(here.path())
+        .args(["--data-dir", "notes", "create", "Relative CoP", "--me", "Jo"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        !String::from_utf8_lossy(&out.stderr).contains("could be read by other users"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let dir = here.path().join("notes");
+    assert!(ok(&dir, &["list"]).contains("Relative CoP"));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&dir).unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "the new data directory is private");
+    }
+}

@@ -26,12 +26,19 @@ impl DataDir {
     ///
     /// Fails with [`StoreError::Locked`] if another process has it open.
     pub fn open(root: impl AsRef<Path>) -> Result<Self, StoreError> {
-        let root = root.as_ref().to_path_buf();
+        // A relative path (`--data-dir notes`) is taken from the current directory once,
+        // so every parent directory synced later has a name.
+        let root =
+            std::path::absolute(root.as_ref()).map_err(StoreError::io("finding", root.as_ref()))?;
+        let existed = root.is_dir();
         create_dir_durably(&root)?;
         // Community notes are private to the members: only this user may read the
-        // directory. One made looser (by hand, or by a backup tool) is tightened again.
+        // directory. One made looser (by hand, or by a backup tool) is tightened again; a
+        // new one is simply made private.
         if loose_permissions(&root) {
-            tracing::warn!(path = %root.display(), "the data directory could be read by other users; it is now private to you");
+            if existed {
+                tracing::warn!(path = %root.display(), "the data directory could be read by other users; it is now private to you");
+            }
             restrict_dir(&root)?;
         }
         let lock_path = root.join(".lock");
