@@ -934,10 +934,21 @@ fn a_relative_data_directory_works_and_a_new_one_is_private_without_a_warning() 
     let here = tempfile::tempdir().unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_commonroom"))
         .current_dir(here.path())
-        .args(["--data-dir", "notes", "create", "Relative CoP", "--me", "Jo"])
+        .args([
+            "--data-dir",
+            "notes",
+            "create",
+            "Relative CoP",
+            "--me",
+            "Jo",
+        ])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(
         !String::from_utf8_lossy(&out.stderr).contains("could be read by other users"),
         "{}",
