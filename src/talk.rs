@@ -42,6 +42,19 @@ fn resolve_thread(index: &ConversationIndex, query: &str) -> Result<ThreadEntry>
     }
 }
 
+/// Carries out the command `make` builds for the message named by `query` (id or prefix).
+fn on_message(
+    backend: &mut dyn Backend,
+    community: &str,
+    query: &str,
+    make: impl FnOnce(ThreadId, MessageId) -> Converse,
+) -> Result<()> {
+    let session = Target::open(backend, community)?;
+    let (thread, message) = resolve_message(&session, query)?;
+    session.converse(make(thread, message.id))?;
+    Ok(())
+}
+
 /// A message of `thread` named by its id or a unique prefix of it.
 fn message_in(session: &Target<'_>, thread: &ThreadId, query: &str) -> Result<MessageId> {
     let read = session.thread(thread, false)?;
@@ -362,13 +375,13 @@ pub fn thread(backend: &mut dyn Backend, action: ThreadAction, out: &mut dyn Wri
             emoji,
             off,
         } => {
-            let session = Target::open(backend, &community)?;
-            let (thread, message) = resolve_message(&session, &message)?;
-            session.converse(Converse::React {
-                thread,
-                message: message.id,
-                emoji,
-                on: !off,
+            on_message(backend, &community, &message, |thread, message| {
+                Converse::React {
+                    thread,
+                    message,
+                    emoji,
+                    on: !off,
+                }
             })?;
         }
         ThreadAction::Answer {
@@ -390,20 +403,17 @@ pub fn thread(backend: &mut dyn Backend, action: ThreadAction, out: &mut dyn Wri
             message,
             text,
         } => {
-            let session = Target::open(backend, &community)?;
-            let (thread, message) = resolve_message(&session, &message)?;
-            session.converse(Converse::Edit {
-                thread,
-                message: message.id,
-                text,
+            on_message(backend, &community, &message, |thread, message| {
+                Converse::Edit {
+                    thread,
+                    message,
+                    text,
+                }
             })?;
         }
         ThreadAction::Delete { community, message } => {
-            let session = Target::open(backend, &community)?;
-            let (thread, message) = resolve_message(&session, &message)?;
-            session.converse(Converse::Delete {
-                thread,
-                message: message.id,
+            on_message(backend, &community, &message, |thread, message| {
+                Converse::Delete { thread, message }
             })?;
         }
         ThreadAction::Pin {

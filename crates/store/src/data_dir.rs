@@ -136,16 +136,7 @@ impl DataDir {
 
     /// Ids of the communities stored here, sorted.
     pub fn community_ids(&self) -> Result<Vec<String>, StoreError> {
-        let dir = self.communities_dir();
-        let mut ids: Vec<String> = fs::read_dir(&dir)
-            .map_err(StoreError::io("listing", &dir))?
-            .flatten()
-            .filter(|e| e.path().is_dir())
-            .filter_map(|e| e.file_name().into_string().ok())
-            .filter(|name| !name.starts_with('.'))
-            .collect();
-        ids.sort();
-        Ok(ids)
+        subdirectories(&self.communities_dir())
     }
 
     /// Whether a community is stored here.
@@ -229,15 +220,7 @@ impl DataDir {
         if !dir.is_dir() {
             return Ok(Vec::new());
         }
-        let mut keys: Vec<String> = fs::read_dir(&dir)
-            .map_err(StoreError::io("listing", &dir))?
-            .flatten()
-            .filter(|e| e.path().is_dir())
-            .filter_map(|e| e.file_name().into_string().ok())
-            .filter(|name| !name.starts_with('.'))
-            .collect();
-        keys.sort();
-        Ok(keys)
+        subdirectories(&dir)
     }
 
     /// Loads a side document of a community, or `None` if none is stored under `key`.
@@ -268,6 +251,19 @@ impl DataDir {
         create_dir_durably(&self.community_dir(id)?.join(SIDE_DIR))?;
         community::create(dir, doc)
     }
+}
+
+/// The names of `dir`'s subdirectories, sorted, leaving out hidden ones (staging).
+fn subdirectories(dir: &Path) -> Result<Vec<String>, StoreError> {
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .map_err(StoreError::io("listing", dir))?
+        .flatten()
+        .filter(|e| e.path().is_dir())
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|name| !name.starts_with('.'))
+        .collect();
+    names.sort();
+    Ok(names)
 }
 
 fn restrict_dir(path: &Path) -> Result<(), StoreError> {

@@ -38,6 +38,16 @@ pub(crate) struct ReadMarks {
     threads: BTreeMap<String, ReadMark>,
 }
 
+impl ReadMarks {
+    /// Nothing read yet, keeping track from `now` (ms since the epoch).
+    fn since(now: i64) -> Self {
+        Self {
+            since: now,
+            threads: BTreeMap::new(),
+        }
+    }
+}
+
 /// A thread as it is shown: its entry, its messages, and where the unread part starts.
 #[derive(Clone, Debug)]
 pub struct ThreadRead {
@@ -190,16 +200,14 @@ impl<S: Storage> Engine<S> {
         ConversationIndex::read(&slot.doc).map_err(|e| EngineError::Document(Box::new(e)))
     }
 
-    fn read_marks(open_store: &impl CommunityStorage, now: i64) -> ReadMarks {
-        open_store
+    /// What this device has read, as kept in its local setting (`None` if it has not
+    /// begun keeping track, or the setting cannot be read).
+    fn read_marks(store: &impl CommunityStorage) -> Option<ReadMarks> {
+        store
             .read_local(READ_SETTING)
             .ok()
             .flatten()
             .and_then(|text| serde_json::from_str(&text).ok())
-            .unwrap_or_else(|| ReadMarks {
-                since: now,
-                threads: BTreeMap::new(),
-            })
     }
 
     /// One thread, with where its unread part starts; `mark_read` records it as shown.
@@ -215,11 +223,17 @@ impl<S: Storage> Engine<S> {
         let wall = self.now.wall.millis();
         let open = open_in(&mut self.communities, community)?;
         let me = open.me.clone();
-        let mut marks = Self::read_marks(&open.store, wall);
+        let mut marks = Self::read_marks(&open.store).unwrap_or_else(|| ReadMarks::since(wall));
         let key = DocKey::Thread(thread.clone());
-        let stored =
-            open.sides.is_open(&key) || self.storage.side_keys(community)?.contains(&key.encode());
-        if entry.is_none() && !stored {
+        // Not listed: it may still have arrived ahead of its listing (the heads of what is
+        // stored are listed once, not per read).
+        if entry.is_none()
+            && !open.sides.is_open(&key)
+            && !open
+                .sides
+                .all_heads(&self.storage, community)?
+                .contains_key(&key)
+        {
             return Err(commonroom_model::CommandError::NotFound {
                 what: "thread",
                 id: thread.to_string(),
@@ -265,8 +279,10 @@ impl<S: Storage> Engine<S> {
         let wall = self.now.wall.millis();
         let open = open_in(&mut self.communities, community)?;
         let me = open.me.clone();
-        let mut marks = Self::read_marks(&open.store, wall);
-        if open.store.read_local(READ_SETTING)?.is_none() {
+        let kept = Self::read_marks(&open.store);
+        let fresh = kept.is_none();
+        let mut marks = kept.unwrap_or_else(|| ReadMarks::since(wall));
+        if fresh {
             // From now on, what arrives is new; what was here before counts as read.
             open.store.write_local(
                 READ_SETTING,
