@@ -273,6 +273,14 @@ impl<S: Storage> Engine<S> {
             Input::DocMessage { conn, doc, message } => {
                 self.guarded(conn, |engine| engine.side_message(conn, &doc, &message))
             }
+            Input::DocSnapshot {
+                conn,
+                doc,
+                bytes,
+                loaded,
+            } => self.guarded(conn, |engine| {
+                engine.side_snapshot(conn, &doc, &bytes, loaded.map(|doc| *doc))
+            }),
             Input::DocHeads { conn, docs } => {
                 self.guarded(conn, |engine| engine.side_heads_heard(conn, docs))
             }
@@ -926,6 +934,7 @@ impl<S: Storage> Engine<S> {
             relay,
             shares_addresses,
             shares_docs,
+            doc_snapshots,
         } = link;
         if initiator {
             self.dial_ended(&community, peer);
@@ -979,7 +988,7 @@ impl<S: Storage> Engine<S> {
                 reported_in_sync: false,
                 shares_addresses,
                 book_sent: false,
-                docs: side_sync::SideSessions::new(shares_docs),
+                docs: side_sync::SideSessions::new(shares_docs, doc_snapshots),
             },
         );
         if changed

@@ -107,6 +107,19 @@ pub enum Input {
         /// The message.
         message: CheckedMessage,
     },
+    /// A whole side document from a peer, in answer to this device's first sync message
+    /// about a document it lacked, already checked against the limits.
+    DocSnapshot {
+        /// The connection.
+        conn: ConnId,
+        /// The document's key as the peer wrote it (the engine reads it).
+        doc: String,
+        /// The saved document.
+        bytes: Vec<u8>,
+        /// The same bytes already loaded as a document, off the engine's thread (the
+        /// transport may do this; the engine loads them itself otherwise).
+        loaded: Option<Box<automerge::AutoCommit>>,
+    },
     /// Which side documents a peer has, and their heads.
     DocHeads {
         /// The connection.
@@ -146,6 +159,9 @@ pub struct Link {
     /// The peer said (in its hello) that it syncs side documents (conversations); only the
     /// side that accepted can know this at the start, and it sends its heads first.
     pub shares_docs: bool,
+    /// The peer said (in its hello) that it takes whole side documents it lacks
+    /// (`DocSnapshot`); only the side that accepted can know this, so only it sends them.
+    pub doc_snapshots: bool,
 }
 
 /// Why a join this device asked for did not get an answer.

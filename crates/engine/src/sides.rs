@@ -6,9 +6,10 @@ use std::collections::BTreeMap;
 
 use automerge::ChangeHash;
 use commonroom_model::CommunityId;
-use commonroom_model::conversations::{DocKey, SideDoc};
+use commonroom_model::conversations::{ConversationIndex, DocKey, SideDoc};
 use commonroom_store::StoreError;
 
+use crate::error::EngineError;
 use crate::storage::{CommunityStorage, Storage};
 
 /// One open side document and its storage (none until its first durable write: a document
@@ -24,6 +25,8 @@ pub(crate) struct Sides<C> {
     /// Heads of every side document this device has, once first listed (kept current from
     /// then on), so a connection can say what it has without opening every thread.
     heads: Option<BTreeMap<DocKey, Vec<ChangeHash>>>,
+    /// The conversation index as last read, and the heads it was read at.
+    index: Option<(Vec<ChangeHash>, ConversationIndex)>,
 }
 
 impl<C: CommunityStorage> Default for Sides<C> {
@@ -31,6 +34,7 @@ impl<C: CommunityStorage> Default for Sides<C> {
         Self {
             open: BTreeMap::new(),
             heads: None,
+            index: None,
         }
     }
 }
@@ -65,6 +69,52 @@ impl<C: CommunityStorage> Sides<C> {
         self.open
             .get_mut(key)
             .ok_or_else(|| StoreError::InvalidId(key.encode()))
+    }
+
+    /// The whole document `key`, saved, for a peer that has none of it: the stored
+    /// snapshot when nothing was written since, otherwise saved afresh.
+    pub(crate) fn whole<S: Storage<Community = C>>(
+        &mut self,
+        storage: &S,
+        community: &CommunityId,
+        key: &DocKey,
+        actor: [u8; 16],
+    ) -> Result<Vec<u8>, StoreError> {
+        let slot = self.get(storage, community, key, actor)?;
+        if let Some(store) = &slot.store
+            && store.pieces() == 0
+            && let Some(bytes) = store.snapshot_bytes()?
+        {
+            return Ok(bytes);
+        }
+        Ok(slot.doc.automerge_mut().save())
+    }
+
+    /// The conversation index, read whole once and from then on brought up to date from
+    /// the changes since (a whole read of thousands of threads takes a long while).
+    pub(crate) fn index<S: Storage<Community = C>>(
+        &mut self,
+        storage: &S,
+        community: &CommunityId,
+        actor: [u8; 16],
+    ) -> Result<&ConversationIndex, EngineError> {
+        let cached = self.index.take();
+        let slot = self.get(storage, community, &DocKey::Conversations, actor)?;
+        let doc = &mut slot.doc;
+        let kept = match cached {
+            // Only from heads the document still has (a write that failed is rewound).
+            Some((since, mut index))
+                if since
+                    .iter()
+                    .all(|h| doc.automerge_mut().get_change_by_hash(h).is_some()) =>
+            {
+                index.refresh(doc, &since).map(|()| index)
+            }
+            _ => ConversationIndex::read(doc),
+        };
+        let index = kept.map_err(|e| EngineError::Document(Box::new(e)))?;
+        let heads = doc.heads();
+        Ok(&self.index.insert((heads, index)).1)
     }
 
     /// Two open documents at once (the index and a thread), mutably.

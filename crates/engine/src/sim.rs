@@ -446,6 +446,31 @@ impl Sim {
                         let bytes = bytes.as_ref().clone();
                         (bytes.len(), Input::Snapshot { conn, bytes })
                     }
+                    Outgoing::Frame(Frame::DocSync { doc, message }) => {
+                        let len = message.len();
+                        match CheckedMessage::check(message) {
+                            Ok(message) => (len, Input::DocMessage { conn, doc, message }),
+                            Err(_) => return self.breach(peer, conn),
+                        }
+                    }
+                    Outgoing::Frame(Frame::DocSnapshot { doc, bytes }) => {
+                        if checked::document(&bytes).is_err() {
+                            return self.breach(peer, conn);
+                        }
+                        (
+                            bytes.len(),
+                            Input::DocSnapshot {
+                                conn,
+                                doc,
+                                bytes,
+                                loaded: None,
+                            },
+                        )
+                    }
+                    Outgoing::Frame(Frame::DocHeads(docs)) => {
+                        self.deliver(peer, Input::DocHeads { conn, docs });
+                        return true;
+                    }
                     Outgoing::Frame(Frame::Addresses(devices)) => {
                         self.traffic.address_frames += 1;
                         self.deliver(peer, Input::PeerAddresses { conn, devices });
@@ -658,6 +683,7 @@ impl Sim {
                 relay: None,
                 shares_addresses: !initiator,
                 shares_docs: !initiator,
+                doc_snapshots: !initiator,
             };
             let accepted = Input::Connected {
                 conn: theirs,

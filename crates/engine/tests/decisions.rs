@@ -305,6 +305,7 @@ fn a_new_member_gets_the_whole_community_in_one_snapshot() {
         relay: None,
         shares_addresses: false,
         shares_docs: false,
+        doc_snapshots: false,
     };
     engine.handle(Input::Connected { conn: 1, link }, at(200));
     let opening = SyncSession::new()
@@ -340,6 +341,7 @@ fn a_change_is_offered_to_every_connected_peer_of_its_community() {
             relay: None,
             shares_addresses: false,
             shares_docs: false,
+            doc_snapshots: false,
         };
         let out = engine.handle(Input::Connected { conn, link }, at(10));
         assert!(
@@ -377,6 +379,7 @@ fn a_third_connection_from_one_device_lets_the_oldest_go() {
         relay: None,
         shares_addresses: false,
         shares_docs: false,
+        doc_snapshots: false,
     };
     engine.handle(
         Input::Connected {
@@ -755,6 +758,7 @@ fn the_address_book_names_only_member_devices_and_goes_only_to_members_who_take_
             relay: None,
             shares_addresses: false,
             shares_docs: false,
+            doc_snapshots: false,
         };
         engine.handle(Input::Connected { conn, link }, at(10));
     }
@@ -781,6 +785,7 @@ fn the_address_book_names_only_member_devices_and_goes_only_to_members_who_take_
         relay: None,
         shares_addresses: true,
         shares_docs: true,
+        doc_snapshots: true,
     };
     let out = engine.handle(Input::Connected { conn: 2, link }, at(30));
     assert!(

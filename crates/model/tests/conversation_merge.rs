@@ -8,6 +8,7 @@ mod common;
 
 use std::collections::BTreeMap;
 
+use commonroom_model::automerge::ChangeHash;
 use commonroom_model::conversations::{
     self, ConversationIndex, Converse, DocKey, Docs, NewReply, NewThread, SideDoc, ThreadView,
 };
@@ -20,6 +21,8 @@ use common::{ctx, fixture};
 struct Replica {
     me: MemberId,
     docs: BTreeMap<DocKey, SideDoc>,
+    /// The index as read at some heads, brought up to date by `refresh` after each step.
+    kept: Option<(Vec<ChangeHash>, ConversationIndex)>,
 }
 
 impl Replica {
@@ -29,7 +32,24 @@ impl Replica {
             DocKey::Conversations,
             SideDoc::new(DocKey::Conversations, Some([actor; 16])),
         );
-        Self { me, docs }
+        Self {
+            me,
+            docs,
+            kept: None,
+        }
+    }
+
+    /// The index read afresh, and the one kept from an earlier read brought up to date.
+    fn refreshed(&mut self) -> (ConversationIndex, ConversationIndex) {
+        let doc = self.docs.get_mut(&DocKey::Conversations).unwrap();
+        let fresh = ConversationIndex::read(doc).unwrap();
+        let (since, mut kept) = match self.kept.take() {
+            Some(kept) => kept,
+            None => (doc.heads(), fresh.clone()),
+        };
+        kept.refresh(doc, &since).unwrap();
+        self.kept = Some((doc.heads(), kept.clone()));
+        (fresh, kept)
     }
 
     fn doc(&mut self, key: &DocKey, actor: u8) -> &mut SideDoc {
@@ -238,6 +258,11 @@ proptest! {
                         send(&mut replicas, from, to, &key, to as u8 + 1);
                     }
                 }
+            }
+            // An index read earlier and brought up to date reads as a fresh read does.
+            for replica in &mut replicas {
+                let (fresh, kept) = replica.refreshed();
+                prop_assert_eq!(fresh, kept);
             }
         }
         // Everything exchanged, every way.

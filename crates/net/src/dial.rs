@@ -46,6 +46,7 @@ pub async fn dial_sync(
         relay: bound.home_relay(),
         shares_addresses: true,
         shares_docs: true,
+        doc_snapshots: true,
     };
     write_frame(&mut send, &Frame::Hello(hello)).await?;
     match read_frame_within(&mut recv, DIAL_TIMEOUT).await {

@@ -38,6 +38,8 @@ pub enum Inbound {
         shares_addresses: bool,
         /// The peer syncs side documents (its hello said so).
         shares_docs: bool,
+        /// The peer takes whole side documents it lacks (its hello said so).
+        doc_snapshots: bool,
         /// The connection.
         conn: Connection,
         /// Our half of the stream.
@@ -152,6 +154,7 @@ impl SyncHandler {
             peer_relay: hello.relay,
             shares_addresses: hello.shares_addresses,
             shares_docs: hello.shares_docs,
+            doc_snapshots: hello.doc_snapshots,
             conn: conn.clone(),
             send,
             recv,

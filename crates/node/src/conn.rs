@@ -6,6 +6,7 @@
 //! message or snapshot is checked against the protocol's hard limits
 //! ([`commonroom_proto::checked`]) on a blocking thread, off the driver's.
 
+use commonroom_model::automerge::AutoCommit;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -148,6 +149,25 @@ async fn read_loop(
                         id,
                         doc,
                         message,
+                        _permit: permit,
+                    },
+                    Err(reason) => return End::Protocol(reason),
+                }
+            }
+            Frame::DocSnapshot { doc, bytes } => {
+                // Checked, then loaded here too: a whole conversation index takes a while
+                // to load, and the node goes on with other work meanwhile.
+                let check = |bytes: Vec<u8>| {
+                    checked::document(&bytes)?;
+                    let loaded = AutoCommit::load(&bytes).ok().map(Box::new);
+                    Ok((bytes, loaded))
+                };
+                match checked_off_thread(share, bytes, check).await {
+                    Ok((bytes, loaded)) => Msg::DocSnapshot {
+                        id,
+                        doc,
+                        bytes,
+                        loaded,
                         _permit: permit,
                     },
                     Err(reason) => return End::Protocol(reason),

@@ -2,6 +2,7 @@
 //! connection tasks and the timers, feeds the engine what happens, and carries out what the
 //! engine decides. It decides nothing itself.
 
+use commonroom_model::automerge::AutoCommit;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -68,6 +69,14 @@ pub(crate) enum Msg {
         id: ConnId,
         doc: String,
         message: CheckedMessage,
+        _permit: OwnedSemaphorePermit,
+    },
+    /// A whole side document, checked like [`Msg::Snapshot`].
+    DocSnapshot {
+        id: ConnId,
+        doc: String,
+        bytes: Vec<u8>,
+        loaded: Option<Box<AutoCommit>>,
         _permit: OwnedSemaphorePermit,
     },
     /// The side documents a peer has.
@@ -370,6 +379,21 @@ impl Driver {
                     message,
                 },
             ),
+            Msg::DocSnapshot {
+                id,
+                doc,
+                bytes,
+                loaded,
+                ..
+            } => self.charged(
+                id,
+                Input::DocSnapshot {
+                    conn: id,
+                    doc,
+                    bytes,
+                    loaded,
+                },
+            ),
             Msg::DocHeads { id, docs } => self.charged(id, Input::DocHeads { conn: id, docs }),
             Msg::Closed { id } => {
                 if self.conns.remove(&id).is_some() {
@@ -390,6 +414,7 @@ impl Driver {
                         relay: None,
                         shares_addresses: false,
                         shares_docs: false,
+                        doc_snapshots: false,
                     };
                     self.establish(link, conn, send, recv);
                 }
@@ -498,6 +523,7 @@ impl Driver {
                 peer_relay,
                 shares_addresses,
                 shares_docs,
+                doc_snapshots,
                 conn,
                 send,
                 recv,
@@ -511,6 +537,7 @@ impl Driver {
                     relay: peer_relay,
                     shares_addresses,
                     shares_docs,
+                    doc_snapshots,
                 };
                 self.establish(link, conn, send, recv);
             }

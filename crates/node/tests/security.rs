@@ -77,6 +77,7 @@ async fn a_stranger_gets_no_document_data() {
         relay: None,
         shares_addresses: true,
         shares_docs: true,
+        doc_snapshots: true,
     });
     send.write_all(&hello.encode()).await.unwrap();
     let bytes = tokio::time::timeout(Duration::from_secs(5), recv.read_to_end(1 << 20))
@@ -646,6 +647,7 @@ async fn members_learn_each_others_addresses_and_a_stranger_learns_none() {
         relay: None,
         shares_addresses: true,
         shares_docs: true,
+        doc_snapshots: true,
     });
     let key = commonroom_proto::InviteKey::from_secret(&[5; 32]);
     let forged = commonroom_proto::Frame::Join(commonroom_proto::frame::JoinRequest {

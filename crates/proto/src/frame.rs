@@ -30,6 +30,7 @@ const KIND_SNAPSHOT: u8 = 7;
 const KIND_ADDRESSES: u8 = 8;
 const KIND_DOC_SYNC: u8 = 9;
 const KIND_DOC_HEADS: u8 = 10;
+const KIND_DOC_SNAPSHOT: u8 = 11;
 
 /// Longest side-document key on the wire (`thread-<ULID>` is 33 bytes).
 pub const MAX_DOC_KEY_LEN: usize = 40;
@@ -95,6 +96,10 @@ pub struct Hello {
     /// leave it out and are sent neither.)
     #[serde(default)]
     pub shares_docs: bool,
+    /// The sender takes [`Frame::DocSnapshot`]: a side document it has none of may come
+    /// whole instead of change by change. (Older nodes leave it out and sync every change.)
+    #[serde(default)]
+    pub doc_snapshots: bool,
 }
 
 /// How to reach one member device, as one member tells another. Sent only on a sync
@@ -185,6 +190,15 @@ pub enum Frame {
     /// The heads of side documents the sender has (at most [`MAX_DOC_HEADS_PER_FRAME`]),
     /// most recently active first, so the other side syncs those that differ.
     DocHeads(Vec<DocHeads>),
+    /// A whole saved side document, sent in answer to the first sync message about a
+    /// document the peer said it lacks, so it loads in one piece (the conversation index
+    /// holds a change per thread and per burst of replies); sync continues after.
+    DocSnapshot {
+        /// The document's key.
+        doc: String,
+        /// The saved document.
+        bytes: Vec<u8>,
+    },
 }
 
 /// A parsed, size-checked frame header.
@@ -202,7 +216,7 @@ impl Header {
         let len = u32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
         let kind = bytes[4];
         let limit = match kind {
-            KIND_SYNC | KIND_SNAPSHOT | KIND_DOC_SYNC => MAX_SYNC_LEN,
+            KIND_SYNC | KIND_SNAPSHOT | KIND_DOC_SYNC | KIND_DOC_SNAPSHOT => MAX_SYNC_LEN,
             KIND_HELLO | KIND_ACCEPT | KIND_REFUSE | KIND_JOIN | KIND_JOINED | KIND_ADDRESSES
             | KIND_DOC_HEADS => MAX_CONTROL_LEN,
             other => return Err(FrameError::UnknownKind(other)),
@@ -345,6 +359,14 @@ fn push_key(out: &mut Vec<u8>, key: &str) {
     out.extend_from_slice(key);
 }
 
+/// A side document's key followed by its payload, as side-document frames carry them.
+fn keyed(key: &str, payload: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(1 + key.len() + payload.len());
+    push_key(&mut out, key);
+    out.extend_from_slice(payload);
+    out
+}
+
 impl Frame {
     /// Encodes the frame with its header.
     pub fn encode(&self) -> Vec<u8> {
@@ -357,12 +379,8 @@ impl Frame {
             Frame::Joined(j) => (KIND_JOINED, serde_json::to_vec(j).unwrap_or_default()),
             Frame::Snapshot(bytes) => (KIND_SNAPSHOT, bytes.clone()),
             Frame::Addresses(a) => (KIND_ADDRESSES, serde_json::to_vec(a).unwrap_or_default()),
-            Frame::DocSync { doc, message } => {
-                let mut out = Vec::with_capacity(1 + doc.len() + message.len());
-                push_key(&mut out, doc);
-                out.extend_from_slice(message);
-                (KIND_DOC_SYNC, out)
-            }
+            Frame::DocSync { doc, message } => (KIND_DOC_SYNC, keyed(doc, message)),
+            Frame::DocSnapshot { doc, bytes } => (KIND_DOC_SNAPSHOT, keyed(doc, bytes)),
             Frame::DocHeads(docs) => {
                 let mut out = Vec::new();
                 for entry in docs.iter().take(MAX_DOC_HEADS_PER_FRAME) {
@@ -419,6 +437,13 @@ impl Frame {
                 })
             }
             KIND_DOC_HEADS => doc_heads(payload).map(Frame::DocHeads),
+            KIND_DOC_SNAPSHOT => {
+                let (doc, bytes) = doc_key("doc snapshot", payload)?;
+                Ok(Frame::DocSnapshot {
+                    doc,
+                    bytes: bytes.to_vec(),
+                })
+            }
             other => Err(FrameError::UnknownKind(other)),
         }
     }
@@ -486,6 +511,11 @@ mod side_doc_tests {
             message: vec![0x42, 1, 2],
         };
         assert_eq!(round_trip(&sync).unwrap(), sync);
+        let snapshot = Frame::DocSnapshot {
+            doc: "conversations".into(),
+            bytes: vec![0x85, 0x6f, 0x4a, 0x83],
+        };
+        assert_eq!(round_trip(&snapshot).unwrap(), snapshot);
         let heads = Frame::DocHeads(vec![
             DocHeads {
                 doc: "conversations".into(),

@@ -265,6 +265,7 @@ fn frame_seeds() -> Vec<Vec<u8>> {
         relay: Some("https://relay.example.org./".into()),
         shares_addresses: true,
         shares_docs: true,
+        doc_snapshots: true,
     });
     let addresses = Frame::Addresses(vec![DeviceAddress {
         device: "ab".repeat(32),

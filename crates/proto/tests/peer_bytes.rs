@@ -38,6 +38,7 @@ fn frames_round_trip_through_a_chunked_stream() {
             relay: Some("https://relay.example.org./".into()),
             shares_addresses: true,
             shares_docs: true,
+            doc_snapshots: true,
         }),
         Frame::Accept,
         Frame::Addresses(vec![DeviceAddress {

@@ -34,20 +34,26 @@ fn write_then_rename(
     bytes: &[u8],
     mode: u32,
 ) -> Result<(), StoreError> {
-    {
-        let mut options = OpenOptions::new();
-        options.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, mode);
-        #[cfg(not(unix))]
-        let _ = mode;
-        let mut file = options.open(tmp).map_err(StoreError::io("creating", tmp))?;
-        file.write_all(bytes)
-            .map_err(StoreError::io("writing", tmp))?;
-        file.sync_all().map_err(StoreError::io("syncing", tmp))?;
-    }
+    write_synced(tmp, bytes, mode)?;
     fs::rename(tmp, target).map_err(StoreError::io("renaming into place", target))?;
     sync_dir(dir)
+}
+
+/// Writes `bytes` to a file at `path` (made or emptied first) and flushes it to disk; its
+/// name is durable only once its directory is synced.
+pub(crate) fn write_synced(path: &Path, bytes: &[u8], mode: u32) -> Result<(), StoreError> {
+    let mut options = OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, mode);
+    #[cfg(not(unix))]
+    let _ = mode;
+    let mut file = options
+        .open(path)
+        .map_err(StoreError::io("creating", path))?;
+    file.write_all(bytes)
+        .map_err(StoreError::io("writing", path))?;
+    file.sync_all().map_err(StoreError::io("syncing", path))
 }
 
 /// Makes a directory's entries (creations, renames, deletions) durable.

@@ -14,10 +14,12 @@ use std::path::{Path, PathBuf};
 
 use automerge::{AutoCommit, ChangeHash};
 
-use crate::atomic::{create_dir_durably, remove_leftover_tmp, sync_dir, write_durably};
+use crate::atomic::{
+    create_dir_durably, remove_leftover_tmp, sync_dir, write_durably, write_synced,
+};
 use crate::error::StoreError;
 use crate::frame;
-use crate::log::{self, ChangeLog, LOG_MAGIC, LOG_PREFIX, LOG_SUFFIX};
+use crate::log::{self, ChangeLog, LOG_MAGIC, LOG_PREFIX, LOG_SUFFIX, log_name};
 
 /// Compact once this many writes have gathered since the last snapshot.
 pub const DEFAULT_COMPACT_AFTER: usize = 64;
@@ -103,6 +105,51 @@ pub(crate) fn create(dir: PathBuf, doc: &mut AutoCommit) -> Result<CommunityStor
         log,
         folded: Vec::new(),
         snapshots: vec![(1, snapshot)],
+        saved_heads: doc.get_heads(),
+        compact_after: DEFAULT_COMPACT_AFTER,
+        compact_on_persist: true,
+    })
+}
+
+/// Creates a store at `dir` (which must not exist) by building it in a hidden folder beside
+/// it and moving that into place: it appears whole or not at all, with four flushes to disk
+/// instead of the six of [`create`] (a new member receives thousands of side documents).
+pub(crate) fn create_staged(
+    dir: PathBuf,
+    doc: &mut AutoCommit,
+) -> Result<CommunityStore, StoreError> {
+    let (Some(parent), Some(name)) = (dir.parent(), dir.file_name()) else {
+        return create(dir, doc);
+    };
+    let staging = parent.join(format!(".new-{}", name.to_string_lossy()));
+    if staging.exists() {
+        fs::remove_dir_all(&staging).map_err(StoreError::io("removing", &staging))?;
+    }
+    fs::create_dir(&staging).map_err(StoreError::io("creating directory", &staging))?;
+    let built = (|| {
+        let snapshot = file_name(SNAPSHOT_PREFIX, 1);
+        write_synced(&staging.join(&snapshot), &frame::encode(&doc.save()), 0o600)?;
+        write_synced(&staging.join(log_name(2)), LOG_MAGIC, 0o600)?;
+        sync_dir(&staging)?;
+        fs::rename(&staging, &dir).map_err(StoreError::io("moving into place", &dir))?;
+        sync_dir(parent)?;
+        Ok::<_, StoreError>(snapshot)
+    })();
+    let snapshot = match built {
+        Ok(snapshot) => snapshot,
+        Err(error) => {
+            // A full disk must not keep half a document taking the space it lacks.
+            let _ = fs::remove_dir_all(&staging);
+            return Err(error);
+        }
+    };
+    let log = ChangeLog::open(dir.join(log_name(2)), LOG_MAGIC.len() as u64, 0)?;
+    Ok(CommunityStore {
+        snapshots: vec![(1, dir.join(snapshot))],
+        dir,
+        next_seq: 3,
+        log,
+        folded: Vec::new(),
         saved_heads: doc.get_heads(),
         compact_after: DEFAULT_COMPACT_AFTER,
         compact_on_persist: true,

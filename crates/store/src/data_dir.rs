@@ -249,7 +249,7 @@ impl DataDir {
             }
         }
         create_dir_durably(&self.community_dir(id)?.join(SIDE_DIR))?;
-        community::create(dir, doc)
+        community::create_staged(dir, doc)
     }
 }
 

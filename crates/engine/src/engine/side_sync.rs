@@ -5,15 +5,22 @@
 //! differ, a few at a time in that order, so a new member has the newest threads first.
 //! Changes made or received later are offered at once, as for the community document.
 //!
+//! A document the peer did not name (it has none of it) goes whole: the first sync message
+//! the peer sends about it is answered with a `DocSnapshot` (the saved document, loaded in
+//! one step instead of applying each change), and sync goes on from there. Only the side
+//! that accepted knows the dialer takes snapshots (its hello says so), so only it sends
+//! them; a dialer lacking documents is the usual case (a new member dials to join).
+//!
 //! Everything here happens on a connection the gate accepted: a stranger or a removed
 //! member never gets a byte of any side document.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::panic::AssertUnwindSafe;
 
+use automerge::AutoCommit;
 use automerge::ChangeHash;
 use commonroom_model::CommunityId;
-use commonroom_model::conversations::{ConversationIndex, DocKey};
+use commonroom_model::conversations::{DocKey, SideDoc};
 use commonroom_proto::checked::CheckedMessage;
 use commonroom_proto::frame::{DocHeads, MAX_DOC_HEADS_PER_FRAME, MAX_HEADS_PER_DOC};
 use commonroom_proto::{Frame, SyncSession};
@@ -34,6 +41,12 @@ pub const MAX_SIDE_SESSIONS: usize = 20_000;
 pub(super) struct SideSessions {
     /// The peer syncs side documents (its hello said so, or it sent heads).
     pub(super) shares: bool,
+    /// The peer takes whole documents it lacks (its hello said so).
+    snapshots: bool,
+    /// The peer's heads arrived: a document it did not name is one it lacks.
+    heard: bool,
+    /// The documents the peer named in its heads.
+    named: BTreeSet<DocKey>,
     /// This device's heads went to the peer; changes are offered as they come from then on.
     heads_sent: bool,
     sessions: BTreeMap<DocKey, SyncSession>,
@@ -44,12 +57,23 @@ pub(super) struct SideSessions {
 }
 
 impl SideSessions {
-    /// A connection's side sync, the peer having said whether it syncs side documents.
-    pub(super) fn new(shares: bool) -> Self {
+    /// A connection's side sync, the peer having said whether it syncs side documents and
+    /// takes whole documents it lacks.
+    pub(super) fn new(shares: bool, snapshots: bool) -> Self {
         Self {
             shares,
+            snapshots,
             ..Self::default()
         }
+    }
+
+    /// Whether the peer is asking about `key` for the first time without having named it,
+    /// and takes a whole document in answer.
+    fn lacks(&self, key: &DocKey) -> bool {
+        self.snapshots
+            && self.heard
+            && !self.named.contains(key)
+            && !self.sessions.contains_key(key)
     }
 }
 
@@ -105,12 +129,8 @@ impl<S: Storage> Engine<S> {
         let mut order = Vec::new();
         if known.contains_key(&DocKey::Conversations) {
             order.push(DocKey::Conversations);
-            if let Ok(slot) =
-                open.sides
-                    .get(&self.storage, community, &DocKey::Conversations, actor)
-                && let Ok(index) = ConversationIndex::read(&slot.doc)
-            {
-                order.extend(index.threads.into_iter().map(|t| DocKey::Thread(t.id)));
+            if let Ok(index) = open.sides.index(&self.storage, community, actor) {
+                order.extend(index.threads.iter().map(|t| DocKey::Thread(t.id.clone())));
             }
         }
         let mut list = Vec::new();
@@ -153,11 +173,15 @@ impl<S: Storage> Engine<S> {
         let Some(live) = self.live.get_mut(&conn) else {
             return;
         };
+        live.docs.heard = true;
         for entry in docs {
             // A kind of document a newer build keeps: not ours to sync.
             let Ok(key) = DocKey::parse(&entry.doc) else {
                 continue;
             };
+            if live.docs.named.len() < MAX_SIDE_SESSIONS {
+                live.docs.named.insert(key.clone());
+            }
             let theirs = sorted(entry.heads.into_iter().map(ChangeHash).collect());
             let mine = sorted(ours.get(&key).cloned().unwrap_or_default());
             let differs = if theirs.len() == MAX_HEADS_PER_DOC {
@@ -283,6 +307,31 @@ impl<S: Storage> Engine<S> {
         if !open.ready {
             return;
         }
+        if live.docs.lacks(&key) {
+            let stored = match open.sides.all_heads(&self.storage, &community) {
+                Ok(known) => known.contains_key(&key),
+                Err(_) => false,
+            };
+            if stored {
+                match open.sides.whole(&self.storage, &community, &key, actor) {
+                    Ok(bytes) => {
+                        // The peer opens afresh once it has loaded it.
+                        live.docs.sessions.insert(key.clone(), SyncSession::new());
+                        self.out.push(Output::Send {
+                            conn,
+                            frame: Outgoing::Frame(Frame::DocSnapshot {
+                                doc: key.encode(),
+                                bytes,
+                            }),
+                        });
+                        return;
+                    }
+                    Err(error) => {
+                        tracing::warn!(doc = %key, %error, "a conversation could not be read whole; syncing it change by change");
+                    }
+                }
+            }
+        }
         let session = live
             .docs
             .sessions
@@ -335,5 +384,92 @@ impl<S: Storage> Engine<S> {
             live.docs.busy.remove(&key);
             self.start_queued_sides(conn);
         }
+    }
+
+    /// A whole side document the peer sent in answer to this device's first message about
+    /// it: loaded, saved, then synced on from what it holds now.
+    pub(super) fn side_snapshot(
+        &mut self,
+        conn: ConnId,
+        doc: &str,
+        bytes: &[u8],
+        loaded: Option<AutoCommit>,
+    ) {
+        let Some(live) = self.live.get_mut(&conn) else {
+            return;
+        };
+        let Ok(key) = DocKey::parse(doc) else {
+            tracing::info!(peer = %live.peer.short(), "a snapshot of an unknown document; closing the connection");
+            self.let_go(conn, Close::Breach);
+            return;
+        };
+        if !live.docs.sessions.contains_key(&key) {
+            // Only a document this device asked about is taken whole.
+            tracing::info!(peer = %live.peer.short(), doc = %key, "ignoring an unrequested conversation snapshot");
+            return;
+        }
+        let community = live.community.clone();
+        let peer = live.peer;
+        let actor = commonroom_proto::invite::actor_id(&self.secret, community.as_str());
+        let Some(open) = self.communities.get_mut(&community) else {
+            return;
+        };
+        let slot = match open.sides.get(&self.storage, &community, &key, actor) {
+            Ok(slot) => slot,
+            Err(error) => {
+                tracing::warn!(doc = %key, %error, "a conversation could not be read");
+                self.let_go(conn, Close::Finish);
+                return;
+            }
+        };
+        let before = slot.doc.heads();
+        let loaded = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            if slot.doc.is_genesis_only() {
+                // Nothing here yet: load it as a whole document, many times faster than
+                // applying its changes to the genesis one by one.
+                return match loaded.map_or_else(|| AutoCommit::load(bytes), Ok) {
+                    Ok(doc) => {
+                        slot.doc = SideDoc::from_automerge(key.clone(), doc, Some(actor));
+                        true
+                    }
+                    Err(_) => false,
+                };
+            }
+            let doc = slot.doc.automerge_mut();
+            let waiting_before = !doc.get_missing_deps(&[]).is_empty();
+            let loaded = doc.load_incremental(bytes);
+            let orphaned = !waiting_before && !doc.get_missing_deps(&[]).is_empty();
+            loaded.is_ok() && !orphaned
+        }));
+        if !matches!(loaded, Ok(true)) {
+            tracing::info!(peer = %peer.short(), doc = %key, "closing connection after a bad conversation snapshot");
+            slot.doc.rewind(&before);
+            self.let_go(conn, Close::Breach);
+            return;
+        }
+        if slot.doc.heads() != before {
+            if let Err(error) = open.sides.persist(&self.storage, &community, &key) {
+                tracing::error!(%error, "could not save a conversation from a peer");
+                open.sides.rewind(&key, &before);
+                self.event(Event::SaveFailed {
+                    community: community.clone(),
+                    error: error.to_string(),
+                });
+                self.let_go(conn, Close::Finish);
+                return;
+            }
+            self.event(Event::Talked {
+                community: community.clone(),
+                doc: key.clone(),
+                remote: true,
+            });
+        }
+        if let Some(live) = self.live.get_mut(&conn) {
+            live.docs.sessions.insert(key.clone(), SyncSession::new());
+            live.docs.busy.insert(key.clone());
+        }
+        // Opens afresh with this peer (it sends only what the snapshot lacked) and offers
+        // the news to the others.
+        self.push_side(&community, &key);
     }
 }

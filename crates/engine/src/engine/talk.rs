@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 
 use automerge::ChangeHash;
 use commonroom_model::conversations::{
-    self, ConversationIndex, Converse, Conversed, DocKey, Docs, ThreadEntry, ThreadView,
+    self, ACTIVITY_STEP_MS, ConversationIndex, Converse, Conversed, DocKey, Docs, ThreadEntry,
+    ThreadView,
 };
 use commonroom_model::{ChangeLabel, ChannelId, CommunityId, Ctx, MemberId, MessageId, ThreadId};
 use serde::{Deserialize, Serialize};
@@ -24,7 +25,9 @@ const READ_SETTING: &str = "read";
 /// was last shown.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub(crate) struct ReadMark {
-    /// The thread's last activity then (ms since the epoch): nothing newer, nothing unread.
+    /// When it was shown (this device's clock, ms since the epoch). A thread whose listed
+    /// last activity is more than [`ACTIVITY_STEP_MS`] older has nothing unread (the
+    /// listing lags the newest message by at most that).
     at: i64,
     /// The thread document's heads then (hex): messages in later changes are unread.
     heads: Vec<String>,
@@ -194,10 +197,7 @@ impl<S: Storage> Engine<S> {
         let actor = self.actor_for(community);
         self.ready(community)?;
         let open = open_in(&mut self.communities, community)?;
-        let slot = open
-            .sides
-            .get(&self.storage, community, &DocKey::Conversations, actor)?;
-        ConversationIndex::read(&slot.doc).map_err(|e| EngineError::Document(Box::new(e)))
+        Ok(open.sides.index(&self.storage, community, actor)?.clone())
     }
 
     /// What this device has read, as kept in its local setting (`None` if it has not
@@ -257,7 +257,7 @@ impl<S: Storage> Engine<S> {
             marks.threads.insert(
                 thread.to_string(),
                 ReadMark {
-                    at: entry.as_ref().map_or(wall, |e| e.last_activity.millis()),
+                    at: wall,
                     heads: hex_heads(&heads),
                 },
             );
@@ -293,7 +293,7 @@ impl<S: Storage> Engine<S> {
         for entry in &index.threads {
             let mark = marks.threads.get_mut(entry.id.as_str());
             let seen = mark.as_ref().map_or(marks.since, |m| m.at);
-            if entry.last_activity.millis() <= seen {
+            if entry.last_activity.millis() + ACTIVITY_STEP_MS <= seen {
                 continue;
             }
             let key = DocKey::Thread(entry.id.clone());

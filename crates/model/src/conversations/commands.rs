@@ -20,6 +20,11 @@ pub const MAX_MENTIONS: usize = 50;
 pub const MAX_TAGS: usize = 10;
 /// Longest tag, in characters.
 pub const MAX_TAG_CHARS: usize = 60;
+/// How far a thread's listed last activity lags its newest message at most: a reply moves it
+/// only when it comes this long after it, so a lively exchange writes the conversation
+/// index about once in ten minutes instead of with every reply (the index is what a new
+/// member loads first). The thread's own messages always carry their exact times.
+pub const ACTIVITY_STEP_MS: i64 = 10 * 60_000;
 /// Longest message, in characters (a longer paste is refused whole and stays in its box).
 pub const MAX_MESSAGE_CHARS: usize = MAX_TEXT_CHARS;
 
@@ -686,7 +691,7 @@ fn post(
     let thread = message.thread.clone();
     doc.put(MESSAGES, id.as_str(), &message)?;
     let mut wrote = vec![DocKey::Thread(thread.clone())];
-    if now > entry.last_activity {
+    if now.millis() >= entry.last_activity.millis() + ACTIVITY_STEP_MS {
         entry.last_activity = now;
         index.put(THREADS, thread.as_str(), &entry)?;
         index.commit(by, "thread.activity", thread.as_str(), now);

@@ -139,6 +139,12 @@ impl SideDoc {
         }
     }
 
+    /// Whether the document holds its genesis and nothing else (started here, nothing
+    /// written or received yet).
+    pub fn is_genesis_only(&mut self) -> bool {
+        self.doc.get_heads() == Self::genesis_automerge(&self.key).get_heads()
+    }
+
     /// Which document this is.
     pub fn key(&self) -> &DocKey {
         &self.key

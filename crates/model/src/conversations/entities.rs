@@ -74,7 +74,8 @@ pub struct ThreadEntry {
     pub created_by: Option<MemberId>,
     /// When.
     pub created_at: Timestamp,
-    /// The time of its newest message (newest wins when two replies cross).
+    /// The time of its newest message, within [`super::commands::ACTIVITY_STEP_MS`] (a
+    /// reply sooner after it does not move it; newest wins when two replies cross).
     pub last_activity: Timestamp,
     /// The message that answered the question, once marked.
     pub answer: Option<MessageId>,

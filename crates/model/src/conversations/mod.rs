@@ -15,7 +15,8 @@ pub mod key;
 pub mod read;
 
 pub use commands::{
-    Converse, Conversed, Docs, NewChannel, NewIntroduction, NewReply, NewThread, apply,
+    ACTIVITY_STEP_MS, Converse, Conversed, Docs, NewChannel, NewIntroduction, NewReply, NewThread,
+    apply,
 };
 pub use doc::{ANNOUNCEMENTS, GENERAL, SideDoc};
 pub use entities::{Channel, Message, REACTIONS, ThreadEntry, reaction};
