@@ -32,10 +32,12 @@ use crate::peers::{KnownPeer, KnownPeers};
 use crate::storage::{CommunityStorage, Storage};
 use crate::time::Now;
 
+mod notices;
 mod reach;
 mod side_sync;
 mod talk;
 
+pub use notices::{MAX_NOTICES, Notice, NoticeKind};
 pub use side_sync::{MAX_SIDE_SESSIONS, SIDE_DOCS_AT_ONCE};
 pub use talk::{ThreadRead, ThreadUnread, Unread};
 
@@ -554,6 +556,14 @@ impl<S: Storage> Engine<S> {
                 .thread_read(&community, &thread, mark_read)
                 .map(|read| Response::Thread(Box::new(read))),
             Request::Unread { community } => self.unread(&community).map(Response::Unread),
+            Request::Notices { community, doc } => {
+                self.notices(&community, &doc).map(Response::Notices)
+            }
+            Request::Mute {
+                community,
+                channel,
+                muted,
+            } => self.mute(&community, channel, muted).map(Response::Muted),
         };
         self.reply(id, result);
     }

@@ -281,6 +281,24 @@ pub enum Request {
         /// The community.
         community: CommunityId,
     },
+    /// What in a side document that just changed is news for this device's member
+    /// (mentions, replies to them, answers to their questions) and not yet told; marks it
+    /// told. Nothing from a channel muted on this device.
+    Notices {
+        /// The community.
+        community: CommunityId,
+        /// The document that changed.
+        doc: commonroom_model::conversations::DocKey,
+    },
+    /// Mutes or unmutes a channel's notifications on this device.
+    Mute {
+        /// The community.
+        community: CommunityId,
+        /// The channel.
+        channel: commonroom_model::ChannelId,
+        /// Muted (true) or not.
+        muted: bool,
+    },
 }
 
 /// The answer to a [`Request`], in the variant of its kind.
@@ -314,6 +332,10 @@ pub enum Response {
     Thread(Box<crate::engine::ThreadRead>),
     /// Unread counts.
     Unread(crate::engine::Unread),
+    /// Things to tell this device's member about.
+    Notices(Vec<crate::engine::Notice>),
+    /// The channels muted on this device.
+    Muted(std::collections::BTreeSet<commonroom_model::ChannelId>),
 }
 
 /// What a `sync` achieved.

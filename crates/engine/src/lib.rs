@@ -37,7 +37,8 @@ mod time;
 pub use device::{BadDeviceId, DeviceId};
 pub use engine::{
     Engine, EngineConfig, FIRST_RETRY, GATE_RECHECK, JOIN_TIMEOUT, MAX_CONNECTIONS_PER_PEER,
-    MAX_RETRY, MAX_SIDE_SESSIONS, MESH_DEGREE, SIDE_DOCS_AT_ONCE, ThreadRead, ThreadUnread, Unread,
+    MAX_NOTICES, MAX_RETRY, MAX_SIDE_SESSIONS, MESH_DEGREE, Notice, NoticeKind, SIDE_DOCS_AT_ONCE,
+    ThreadRead, ThreadUnread, Unread,
 };
 pub use error::EngineError;
 pub use found::{Founded, Founding, found_community};

@@ -449,6 +449,39 @@ impl NodeHandle {
         .await
     }
 
+    /// What in a side document that just changed is news for this device's member
+    /// (mentions, replies to them, answers to their questions), marked told.
+    pub async fn notices(
+        &self,
+        community: CommunityId,
+        doc: commonroom_model::conversations::DocKey,
+    ) -> Result<Vec<commonroom_engine::Notice>, NodeError> {
+        self.ask(Request::Notices { community, doc }, |r| match r {
+            Response::Notices(notices) => Some(notices),
+            _ => None,
+        })
+        .await
+    }
+
+    /// Mutes or unmutes a channel's notifications on this device; the channels muted.
+    pub async fn mute(
+        &self,
+        community: CommunityId,
+        channel: commonroom_model::ChannelId,
+        muted: bool,
+    ) -> Result<std::collections::BTreeSet<commonroom_model::ChannelId>, NodeError> {
+        let request = Request::Mute {
+            community,
+            channel,
+            muted,
+        };
+        self.ask(request, |r| match r {
+            Response::Muted(muted) => Some(muted),
+            _ => None,
+        })
+        .await
+    }
+
     /// Where this node can be reached (direct addresses).
     pub async fn addrs(&self) -> Result<Vec<std::net::SocketAddr>, NodeError> {
         self.ask_driver(|reply| Msg::Addrs { reply }).await

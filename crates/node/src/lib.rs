@@ -18,7 +18,7 @@ mod memory;
 mod offline;
 
 pub use commonroom_engine::{
-    DeviceId, EngineError, Event, ThreadRead, ThreadUnread, Traffic, Unread,
+    DeviceId, EngineError, Event, Notice, NoticeKind, ThreadRead, ThreadUnread, Traffic, Unread,
 };
 pub use commonroom_engine::{Request, Response};
 pub use commonroom_net::{NetConfig, RelayChoice};

@@ -162,6 +162,9 @@ impl CommonroomApp {
 
     /// Draws one frame of the whole window.
     pub fn frame_ui(&mut self, ui: &mut Ui) {
+        // Unknown (a test harness) counts as in front: nothing to notify.
+        self.bridge
+            .set_focused(ui.ctx().input(|i| i.viewport().focused.unwrap_or(true)));
         if self.first_frame {
             // Read by scripts/first-frame.sh (`COMMONROOM_LOG=commonroom_ui=info`).
             tracing::info!(target: "commonroom_ui::startup", "first frame");
@@ -282,8 +285,12 @@ impl CommonroomApp {
             talk_commands,
             wants_talk,
             wants_thread,
+            wants_mute,
             ..
         } = here;
+        if let Some((channel, muted)) = wants_mute {
+            self.bridge.mute(&id, channel, muted);
+        }
         for outgoing in talk_commands {
             self.data.converse(&self.bridge, &id, outgoing);
         }

@@ -105,13 +105,16 @@ pub struct Bridge {
     repaint: Repaint,
     tx: mpsc::Sender<Update>,
     rx: mpsc::Receiver<Update>,
+    notifier: crate::notify::Notifier,
 }
 
 impl Bridge {
     /// Connects to a running node and starts forwarding its events to the window.
     pub fn new(node: NodeHandle, runtime: tokio::runtime::Handle) -> Self {
         let (tx, rx) = mpsc::channel(CHANNEL_CAPACITY);
+        let notifier = crate::notify::Notifier::start(node.clone(), &runtime);
         let bridge = Self {
+            notifier,
             node,
             runtime,
             repaint: Repaint::default(),
@@ -164,6 +167,24 @@ impl Bridge {
     /// The window to wake when updates arrive (the first context given is kept).
     pub fn set_repaint(&self, ctx: &egui::Context) {
         let _ = self.repaint.0.set(ctx.clone());
+    }
+
+    /// Tells whether the window is in front (desktop notifications only when it is not).
+    pub fn set_focused(&self, focused: bool) {
+        self.notifier.set_focused(focused);
+    }
+
+    /// Mutes or unmutes a channel's notifications on this device, then reads the unread
+    /// counts (which say what is muted) again.
+    pub fn mute(&self, community: &CommunityId, channel: commonroom_model::ChannelId, muted: bool) {
+        let community = community.clone();
+        self.spawn(|node| async move {
+            if let Err(error) = node.mute(community.clone(), channel, muted).await {
+                tracing::warn!(%error, "could not change a channel's notifications");
+            }
+            let unread = node.unread(community.clone()).await.unwrap_or_default();
+            Update::Unread(community, unread)
+        });
     }
 
     /// Answers and events that arrived since the last call.

@@ -87,6 +87,8 @@ pub struct Here<'a> {
     pub wants_talk: bool,
     /// The conversations screen shows this thread: read it (and mark it read).
     pub wants_thread: Option<commonroom_model::ThreadId>,
+    /// Mute (true) or unmute a channel's notifications on this device.
+    pub wants_mute: Option<(commonroom_model::ChannelId, bool)>,
 }
 
 impl<'a> Here<'a> {
@@ -112,6 +114,7 @@ impl<'a> Here<'a> {
             wants_link_ticket: false,
             talk: None,
             talk_commands: Vec::new(),
+            wants_mute: None,
             wants_talk: false,
             wants_thread: None,
         }

@@ -8,6 +8,7 @@ pub mod app;
 pub mod bridge;
 pub mod charts;
 pub mod here;
+pub mod notify;
 pub mod screens;
 pub mod state;
 pub mod tabs;

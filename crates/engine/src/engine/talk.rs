@@ -28,9 +28,9 @@ pub(crate) struct ReadMark {
     /// When it was shown (this device's clock, ms since the epoch). A thread whose listed
     /// last activity is more than [`ACTIVITY_STEP_MS`] older has nothing unread (the
     /// listing lags the newest message by at most that).
-    at: i64,
+    pub(super) at: i64,
     /// The thread document's heads then (hex): messages in later changes are unread.
-    heads: Vec<String>,
+    pub(super) heads: Vec<String>,
 }
 
 /// What this device has read, per thread.
@@ -38,7 +38,7 @@ pub(crate) struct ReadMark {
 pub(crate) struct ReadMarks {
     /// Threads quiet since before this time (when the device first kept track) count as read.
     since: i64,
-    threads: BTreeMap<String, ReadMark>,
+    pub(super) threads: BTreeMap<String, ReadMark>,
 }
 
 impl ReadMarks {
@@ -79,6 +79,8 @@ pub struct Unread {
     pub threads: BTreeMap<ThreadId, ThreadUnread>,
     /// Per channel, the sum of its threads.
     pub channels: BTreeMap<ChannelId, ThreadUnread>,
+    /// Channels whose notifications are muted on this device.
+    pub muted: std::collections::BTreeSet<ChannelId>,
 }
 
 impl Unread {
@@ -88,7 +90,7 @@ impl Unread {
     }
 }
 
-fn hex_heads(heads: &[ChangeHash]) -> Vec<String> {
+pub(super) fn hex_heads(heads: &[ChangeHash]) -> Vec<String> {
     heads.iter().map(ToString::to_string).collect()
 }
 
@@ -97,7 +99,7 @@ fn parse_heads(heads: &[String]) -> Vec<ChangeHash> {
 }
 
 /// Messages added after `mark` (all of them without one) by someone other than `me`.
-fn messages_after(
+pub(super) fn messages_after(
     doc: &mut automerge::AutoCommit,
     mark: Option<&ReadMark>,
     me: Option<&MemberId>,
@@ -118,7 +120,7 @@ fn messages_after(
 
 /// The open community `id` among `communities` (a function, not a method, so the
 /// engine's storage can be borrowed beside it).
-fn open_in<'a, C>(
+pub(super) fn open_in<'a, C>(
     communities: &'a mut BTreeMap<CommunityId, crate::community::Open<C>>,
     id: &CommunityId,
 ) -> Result<&'a mut crate::community::Open<C>, EngineError> {
@@ -202,7 +204,7 @@ impl<S: Storage> Engine<S> {
 
     /// What this device has read, as kept in its local setting (`None` if it has not
     /// begun keeping track, or the setting cannot be read).
-    fn read_marks(store: &impl CommunityStorage) -> Option<ReadMarks> {
+    pub(super) fn read_marks(store: &impl CommunityStorage) -> Option<ReadMarks> {
         store
             .read_local(READ_SETTING)
             .ok()
@@ -275,6 +277,7 @@ impl<S: Storage> Engine<S> {
     /// since this device began keeping track) is not opened.
     pub(super) fn unread(&mut self, community: &CommunityId) -> Result<Unread, EngineError> {
         let index = self.conversation_index(community)?;
+        let muted = self.muted(community)?;
         let actor = self.actor_for(community);
         let wall = self.now.wall.millis();
         let open = open_in(&mut self.communities, community)?;
@@ -289,7 +292,10 @@ impl<S: Storage> Engine<S> {
                 &serde_json::to_string(&marks).unwrap_or_default(),
             )?;
         }
-        let mut unread = Unread::default();
+        let mut unread = Unread {
+            muted,
+            ..Unread::default()
+        };
         for entry in &index.threads {
             let mark = marks.threads.get_mut(entry.id.as_str());
             let seen = mark.as_ref().map_or(marks.since, |m| m.at);

@@ -182,7 +182,7 @@ impl ConversationsScreen {
         }
     }
 
-    fn filter_ui(&mut self, ui: &mut Ui, index: &ConversationIndex, here: &Here<'_>) {
+    fn filter_ui(&mut self, ui: &mut Ui, index: &ConversationIndex, here: &mut Here<'_>) {
         let unread = here.talk.map(|t| &t.unread);
         let filter = self
             .filter
@@ -218,6 +218,23 @@ impl ConversationsScreen {
                 *filter = Filter::OpenQuestions;
             }
         });
+        if let Filter::Channel(channel) = filter.clone() {
+            let muted = unread.is_some_and(|u| u.muted.contains(&channel));
+            let (label, hover) = if muted {
+                (
+                    "🔕 Notifications off for this channel: turn on",
+                    "Tell me on the desktop again when someone here mentions me, replies to me or answers my question",
+                )
+            } else {
+                (
+                    "🔔 Mute this channel",
+                    "No desktop notifications from this channel on this computer (unread counts stay)",
+                )
+            };
+            if ui.button(label).on_hover_text(hover).clicked() {
+                here.wants_mute = Some((channel, !muted));
+            }
+        }
     }
 
     fn list_ui(&mut self, ui: &mut Ui, index: &ConversationIndex, here: &Here<'_>) {
