@@ -122,6 +122,18 @@ fn a_question_finds_its_helper_who_replies_and_the_answer_is_marked() {
         shows(h, "✔ Answered by Bob") && shows(h, "✔ the answer") && shows(h, "🙏 1")
     });
 
+    // Bob adds to his answer: it shows changed, in both windows.
+    click(&mut b, "Edit");
+    type_into(&mut b, "Your message, changed:", " Ring them before 10.");
+    click(&mut b, "Save the change");
+    for (window, whose) in [(&mut b, "Bob's"), (&mut a, "Alice's")] {
+        wait_for(
+            window,
+            &format!("the changed answer in {whose} window"),
+            |h| shows_part(h, "Ring them before 10.") && shows_part(h, "· edited"),
+        );
+    }
+
     // What the conversation found is kept in one step, and Bob's profile says he helped.
     click(&mut a, "Save as a resource");
     click(&mut a, "Resources");

@@ -17,6 +17,8 @@ use crate::widgets::{card_frame, labelled_multiline, labelled_text, primary_butt
 const REPLY: &str = "conversations.reply";
 /// Where the new-thread form comes back from when it fails.
 const FORM: &str = "conversations.form";
+/// Where an edit that failed gives its text back.
+const EDIT: &str = "conversations.edit";
 
 /// Which threads the list shows.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -41,6 +43,8 @@ pub struct ConversationsScreen {
     pub quoting: Option<MessageId>,
     /// The message whose reaction choices are open.
     pub reacting: Option<MessageId>,
+    /// One's own message being edited, with the text so far.
+    pub editing: Option<(MessageId, String)>,
     /// Where the "new since you last looked" line goes in the thread shown, as it was
     /// when the thread was opened: it stays put while messages arrive and the thread is
     /// marked read, so nothing jumps under the pointer.
@@ -130,6 +134,9 @@ impl ConversationsScreen {
         }
         if let Some(reply) = here.take_returned::<String>(REPLY) {
             self.reply = reply;
+        }
+        if let Some(edit) = here.take_returned::<(MessageId, String)>(EDIT) {
+            self.editing = Some(edit);
         }
         if let Some(form) = &mut self.form {
             if form_ui(ui, form, &index, here) {
@@ -519,6 +526,44 @@ impl ConversationsScreen {
                 ui.weak("This message was deleted.");
                 return;
             }
+            let own = message.by.as_ref() == here.me;
+            if let Some((_, text)) = self
+                .editing
+                .as_mut()
+                .filter(|(id, _)| id == &message.id && own)
+            {
+                let label = ui.label("Your message, changed:");
+                ui.add(
+                    egui::TextEdit::multiline(text)
+                        .desired_rows(3)
+                        .desired_width(f32::INFINITY),
+                )
+                .labelled_by(label.id);
+                let mut done = false;
+                ui.horizontal(|ui| {
+                    if ui.button("Save the change").clicked() {
+                        let text = text.clone();
+                        here.converse_keeping(
+                            "Message changed",
+                            Converse::Edit {
+                                thread: thread.clone(),
+                                message: message.id.clone(),
+                                text: text.clone(),
+                            },
+                            EDIT,
+                            (message.id.clone(), text),
+                        );
+                        done = true;
+                    }
+                    if ui.button("Cancel").clicked() {
+                        done = true;
+                    }
+                });
+                if done {
+                    self.editing = None;
+                }
+                return;
+            }
             ui.label(&message.text);
             ui.horizontal_wrapped(|ui| {
                 // Reactions given so far, each a toggle for this member.
@@ -583,7 +628,9 @@ impl ConversationsScreen {
                         },
                     );
                 }
-                let own = message.by.as_ref() == here.me;
+                if own && ui.button("Edit").clicked() {
+                    self.editing = Some((message.id.clone(), message.text.clone()));
+                }
                 if (own || here.can().moderate) && ui.button("Delete").clicked() {
                     here.converse(
                         "Message deleted",
