@@ -7,6 +7,8 @@
 //! received it (to reply to a thread whose messages have not arrived yet) without two
 //! devices ever creating competing root maps: both genesis changes are one change.
 
+use std::sync::OnceLock;
+
 use automerge::transaction::Transactable;
 use automerge::{ActorId, AutoCommit, ChangeHash, ObjId, ObjType, ROOT, ReadDoc};
 use autosurgeon::{Hydrate, Reconcile, hydrate_prop, reconcile_prop};
@@ -127,22 +129,38 @@ impl SideDoc {
         this
     }
 
+    /// The genesis of the document `key` names, as its changes (one), made once per kind:
+    /// every thread has the same.
+    fn genesis_changes(key: &DocKey) -> &'static [automerge::Change] {
+        static INDEX: OnceLock<Vec<automerge::Change>> = OnceLock::new();
+        static THREAD: OnceLock<Vec<automerge::Change>> = OnceLock::new();
+        let cell = match key {
+            DocKey::Conversations => &INDEX,
+            DocKey::Thread(_) => &THREAD,
+        };
+        cell.get_or_init(|| Self::genesis_automerge(key).get_changes(&[]))
+    }
+
     /// Adds the genesis change if the document lacks it (a document received before its
     /// first change, or stored empty).
     pub fn ensure_genesis(&mut self) {
-        let genesis = Self::genesis_automerge(&self.key).get_changes(&[]);
+        let genesis = Self::genesis_changes(&self.key);
         let missing = genesis
             .iter()
             .any(|c| self.doc.get_change_by_hash(&c.hash()).is_none());
         if missing {
-            let _ = self.doc.apply_changes(genesis);
+            let _ = self.doc.apply_changes(genesis.iter().cloned());
         }
     }
 
     /// Whether the document holds its genesis and nothing else (started here, nothing
     /// written or received yet).
     pub fn is_genesis_only(&mut self) -> bool {
-        self.doc.get_heads() == Self::genesis_automerge(&self.key).get_heads()
+        let genesis: Vec<ChangeHash> = Self::genesis_changes(&self.key)
+            .iter()
+            .map(automerge::Change::hash)
+            .collect();
+        self.doc.get_heads() == genesis
     }
 
     /// Which document this is.
