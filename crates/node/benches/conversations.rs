@@ -15,8 +15,10 @@
 //! at most 1.3x.
 #![allow(clippy::unwrap_used, reason = "a benchmark fails loudly")]
 
+mod support;
+
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command as Process, Stdio};
 use std::time::{Duration, Instant};
@@ -52,19 +54,12 @@ fn found(dir: &Path) -> (CommunityId, MemberId) {
     else {
         panic!("not founded")
     };
-    let Response::Me(Some(me)) = offline
-        .ask(Request::Me {
-            community: id.clone(),
-        })
-        .unwrap()
-    else {
-        panic!("no member")
-    };
+    drop(offline);
+    let me = founder(dir, &id);
     (id, me)
 }
 
-/// The member this device is in the community `id` of `dir` (the generated community's
-/// founder).
+/// The member this device is in the community `id` of `dir` (its founder, here).
 fn founder(dir: &Path, id: &CommunityId) -> MemberId {
     let mut offline = Offline::open(DataDir::open(dir).unwrap()).unwrap();
     let Response::Me(Some(me)) = offline
@@ -212,34 +207,6 @@ fn open(dir: &Path, id: &CommunityId) -> Duration {
     median(times)
 }
 
-/// Child process: serves the community in `dir`, prints one invite per join (and one for
-/// the warm-up), and runs until its standard input closes.
-fn child(dir: &str) {
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    runtime.block_on(async {
-        let node = Node::start(NodeConfig::loopback(Path::new(dir)))
-            .await
-            .unwrap();
-        let handle = node.handle();
-        let id = handle.list().await.unwrap()[0].0.clone();
-        for _ in 0..=JOINS {
-            let ticket = handle
-                .invite(id.clone(), Duration::from_secs(3600))
-                .await
-                .unwrap();
-            println!("{}", ticket.encode());
-        }
-        std::io::stdout().flush().unwrap();
-        tokio::task::spawn_blocking(|| {
-            let mut line = String::new();
-            let _ = std::io::stdin().read_line(&mut line);
-        })
-        .await
-        .unwrap();
-        node.shutdown().await;
-    });
-}
-
 /// Whether the new member holds the conversation index with every thread and each of the
 /// `pending` threads with all its messages; those complete are taken out of `pending`.
 async fn usable(
@@ -337,7 +304,7 @@ fn first_usable(
 
 fn main() {
     if let Ok(dir) = std::env::var(CHILD) {
-        child(&dir);
+        support::serve_invites(&dir, JOINS + 1);
         return;
     }
     if !std::env::args().any(|arg| arg == "first-usable") {

@@ -10,7 +10,9 @@
 //!     (target ratio <= 1.5).
 #![allow(clippy::unwrap_used, reason = "a benchmark fails loudly")]
 
-use std::io::{BufRead, BufReader, Write};
+mod support;
+
+use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command as Process, Stdio};
 use std::time::{Duration, Instant};
@@ -50,31 +52,6 @@ async fn start(dir: &Path) -> Node {
 
 /// How many fresh members join in (a); the medians are compared.
 const JOINS: usize = 5;
-
-/// Child process: serve the prepared community, print invite tickets, run until stdin closes.
-fn child(dir: &str) {
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    runtime.block_on(async {
-        let node = start(Path::new(dir)).await;
-        let handle = node.handle();
-        let id = handle.list().await.unwrap()[0].0.clone();
-        for _ in 0..JOINS {
-            let ticket = handle
-                .invite(id.clone(), Duration::from_secs(3600))
-                .await
-                .unwrap();
-            println!("{}", ticket.encode());
-        }
-        std::io::stdout().flush().unwrap();
-        tokio::task::spawn_blocking(|| {
-            let mut line = String::new();
-            let _ = std::io::stdin().read_line(&mut line);
-        })
-        .await
-        .unwrap();
-        node.shutdown().await;
-    });
-}
 
 /// Automerge's own sync protocol (its `receive_sync_message`), with byte and message counts:
 /// the baseline our sessions are measured against.
@@ -200,7 +177,7 @@ async fn traffic(handle: &NodeHandle, community: &CommunityId) -> (u64, u64) {
 
 fn main() {
     if let Ok(dir) = std::env::var(CHILD) {
-        child(&dir);
+        support::serve_invites(&dir, JOINS);
         return;
     }
     let spec = Spec::default();

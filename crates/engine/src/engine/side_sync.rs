@@ -360,21 +360,9 @@ impl<S: Storage> Engine<S> {
         };
         let in_sync = session.in_sync(slot.doc.automerge_mut()) && session.held() == 0;
         if received.changed {
-            if let Err(error) = open.sides.persist(&self.storage, &community, &key) {
-                tracing::error!(%error, "could not save a conversation from a peer");
-                open.sides.rewind(&key, &before);
-                self.event(Event::SaveFailed {
-                    community: community.clone(),
-                    error: error.to_string(),
-                });
-                self.let_go(conn, Close::Finish);
+            if !self.keep_from_peer(conn, &community, &key, &before) {
                 return;
             }
-            self.event(Event::Talked {
-                community: community.clone(),
-                doc: key.clone(),
-                remote: true,
-            });
             // Answers this peer and passes the news on to the others.
             self.push_side(&community, &key);
         } else {
@@ -447,22 +435,8 @@ impl<S: Storage> Engine<S> {
             self.let_go(conn, Close::Breach);
             return;
         }
-        if slot.doc.heads() != before {
-            if let Err(error) = open.sides.persist(&self.storage, &community, &key) {
-                tracing::error!(%error, "could not save a conversation from a peer");
-                open.sides.rewind(&key, &before);
-                self.event(Event::SaveFailed {
-                    community: community.clone(),
-                    error: error.to_string(),
-                });
-                self.let_go(conn, Close::Finish);
-                return;
-            }
-            self.event(Event::Talked {
-                community: community.clone(),
-                doc: key.clone(),
-                remote: true,
-            });
+        if slot.doc.heads() != before && !self.keep_from_peer(conn, &community, &key, &before) {
+            return;
         }
         if let Some(live) = self.live.get_mut(&conn) {
             live.docs.sessions.insert(key.clone(), SyncSession::new());
@@ -471,5 +445,36 @@ impl<S: Storage> Engine<S> {
         // Opens afresh with this peer (it sends only what the snapshot lacked) and offers
         // the news to the others.
         self.push_side(&community, &key);
+    }
+
+    /// Makes what a peer sent of `key` durable and tells of it; if it cannot be saved it is
+    /// not kept (the document goes back to `before`) and the connection is let go. Whether
+    /// it was kept.
+    fn keep_from_peer(
+        &mut self,
+        conn: ConnId,
+        community: &CommunityId,
+        key: &DocKey,
+        before: &[ChangeHash],
+    ) -> bool {
+        let Some(open) = self.communities.get_mut(community) else {
+            return false;
+        };
+        if let Err(error) = open.sides.persist(&self.storage, community, key) {
+            tracing::error!(%error, "could not save a conversation from a peer");
+            open.sides.rewind(key, before);
+            self.event(Event::SaveFailed {
+                community: community.clone(),
+                error: error.to_string(),
+            });
+            self.let_go(conn, Close::Finish);
+            return false;
+        }
+        self.event(Event::Talked {
+            community: community.clone(),
+            doc: key.clone(),
+            remote: true,
+        });
+        true
     }
 }
