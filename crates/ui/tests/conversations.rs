@@ -134,6 +134,17 @@ fn a_question_finds_its_helper_who_replies_and_the_answer_is_marked() {
         );
     }
 
+    // Alice, a steward, adds a channel; Bob's window lists it too. Bob, a member, is not
+    // offered the button.
+    click(&mut a, "➕ Add a channel");
+    type_into(&mut a, "Channel name", "Housing");
+    type_into(&mut a, "What it is for", "Tenancies, repairs and moves");
+    click(&mut a, "Add channel");
+    wait_for(&mut a, "the new channel", |h| shows(h, "#Housing"));
+    wait_for(&mut b, "the new channel in Bob's window", |h| {
+        shows(h, "#Housing") && !shows(h, "➕ Add a channel")
+    });
+
     // What the conversation found is kept in one step, and Bob's profile says he helped.
     click(&mut a, "Save as a resource");
     click(&mut a, "Resources");

@@ -3,8 +3,8 @@
 //! question that suggests members who might help.
 
 use commonroom_model::conversations::{
-    ConversationIndex, Converse, GENERAL, Message, NewReply, NewThread, REACTIONS, ThreadEntry,
-    mentions_in, suggest_helpers,
+    ConversationIndex, Converse, GENERAL, Message, NewChannel, NewReply, NewThread, REACTIONS,
+    ThreadEntry, mentions_in, suggest_helpers,
 };
 use commonroom_model::{ChannelId, MessageId, ThreadId};
 use commonroom_node::ThreadRead;
@@ -19,6 +19,8 @@ const REPLY: &str = "conversations.reply";
 const FORM: &str = "conversations.form";
 /// Where an edit that failed gives its text back.
 const EDIT: &str = "conversations.edit";
+/// Where a channel that could not be added gives its name and purpose back.
+const CHANNEL: &str = "conversations.channel";
 
 /// Which threads the list shows.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -45,6 +47,8 @@ pub struct ConversationsScreen {
     pub reacting: Option<MessageId>,
     /// One's own message being edited, with the text so far.
     pub editing: Option<(MessageId, String)>,
+    /// A steward's "add a channel" form: its name and what it is for.
+    pub new_channel: Option<(String, String)>,
     /// Where the "new since you last looked" line goes in the thread shown, as it was
     /// when the thread was opened: it stays put while messages arrive and the thread is
     /// marked read, so nothing jumps under the pointer.
@@ -137,6 +141,9 @@ impl ConversationsScreen {
         }
         if let Some(edit) = here.take_returned::<(MessageId, String)>(EDIT) {
             self.editing = Some(edit);
+        }
+        if let Some(channel) = here.take_returned::<(String, String)>(CHANNEL) {
+            self.new_channel = Some(channel);
         }
         if let Some(form) = &mut self.form {
             if form_ui(ui, form, &index, here) {
@@ -241,6 +248,52 @@ impl ConversationsScreen {
             if ui.button(label).on_hover_text(hover).clicked() {
                 here.wants_mute = Some((channel, !muted));
             }
+        }
+        if here.can().manage_membership {
+            self.new_channel_ui(ui, here);
+        }
+    }
+
+    /// "Add a channel" for stewards: a button, then a name and what it is for.
+    fn new_channel_ui(&mut self, ui: &mut Ui, here: &mut Here<'_>) {
+        let Some((name, about)) = &mut self.new_channel else {
+            if ui
+                .button("➕ Add a channel")
+                .on_hover_text("A new place to talk, beside General and Announcements")
+                .clicked()
+            {
+                self.new_channel = Some(Default::default());
+            }
+            return;
+        };
+        let mut done = false;
+        card_frame(ui).show(ui, |ui| {
+            let label = ui.label("Channel name");
+            ui.text_edit_singleline(name).labelled_by(label.id);
+            let label = ui.label("What it is for");
+            ui.text_edit_singleline(about).labelled_by(label.id);
+            ui.horizontal(|ui| {
+                if ui.button("Add channel").clicked() {
+                    here.converse_keeping(
+                        format!("Channel #{} added", name.trim()),
+                        Converse::AddChannel(NewChannel {
+                            id: ChannelId::generate(),
+                            name: name.clone(),
+                            about: about.clone(),
+                            stewards_only: false,
+                        }),
+                        CHANNEL,
+                        (name.clone(), about.clone()),
+                    );
+                    done = true;
+                }
+                if ui.button("Cancel").clicked() {
+                    done = true;
+                }
+            });
+        });
+        if done {
+            self.new_channel = None;
         }
     }
 
