@@ -145,6 +145,36 @@ fn a_question_finds_its_helper_who_replies_and_the_answer_is_marked() {
         shows(h, "#Housing") && !shows(h, "➕ Add a channel")
     });
 
+    // A meeting theme carries on between meetings: from the theme, one click opens a
+    // discussion titled after it, and Bob sees it.
+    click(&mut a, "Themes");
+    click(&mut a, "➕ Add theme");
+    type_into(&mut a, "Theme name", "School moves");
+    click(&mut a, "Save theme");
+    wait_for(&mut a, "the theme", |h| shows(h, "School moves · 0 notes"));
+    click(&mut a, "School moves · 0 notes");
+    click(&mut a, "💬 Talk about this");
+    wait_for(&mut a, "the discussion form from the theme", |h| {
+        shows(h, "Carries on the meeting theme “School moves”.")
+    });
+    type_into(
+        &mut a,
+        "Your message (@Name mentions someone)",
+        "What did we learn about mid-year moves?",
+    );
+    click(&mut a, "Post");
+    wait_for(&mut b, "the theme's discussion in Bob's window", |h| {
+        shows_part(h, "School moves")
+    });
+    // (Once the list has settled with the new thread at its top, so the click lands.)
+    wait_for(&mut a, "the discussion in Alice's list", |h| {
+        shows(h, "School moves")
+    });
+    click(&mut a, "Which school will take a kinship child mid-year?");
+    wait_for(&mut a, "the answered question again", |h| {
+        shows(h, "✔ Answered by Bob") && shows(h, "Save as a resource")
+    });
+
     // What the conversation found is kept in one step, and Bob's profile says he helped.
     click(&mut a, "Save as a resource");
     click(&mut a, "Resources");

@@ -6,7 +6,7 @@ use commonroom_model::conversations::{
     ConversationIndex, Converse, GENERAL, Message, NewChannel, NewReply, NewThread, REACTIONS,
     ThreadEntry, mentions_in, suggest_helpers,
 };
-use commonroom_model::{ChannelId, MessageId, ThreadId};
+use commonroom_model::{ChannelId, MessageId, ThemeId, ThreadId};
 use commonroom_node::ThreadRead;
 use egui::{RichText, Ui};
 
@@ -17,6 +17,9 @@ use crate::widgets::{card_frame, labelled_multiline, labelled_text, primary_butt
 const REPLY: &str = "conversations.reply";
 /// Where the new-thread form comes back from when it fails.
 const FORM: &str = "conversations.form";
+/// What a selection names when it asks for a new thread continuing a meeting theme
+/// (`theme:<id>`), rather than a thread.
+pub const THEME_PREFIX: &str = "theme:";
 /// Where an edit that failed gives its text back.
 const EDIT: &str = "conversations.edit";
 /// Where a channel that could not be added gives its name and purpose back.
@@ -70,6 +73,10 @@ pub struct ThreadForm {
     pub tags: String,
     /// The channel.
     pub channel: Option<ChannelId>,
+    /// The meeting theme it continues, if opened from one.
+    pub theme: Option<ThemeId>,
+    /// The title was filled in from the theme's name (once).
+    named: bool,
 }
 
 impl ThreadForm {
@@ -88,6 +95,16 @@ impl ConversationsScreen {
     pub fn select(&mut self, id: ThreadId) {
         self.selected = Some(id);
         self.form = None;
+    }
+
+    /// Opens the "start a discussion" form for a meeting theme (its title filled in once
+    /// the screen is drawn, from the theme's name).
+    pub fn start_from_theme(&mut self, theme: ThemeId) {
+        self.selected = None;
+        self.form = Some(ThreadForm {
+            theme: Some(theme),
+            ..ThreadForm::default()
+        });
     }
 
     /// Opens the "ask a question" form (Ctrl+N).
@@ -820,6 +837,13 @@ fn form_ui(
     } else {
         "Start a discussion"
     });
+    if let Some(theme) = form.theme.as_ref().and_then(|t| here.view.themes.get(t)) {
+        ui.label(format!("Carries on the meeting theme “{}”.", theme.name));
+        if !form.named {
+            form.title = theme.name.clone();
+            form.named = true;
+        }
+    }
     ui.checkbox(
         &mut form.question,
         "This is a question (it can be marked answered)",
@@ -913,7 +937,7 @@ fn form_ui(
                     question: form.question,
                     tags: form.tags(),
                     mentions,
-                    theme: None,
+                    theme: form.theme.clone(),
                 }),
                 FORM,
                 form.clone(),

@@ -90,7 +90,10 @@ impl Screens {
             Tab::Actions => self.actions.highlight = Some(id),
             Tab::Surveys => self.surveys.selected = Some(id.into()),
             Tab::History => self.history.select(&id),
-            Tab::Conversations => self.conversations.select(id.into()),
+            Tab::Conversations => match id.strip_prefix(conversations::THEME_PREFIX) {
+                Some(theme) => self.conversations.start_from_theme(theme.into()),
+                None => self.conversations.select(id.into()),
+            },
             Tab::Home | Tab::Stories | Tab::Dashboard => {}
         }
     }

@@ -142,6 +142,20 @@ impl ThemesScreen {
                     description: theme.description.clone(),
                 });
             }
+            if ui
+                .button("💬 Talk about this")
+                .on_hover_text("Start a discussion that carries this theme on between meetings")
+                .clicked()
+            {
+                here.go(
+                    Tab::Conversations,
+                    Some(format!(
+                        "{}{}",
+                        crate::screens::conversations::THEME_PREFIX,
+                        theme.id
+                    )),
+                );
+            }
             if ui.button("🗑 Remove theme").clicked() {
                 here.send(
                     "Theme removed",
