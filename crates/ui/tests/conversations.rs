@@ -153,7 +153,7 @@ fn a_question_finds_its_helper_who_replies_and_the_answer_is_marked() {
     click(&mut a, "Save theme");
     wait_for(&mut a, "the theme", |h| shows(h, "School moves · 0 notes"));
     click(&mut a, "School moves · 0 notes");
-    click(&mut a, "💬 Talk about this");
+    click(&mut a, "Talk about this between meetings");
     wait_for(&mut a, "the discussion form from the theme", |h| {
         shows(h, "Carries on the meeting theme “School moves”.")
     });

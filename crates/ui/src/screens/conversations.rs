@@ -253,12 +253,12 @@ impl ConversationsScreen {
             let muted = unread.is_some_and(|u| u.muted.contains(&channel));
             let (label, hover) = if muted {
                 (
-                    "🔕 Notifications off for this channel: turn on",
+                    "Notifications off for this channel: turn on",
                     "Tell me on the desktop again when someone here mentions me, replies to me or answers my question",
                 )
             } else {
                 (
-                    "🔔 Mute this channel",
+                    "Mute this channel",
                     "No desktop notifications from this channel on this computer (unread counts stay)",
                 )
             };

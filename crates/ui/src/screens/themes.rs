@@ -143,7 +143,7 @@ impl ThemesScreen {
                 });
             }
             if ui
-                .button("💬 Talk about this")
+                .button("Talk about this between meetings")
                 .on_hover_text("Start a discussion that carries this theme on between meetings")
                 .clicked()
             {
